@@ -1,0 +1,121 @@
+//! `sentinel check`: validate manifests without scoring; a summary of rows,
+//! rejects by reason, emptied cells and columns on stderr (JSON on stdout
+//! with `--json`).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::error::{EXIT_OK, EXIT_REJECTS};
+use crate::mapping::Mapping;
+use crate::reader::{Input, ReadStats, Reader, RejectSink};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  sentinel check datasets/sample.csv\n  sentinel check export.csv --mapping datasets/mapping-example.toml --rejects bad.csv\n  cat batch.csv | sentinel check - --json"
+)]
+pub struct Args {
+    /// Manifest files (CSV or Parquet), `-` for stdin
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Column-mapping file (TOML) for other layouts
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Write rejected rows here (CSV)
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Print the summary as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    /// No summary on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
+    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let sink = a.rejects.as_deref().map(RejectSink::create).transpose()?;
+    let mut reader = Reader::open(&inputs, mapping, sink)?;
+    while reader.next_chunk(1 << 16)?.is_some() {}
+    let rejects_path = reader.finish()?;
+    let absent = reader.absent_expected();
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&reader.stats)?);
+    }
+    if !a.quiet {
+        eprint!(
+            "{}",
+            summary(&reader.stats, &absent, rejects_path.as_deref())
+        );
+    }
+    Ok(if reader.stats.rejected > 0 {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    })
+}
+
+/// The human summary of a read.
+pub fn summary(
+    s: &ReadStats,
+    absent: &[(&str, &str)],
+    rejects: Option<&std::path::Path>,
+) -> String {
+    let mut out = format!(
+        "check: {} file(s), {} rows: {} accepted, {} rejected\n",
+        s.files.len(),
+        s.rows,
+        s.accepted,
+        s.rejected
+    );
+    if !s.rejects_by_reason.is_empty() {
+        let v: Vec<String> = s
+            .rejects_by_reason
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        out.push_str(&format!("  rejects by reason: {}\n", v.join(", ")));
+    }
+    if !s.invalid_cells_by_column.is_empty() {
+        let v: Vec<String> = s
+            .invalid_cells_by_column
+            .iter()
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        out.push_str(&format!(
+            "  invalid cells emptied (rows still scored, INVALID_FIELD): {}\n",
+            v.join(", ")
+        ));
+    }
+    for f in &s.files {
+        out.push_str(&format!(
+            "  {}: {} rows, {} columns of the spec present",
+            f.file,
+            f.rows,
+            f.columns_present.len()
+        ));
+        if !f.extra_columns.is_empty() {
+            out.push_str(&format!(", {} extra carried", f.extra_columns.len()));
+        }
+        out.push('\n');
+    }
+    for (name, disables) in absent {
+        out.push_str(&format!(
+            "  expected column {name} is absent: switched off: {disables}\n"
+        ));
+    }
+    for r in &s.first_rejects {
+        out.push_str(&format!("  reject {}\n", r.reason));
+    }
+    if s.rejected as usize > s.first_rejects.len() {
+        out.push_str(&format!(
+            "  ... and {} more rejects\n",
+            s.rejected as usize - s.first_rejects.len()
+        ));
+    }
+    if let Some(p) = rejects {
+        out.push_str(&format!("  rejects written to {}\n", p.display()));
+    }
+    out
+}

@@ -1,0 +1,119 @@
+//! `sentinel generate`: a synthetic world of manifests (CSV or Parquet by
+//! extension) with ground truth.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::ValueEnum;
+use polars::prelude::*;
+
+use crate::domain::Date;
+use crate::error::{InputError, EXIT_OK};
+use crate::generate::{generate, ColumnSink, CsvSink, GenerateConfig, SCHEMES};
+use crate::output::{is_parquet, AtomicFile};
+use crate::progress;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Scenario {
+    /// The New Jersey warehouse case (H100/H200 relabelled as adapters, Oct 2024 - May 2025)
+    NjWarehouse,
+}
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  sentinel generate --rows 200000 --seed 7 --out world.csv\n  sentinel generate --rows 20000 --seed 1 --scenario nj-warehouse --out sample.parquet"
+)]
+pub struct Args {
+    /// Lines to write, scenario lines included
+    #[arg(long, default_value_t = 200_000)]
+    pub rows: usize,
+    /// Seed of the world; the same seed gives the same bytes
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Output file: .csv, or .parquet
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Share of lines that belong to a smuggling scheme
+    #[arg(long, default_value_t = 0.005)]
+    pub fraud_rate: f64,
+    /// Add a reported case to the world
+    #[arg(long, value_enum)]
+    pub scenario: Option<Scenario>,
+    /// First export date (YYYY-MM-DD)
+    #[arg(long, default_value = "2024-07-01")]
+    pub start: Date,
+    /// Length of the period in days
+    #[arg(long, default_value_t = 365)]
+    pub days: u32,
+    /// No progress bar or summary
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    if a.rows == 0 {
+        return Err(InputError::new("--rows must be at least 1").into());
+    }
+    if !(0.0..=0.5).contains(&a.fraud_rate) {
+        return Err(InputError::new(format!(
+            "--fraud-rate {} must be between 0 and 0.5",
+            a.fraud_rate
+        ))
+        .into());
+    }
+    if a.days == 0 || a.days > 3660 {
+        return Err(
+            InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into(),
+        );
+    }
+    let cfg = GenerateConfig {
+        rows: a.rows,
+        seed: a.seed,
+        fraud_rate: a.fraud_rate,
+        nj_scenario: a.scenario.is_some(),
+        start: a.start,
+        days: a.days,
+    };
+    let started = std::time::Instant::now();
+    let pb = progress::bar(a.rows as u64, "generate", a.quiet);
+    let tick = |n: u64| pb.set_position(n);
+    let mut out = AtomicFile::create(&a.out, &[])?;
+    let plan = if is_parquet(&a.out) {
+        let mut sink = ColumnSink::default();
+        let plan = generate(&cfg, &mut sink, &tick)?;
+        let columns: Vec<Column> = sink
+            .names
+            .iter()
+            .zip(sink.columns)
+            .map(|(n, v)| Column::new(n.as_str().into(), v))
+            .collect();
+        let mut df = DataFrame::new_infer_height(columns)?;
+        ParquetWriter::new(out.writer()).finish(&mut df)?;
+        plan
+    } else {
+        let mut sink = CsvSink::new(out.writer());
+        let plan = generate(&cfg, &mut sink, &tick)?;
+        sink.finish()?;
+        plan
+    };
+    out.commit()?;
+    pb.finish_and_clear();
+    if !a.quiet {
+        let secs = started.elapsed().as_secs_f64();
+        let schemes: Vec<String> = SCHEMES
+            .iter()
+            .zip(&plan.per_scheme)
+            .map(|(s, n)| format!("{s} {n}"))
+            .collect();
+        eprintln!(
+            "generate: wrote {} lines to {} in {secs:.2} s ({:.0} lines/s): {} honest, schemes: {}{}",
+            a.rows,
+            a.out.display(),
+            a.rows as f64 / secs.max(1e-9),
+            plan.honest,
+            schemes.join(", "),
+            if plan.scenario > 0 { format!(", nj_warehouse {}", plan.scenario) } else { String::new() }
+        );
+    }
+    Ok(EXIT_OK)
+}

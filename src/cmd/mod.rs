@@ -1,0 +1,36 @@
+//! One module per subcommand, each an args struct and a `run` that calls the
+//! library. Every command returns its exit code (0, or 3 when rows were
+//! rejected); errors are printed once by `main`.
+
+pub mod check;
+pub mod completions;
+pub mod generate;
+
+use clap::{Parser, Subcommand};
+
+/// Ranks export filings by how likely they are relabelled controlled GPUs.
+#[derive(Debug, Parser)]
+#[command(name = "sentinel", version, about, long_about = None, propagate_version = true)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a synthetic world of manifests with ground truth
+    Generate(generate::Args),
+    /// Validate manifests without scoring; summary on stderr
+    Check(check::Args),
+    /// Print a shell completion script
+    Completions(completions::Args),
+}
+
+/// Runs a parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> anyhow::Result<u8> {
+    match cli.command {
+        Command::Generate(a) => generate::run(a),
+        Command::Check(a) => check::run(a),
+        Command::Completions(a) => completions::run(a),
+    }
+}

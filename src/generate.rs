@@ -1,0 +1,1372 @@
+//! A synthetic world of export filings with ground truth: exporters with a
+//! kind, an address, a start date and a history that builds up over the
+//! period; shared third-party warehouses; consignees per country, freight
+//! forwarders among them; a commodity catalogue grounded in the domain facts;
+//! honest look-alikes; and the known smuggling schemes, each hiding some
+//! signals and leaking others, with probabilities rather than certainties.
+//!
+//! Deterministic for a seed, byte for byte: one seeded RNG, single-threaded,
+//! rows written day by day. Parameters live in `datasets/world.toml` and
+//! `datasets/catalogue.csv`.
+
+use std::collections::HashMap;
+use std::io::Write;
+
+use anyhow::{bail, Context, Result};
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Deserialize;
+
+use crate::domain::Date;
+use crate::schema::Col;
+use crate::tables::{self, CatalogueItem, Tables};
+
+/// The spec's scheme names, in the order their lines are allocated.
+pub const SCHEMES: &[&str] = &[
+    "relabel_adapter",
+    "relabel_controller",
+    "generic_parts",
+    "consumer_cover",
+    "server_as_generic",
+    "false_end_user",
+];
+
+/// Share of fraud lines per scheme (same order as [`SCHEMES`]).
+const SCHEME_SHARE: &[f64] = &[0.25, 0.18, 0.17, 0.12, 0.12, 0.16];
+
+/// What to generate.
+#[derive(Debug, Clone)]
+pub struct GenerateConfig {
+    /// Total lines, scenario lines included.
+    pub rows: usize,
+    pub seed: u64,
+    /// Share of lines that belong to a scheme (default 0.005).
+    pub fraud_rate: f64,
+    /// Add the New Jersey warehouse case (about 0.2% of lines, at least 20).
+    pub nj_scenario: bool,
+    /// First export date (default 2024-07-01).
+    pub start: Date,
+    /// Length of the period in days (default 365).
+    pub days: u32,
+}
+
+#[derive(Debug, Deserialize)]
+struct Decoy {
+    hs_code: String,
+    #[serde(default)]
+    alt_hs_code: Option<String>,
+    descriptions: Vec<String>,
+    unit_price: [f64; 2],
+}
+
+#[derive(Debug, Deserialize)]
+struct NjCase {
+    exporter: String,
+    exporter_address: String,
+    facility: String,
+    brand: String,
+    descriptions: Vec<String>,
+    hs_codes: Vec<String>,
+    intermediate: [String; 2],
+    consignees: Vec<[String; 2]>,
+    ports: Vec<String>,
+    start: String,
+    end: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct WorldParams {
+    destinations: Vec<(String, f64)>,
+    ports: Vec<[String; 2]>,
+    cities: Vec<[String; 2]>,
+    commercial_streets: Vec<String>,
+    residential_streets: Vec<String>,
+    warehouses: Vec<String>,
+    name_first: Vec<String>,
+    name_second: Vec<String>,
+    name_suffix: Vec<String>,
+    consignee_words: Vec<String>,
+    consignee_trades: Vec<String>,
+    forwarder_trades: Vec<String>,
+    company_forms: Vec<[String; 2]>,
+    forwarders: Vec<String>,
+    carriers: Vec<[String; 2]>,
+    oem_brands: Vec<String>,
+    decoy_brands: Vec<String>,
+    decoys: HashMap<String, Decoy>,
+    nj_warehouse: NjCase,
+}
+
+/// Honest exporter kinds.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Kind {
+    /// Ships one or two categories to repeat customers.
+    Manufacturer,
+    /// Licensed IT distributor: data-centre GPUs and servers with correct papers.
+    GpuDistributor,
+    /// Small reseller of mixed electronics, often via forwarders in hubs.
+    SmallReseller,
+    /// A front set up by a scheme.
+    Front,
+}
+
+#[derive(Debug, Clone)]
+struct Exporter {
+    name: String,
+    id: String,
+    address: String,
+    port: String,
+    kind: Kind,
+    start: i32,
+    items: Vec<(usize, f64)>,
+    consignees: Vec<usize>,
+    activity: f64,
+    forwarder: String,
+    dotted_hs: bool,
+    unit_style: f64,
+    payer_abroad: f64,
+}
+
+#[derive(Debug, Clone)]
+struct Consignee {
+    name: String,
+    country: String,
+    ctype: &'static str,
+    forwarder: bool,
+}
+
+/// One generated line, as text cells in [`Col`] order.
+type Line = Vec<String>;
+
+struct Rand(Xoshiro256PlusPlus);
+
+impl Rand {
+    fn f(&mut self) -> f64 {
+        self.0.gen::<f64>()
+    }
+    fn p(&mut self, p: f64) -> bool {
+        self.f() < p
+    }
+    fn range(&mut self, lo: f64, hi: f64) -> f64 {
+        lo + (hi - lo) * self.f()
+    }
+    fn int(&mut self, lo: usize, hi_incl: usize) -> usize {
+        self.0.gen_range(lo..=hi_incl)
+    }
+    fn pick<'a, T>(&mut self, v: &'a [T]) -> &'a T {
+        &v[self.0.gen_range(0..v.len())]
+    }
+    fn normal(&mut self) -> f64 {
+        let u1 = self.f().max(1e-300);
+        let u2 = self.f();
+        (-2.0 * u1.ln()).sqrt() * (std::f64::consts::TAU * u2).cos()
+    }
+    fn lognormal(&mut self, median: f64, sigma: f64) -> f64 {
+        median * (sigma * self.normal()).exp()
+    }
+    fn weighted(&mut self, w: &[f64]) -> usize {
+        let total: f64 = w.iter().sum();
+        let mut x = self.f() * total;
+        for (i, wi) in w.iter().enumerate() {
+            if x < *wi {
+                return i;
+            }
+            x -= wi;
+        }
+        w.len() - 1
+    }
+    fn token(&mut self, n: usize) -> String {
+        const A: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
+        (0..n)
+            .map(|_| A[self.0.gen_range(0..A.len())] as char)
+            .collect()
+    }
+}
+
+/// The generated world before any line is written.
+struct World<'a> {
+    p: WorldParams,
+    t: &'a Tables,
+    exporters: Vec<Exporter>,
+    cum_activity: Vec<f64>,
+    consignees: Vec<Consignee>,
+    by_country: HashMap<String, Vec<usize>>,
+    items_by_cat: HashMap<String, Vec<usize>>,
+    start: i32,
+    days: i32,
+}
+
+fn money(v: f64) -> String {
+    format!("{:.2}", v)
+}
+
+fn kg(v: f64) -> String {
+    if v >= 100.0 {
+        format!("{:.0}", v)
+    } else {
+        format!("{:.1}", v.max(0.1))
+    }
+}
+
+fn dotted(hs: &str) -> String {
+    if hs.len() == 10 {
+        format!("{}.{}.{}", &hs[..4], &hs[4..6], &hs[6..])
+    } else {
+        hs.to_string()
+    }
+}
+
+impl<'a> World<'a> {
+    fn build(cfg: &GenerateConfig, r: &mut Rand) -> Result<World<'a>> {
+        let p: WorldParams =
+            toml::from_str(tables::world_toml()).context("datasets/world.toml is malformed")?;
+        let t = Tables::get();
+        let mut items_by_cat: HashMap<String, Vec<usize>> = HashMap::new();
+        for (i, it) in t.catalogue.iter().enumerate() {
+            items_by_cat.entry(it.category.clone()).or_default().push(i);
+        }
+        let mut w = World {
+            p,
+            t,
+            exporters: Vec::new(),
+            cum_activity: Vec::new(),
+            consignees: Vec::new(),
+            by_country: HashMap::new(),
+            items_by_cat,
+            start: cfg.start.0,
+            days: cfg.days as i32,
+        };
+        // Consignees: per destination country, a pool; forwarders among them.
+        let n_cons = (cfg.rows / 50).clamp(300, 40_000);
+        let dest_w: Vec<f64> = w.p.destinations.iter().map(|d| d.1).collect();
+        for _ in 0..n_cons {
+            let country = w.p.destinations[r.weighted(&dest_w)].0.clone();
+            let hub = t.country(&country).is_some_and(|c| c.hub);
+            let forwarder = r.p(if hub { 0.22 } else { 0.08 });
+            w.add_consignee(r, &country, forwarder, None);
+        }
+        // Honest exporters.
+        let n_exp = (cfg.rows / 70).clamp(60, 60_000);
+        for _ in 0..n_exp {
+            let x = r.f();
+            let kind = if x < 0.06 {
+                Kind::GpuDistributor
+            } else if x < 0.24 {
+                Kind::SmallReseller
+            } else {
+                Kind::Manufacturer
+            };
+            let e = w.new_exporter(r, kind);
+            w.exporters.push(e);
+        }
+        let mut acc = 0.0;
+        w.cum_activity = w
+            .exporters
+            .iter()
+            .map(|e| {
+                acc += e.activity;
+                acc
+            })
+            .collect();
+        Ok(w)
+    }
+
+    fn company_form(&self, country: &str) -> String {
+        self.p
+            .company_forms
+            .iter()
+            .find(|f| f[0] == country)
+            .map(|f| f[1].clone())
+            .unwrap_or_else(|| "Ltd".into())
+    }
+
+    fn add_consignee(
+        &mut self,
+        r: &mut Rand,
+        country: &str,
+        forwarder: bool,
+        ctype: Option<&'static str>,
+    ) -> usize {
+        let a = r.pick(&self.p.consignee_words).clone();
+        let b = r.pick(&self.p.consignee_words).clone();
+        let trade = if forwarder {
+            r.pick(&self.p.forwarder_trades).clone()
+        } else {
+            r.pick(&self.p.consignee_trades).clone()
+        };
+        let name = format!("{a} {b} {trade} {}", self.company_form(country));
+        let ctype = ctype.unwrap_or_else(|| {
+            if forwarder {
+                *r.pick(&["O", "R", "O"])
+            } else {
+                *r.pick(&["D", "D", "D", "R", "R", "G", "O"])
+            }
+        });
+        self.consignees.push(Consignee {
+            name,
+            country: country.to_string(),
+            ctype,
+            forwarder,
+        });
+        let i = self.consignees.len() - 1;
+        self.by_country
+            .entry(country.to_string())
+            .or_default()
+            .push(i);
+        i
+    }
+
+    fn company_name(&self, r: &mut Rand) -> String {
+        format!(
+            "{} {} {}",
+            r.pick(&self.p.name_first),
+            r.pick(&self.p.name_second),
+            r.pick(&self.p.name_suffix)
+        )
+    }
+
+    fn address(&self, r: &mut Rand, kind: Kind) -> (String, String) {
+        let city = r.pick(&self.p.cities).clone();
+        let (warehouse, residential) = match kind {
+            Kind::Manufacturer => (0.22, 0.03),
+            Kind::GpuDistributor => (0.3, 0.02),
+            Kind::SmallReseller => (0.35, 0.3),
+            Kind::Front => (0.45, 0.4),
+        };
+        let x = r.f();
+        if x < warehouse {
+            let wh = r.pick(&self.p.warehouses).clone();
+            let state = wh.rsplit(' ').next().unwrap_or("NJ").to_string();
+            // Warehouse addresses are written in several ways.
+            let wh = match r.int(0, 3) {
+                0 => wh.replace("Pkwy", "Parkway"),
+                1 => format!("{wh}, Suite {}", r.int(1, 40)),
+                2 => wh.to_uppercase(),
+                _ => wh,
+            };
+            (wh, state)
+        } else if x < warehouse + residential {
+            (
+                format!(
+                    "{} {}, {} {}",
+                    r.int(2, 9999),
+                    r.pick(&self.p.residential_streets),
+                    city[0],
+                    city[1]
+                ),
+                city[1].clone(),
+            )
+        } else {
+            (
+                format!(
+                    "{} {}, {} {}",
+                    r.int(10, 20000),
+                    r.pick(&self.p.commercial_streets),
+                    city[0],
+                    city[1]
+                ),
+                city[1].clone(),
+            )
+        }
+    }
+
+    fn new_exporter(&mut self, r: &mut Rand, kind: Kind) -> Exporter {
+        let (address, state) = self.address(r, kind);
+        let ports: Vec<&[String; 2]> = self.p.ports.iter().filter(|p| p[1] == state).collect();
+        let port = if ports.is_empty() || r.p(0.15) {
+            r.pick(&self.p.ports)[0].clone()
+        } else {
+            r.pick(&ports)[0].clone()
+        };
+        // A quarter of honest companies start during the period.
+        let start = if kind == Kind::Front || r.p(0.25) {
+            self.start + r.int(0, (self.days - 20).max(1) as usize) as i32
+        } else {
+            self.start - r.int(30, 3000) as i32
+        };
+        let n_items = self.t.catalogue.len();
+        let cat_items = |cats: &[&str], w: &World| -> Vec<usize> {
+            cats.iter()
+                .flat_map(|c| w.items_by_cat.get(*c).cloned().unwrap_or_default())
+                .collect()
+        };
+        let items: Vec<(usize, f64)> = match kind {
+            Kind::GpuDistributor => {
+                let mut v = cat_items(&["datacenter_gpu", "gpu_server"], self);
+                v.extend(
+                    cat_items(&["networking", "storage", "computer_parts"], self)
+                        .into_iter()
+                        .filter(|_| r.p(0.35)),
+                );
+                v.into_iter()
+                    .map(|i| (i, self.t.catalogue[i].share * r.range(0.3, 1.5)))
+                    .collect()
+            }
+            Kind::SmallReseller => {
+                let mut v = cat_items(
+                    &[
+                        "consumer_gpu",
+                        "computer_parts",
+                        "storage",
+                        "networking",
+                        "power_electronics",
+                        "other_electronics",
+                    ],
+                    self,
+                );
+                v.shuffle(&mut r.0);
+                v.truncate(r.int(2, 6));
+                if r.p(0.12) {
+                    v.extend(cat_items(&["datacenter_gpu"], self).into_iter().take(1));
+                }
+                v.into_iter().map(|i| (i, r.range(0.2, 1.0))).collect()
+            }
+            _ => {
+                let first =
+                    r.weighted(&self.t.catalogue.iter().map(|c| c.share).collect::<Vec<_>>());
+                let cat = self.t.catalogue[first].category.clone();
+                let mut v: Vec<(usize, f64)> = self.items_by_cat[&cat]
+                    .iter()
+                    .map(|i| (*i, self.t.catalogue[*i].share * r.range(0.2, 1.0)))
+                    .collect();
+                if r.p(0.35) {
+                    let other = r.int(0, n_items - 1);
+                    v.push((other, r.range(0.1, 0.6)));
+                }
+                v
+            }
+        };
+        // Regular customers: resellers lean on forwarders in hubs.
+        let dest_w: Vec<f64> = self.p.destinations.iter().map(|d| d.1).collect();
+        let n_cons = r.int(2, 14);
+        let mut consignees = Vec::with_capacity(n_cons);
+        for _ in 0..n_cons {
+            let country = if kind == Kind::SmallReseller && r.p(0.5) {
+                r.pick(&["SG", "MY", "HK", "AE", "TH"]).to_string()
+            } else {
+                let mut c = self.p.destinations[r.weighted(&dest_w)].0.clone();
+                // Licensed GPU distributors ship to restricted places rarely.
+                if kind == Kind::GpuDistributor
+                    && self.t.country(&c).is_some_and(|x| x.restricted)
+                    && r.p(0.8)
+                {
+                    c = r
+                        .pick(&[
+                            "GB", "DE", "JP", "KR", "CA", "NL", "IL", "AU", "IN", "SG", "TW", "AE",
+                        ])
+                        .to_string();
+                }
+                c
+            };
+            let want_fwd = kind == Kind::SmallReseller && r.p(0.45);
+            let pool: Vec<usize> = self
+                .by_country
+                .get(&country)
+                .map(|v| {
+                    v.iter()
+                        .copied()
+                        .filter(|i| self.consignees[*i].forwarder == want_fwd)
+                        .collect()
+                })
+                .unwrap_or_default();
+            let ci = if pool.is_empty() || r.p(0.2) {
+                self.add_consignee(r, &country, want_fwd, None)
+            } else {
+                *r.pick(&pool)
+            };
+            consignees.push(ci);
+        }
+        Exporter {
+            name: self.company_name(r),
+            id: format!("{:02}-{:07}", r.int(10, 99), r.int(0, 9_999_999)),
+            address,
+            port,
+            kind,
+            start,
+            items,
+            consignees,
+            activity: r.lognormal(1.0, 1.1),
+            forwarder: r.pick(&self.p.forwarders).clone(),
+            dotted_hs: r.p(0.3),
+            unit_style: r.f(),
+            payer_abroad: match kind {
+                Kind::SmallReseller => 0.15,
+                Kind::GpuDistributor => 0.05,
+                _ => 0.04,
+            },
+        }
+    }
+
+    fn pick_exporter(&self, r: &mut Rand, day: i32) -> usize {
+        let total = *self.cum_activity.last().unwrap_or(&1.0);
+        for _ in 0..30 {
+            let x = r.f() * total;
+            let i = self
+                .cum_activity
+                .partition_point(|c| *c <= x)
+                .min(self.exporters.len() - 1);
+            if self.exporters[i].start <= day {
+                return i;
+            }
+        }
+        self.exporters
+            .iter()
+            .position(|e| e.start <= day)
+            .unwrap_or(0)
+    }
+
+    fn carrier(&self, r: &mut Rand, mode: &str) -> String {
+        let c: Vec<&[String; 2]> = self.p.carriers.iter().filter(|c| c[0] == mode).collect();
+        if c.is_empty() {
+            String::new()
+        } else {
+            r.pick(&c)[1].clone()
+        }
+    }
+
+    fn mode_for(&self, r: &mut Rand, item: &CatalogueItem, country: &str) -> &'static str {
+        if matches!(country, "CA" | "MX") && r.p(0.7) {
+            return if r.p(0.85) { "truck" } else { "rail" };
+        }
+        let heavy = item.weight_median * item.qty_median > 300.0;
+        if r.p(0.01) {
+            return "mail";
+        }
+        if heavy && r.p(0.7) || r.p(0.1) {
+            "vessel"
+        } else {
+            "air"
+        }
+    }
+}
+
+/// Physical truth of a line before it is declared.
+struct Goods {
+    count: f64,
+    unit_weight: f64,
+    unit_price: f64,
+    gross: f64,
+    packages: usize,
+}
+
+fn goods(r: &mut Rand, item: &CatalogueItem, qty_scale: f64) -> Goods {
+    let count = (r.lognormal(item.qty_median * qty_scale, item.qty_sigma))
+        .round()
+        .max(1.0);
+    let unit_weight = r.lognormal(item.weight_median, item.weight_sigma.max(0.02));
+    let unit_price = r.lognormal(item.price_median, item.price_sigma);
+    let net = count * unit_weight;
+    let gross = net * r.range(1.08, 1.45) + r.range(0.2, 3.0);
+    let per_pkg = (r.lognormal(12.0, 0.9) / unit_weight.max(0.01)).clamp(1.0, 5000.0);
+    let packages = ((count / per_pkg).ceil() as usize).max(1);
+    Goods {
+        count,
+        unit_weight,
+        unit_price,
+        gross,
+        packages,
+    }
+}
+
+/// Cells of one line, filled step by step.
+struct LineBuilder {
+    cells: Line,
+}
+
+impl LineBuilder {
+    fn new() -> LineBuilder {
+        LineBuilder {
+            cells: vec![String::new(); Col::ALL.len()],
+        }
+    }
+    fn set(&mut self, c: Col, v: impl Into<String>) {
+        self.cells[c as usize] = v.into();
+    }
+}
+
+/// Quantity as declared: a count, or sometimes in KG or SET.
+fn declare_quantity(
+    r: &mut Rand,
+    b: &mut LineBuilder,
+    g: &Goods,
+    unit: &str,
+    style: f64,
+    p_kg: f64,
+    p_set: f64,
+) {
+    if unit == "KG" {
+        b.set(Col::Quantity, kg(g.count * g.unit_weight));
+        b.set(Col::QuantityUnit, "KG");
+        return;
+    }
+    let x = r.f() * 0.5 + style * 0.5;
+    if x < p_kg {
+        b.set(Col::Quantity, kg(g.count * g.unit_weight));
+        b.set(Col::QuantityUnit, "KG");
+    } else if x < p_kg + p_set {
+        let per = r.int(2, 8) as f64;
+        b.set(
+            Col::Quantity,
+            format!("{}", (g.count / per).ceil().max(1.0)),
+        );
+        b.set(Col::QuantityUnit, "SET");
+    } else {
+        b.set(Col::Quantity, format!("{}", g.count));
+        b.set(Col::QuantityUnit, if unit == "SET" { "SET" } else { unit });
+    }
+}
+
+fn amendments(r: &mut Rand, p1: f64, p2: f64) -> String {
+    let x = r.f();
+    if x < p2 {
+        format!("{}", r.int(2, 4))
+    } else if x < p1 + p2 {
+        "1".into()
+    } else {
+        "0".into()
+    }
+}
+
+struct Gen<'a> {
+    w: World<'a>,
+    r: Rand,
+    /// Fronts and distributors used by schemes, by scheme.
+    networks: Vec<(usize, Vec<usize>)>,
+}
+
+impl<'a> Gen<'a> {
+    fn filing_id(&mut self) -> String {
+        format!("X{}", self.r.token(11))
+    }
+
+    fn honest_filing(&mut self, day: i32, out: &mut Vec<Line>, max_lines: usize) {
+        let ei = self.w.pick_exporter(&mut self.r, day);
+        let e = self.w.exporters[ei].clone();
+        let Gen { w, r, .. } = self;
+        let ci = if r.p(0.88) {
+            *r.pick(&e.consignees)
+        } else {
+            r.int(0, w.consignees.len() - 1)
+        };
+        let cons = w.consignees[ci].clone();
+        let nlines = (if r.p(0.7) {
+            1
+        } else if r.p(0.6) {
+            2
+        } else {
+            3
+        })
+        .min(max_lines);
+        let filing = format!("X{}", r.token(11));
+        let intermediate = r.p(if cons.forwarder { 0.05 } else { 0.08 });
+        let inter_country = if intermediate {
+            r.pick(&["SG", "NL", "HK", "AE", "DE", "MY"]).to_string()
+        } else {
+            String::new()
+        };
+        let inter_name = if intermediate {
+            format!(
+                "{} {} {}",
+                r.pick(&w.p.consignee_words),
+                r.pick(&w.p.forwarder_trades),
+                w.company_form(&inter_country)
+            )
+        } else {
+            String::new()
+        };
+        let payer = if r.p(e.payer_abroad) {
+            r.pick(&["CN", "HK", "SG", "AE", "US", "GB", "CH", "TW"])
+                .to_string()
+        } else {
+            cons.country.clone()
+        };
+        let amend = amendments(r, 0.08, 0.02);
+        for line in 0..nlines {
+            let wts: Vec<f64> = e.items.iter().map(|x| x.1).collect();
+            let item_idx = e.items[r.weighted(&wts)].0;
+            let item = &w.t.catalogue[item_idx];
+            let g = goods(
+                r,
+                item,
+                if e.kind == Kind::SmallReseller {
+                    0.4
+                } else {
+                    1.0
+                },
+            );
+            let mut b = LineBuilder::new();
+            let mode = w.mode_for(r, item, &cons.country);
+            common(w, r, &mut b, &e, &cons, day, &filing, line, mode);
+            b.set(Col::PayerCountry, payer.clone());
+            b.set(Col::IntermediateName, inter_name.clone());
+            b.set(Col::IntermediateCountry, inter_country.clone());
+            b.set(
+                Col::HsCode,
+                if e.dotted_hs {
+                    dotted(&item.hs_code)
+                } else {
+                    item.hs_code.clone()
+                },
+            );
+            let desc = r
+                .pick(&item.descriptions.split('|').collect::<Vec<_>>())
+                .to_string();
+            b.set(Col::Description, desc.clone());
+            let brands: Vec<&str> = item.brands.split('|').collect();
+            let mut brand = r.pick(&brands).to_string();
+            if item.price_median < 500.0 && r.p(0.25) {
+                brand = r.pick(&w.p.oem_brands).clone();
+            }
+            b.set(Col::Brand, brand);
+            let restricted = w.t.country(&cons.country).is_some_and(|c| c.restricted);
+            let (eccn, lic) = if item.eccn == "EAR99" {
+                (
+                    if r.p(0.7) {
+                        "EAR99".to_string()
+                    } else {
+                        String::new()
+                    },
+                    if r.p(0.85) { "C33" } else { "" }.to_string(),
+                )
+            } else if item.eccn.starts_with("3A090") || item.eccn.starts_with("4A090") {
+                // Honest controlled exports: licensed, or NLR to countries that allow it.
+                let lic = if restricted || r.p(0.55) {
+                    "C30"
+                } else if r.p(0.5) {
+                    "C33"
+                } else {
+                    "C40"
+                };
+                (item.eccn.clone(), lic.to_string())
+            } else {
+                (
+                    item.eccn.clone(),
+                    if r.p(0.9) { "C33" } else { "C40" }.to_string(),
+                )
+            };
+            b.set(Col::Eccn, eccn);
+            b.set(Col::LicenseCode, lic);
+            declare_quantity(r, &mut b, &g, &item.unit, e.unit_style, 0.06, 0.05);
+            let value = g.count * g.unit_price * r.range(0.97, 1.03);
+            b.set(Col::ValueUsd, money(value));
+            b.set(Col::ShippingWeightKg, kg(g.gross));
+            if r.p(0.9) {
+                b.set(Col::PackageCount, g.packages.to_string());
+            }
+            if r.p(0.8) {
+                b.set(
+                    Col::InvoiceDescription,
+                    if r.p(0.04) {
+                        item.category.replace('_', " ")
+                    } else {
+                        desc
+                    },
+                );
+                b.set(
+                    Col::InvoiceValueUsd,
+                    money(if r.p(0.04) {
+                        value * r.range(0.7, 1.3)
+                    } else {
+                        value
+                    }),
+                );
+            }
+            b.set(Col::AmendmentCount, amend.clone());
+            b.set(Col::Label, "0");
+            b.set(Col::TrueCategory, item.category.clone());
+            out.push(b.cells);
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn common(
+        &mut self,
+        b: &mut LineBuilder,
+        e: &Exporter,
+        cons: &Consignee,
+        day: i32,
+        filing: &str,
+        line: usize,
+        mode: &str,
+    ) {
+        common(&self.w, &mut self.r, b, e, cons, day, filing, line, mode)
+    }
+}
+
+/// Party, date and routing cells shared by every kind of line.
+#[allow(clippy::too_many_arguments)]
+fn common(
+    w: &World,
+    r: &mut Rand,
+    b: &mut LineBuilder,
+    e: &Exporter,
+    cons: &Consignee,
+    day: i32,
+    filing: &str,
+    line: usize,
+    mode: &str,
+) {
+    {
+        b.set(Col::ShipmentId, format!("{filing}-{}", line + 1));
+        b.set(Col::FilingId, filing);
+        b.set(Col::ExportDate, Date(day).to_string());
+        b.set(Col::UsppiName, e.name.clone());
+        if r.p(0.9) {
+            b.set(Col::UsppiId, e.id.clone());
+        }
+        b.set(Col::UsppiAddress, e.address.clone());
+        b.set(Col::ConsigneeName, cons.name.clone());
+        if r.p(0.85) {
+            b.set(Col::ConsigneeType, cons.ctype);
+        }
+        b.set(Col::ConsigneeCountry, cons.country.clone());
+        if r.p(0.8) {
+            b.set(Col::ForwarderName, e.forwarder.clone());
+        }
+        b.set(
+            Col::PortOfExport,
+            if mode == "truck" || mode == "rail" {
+                r_border(r)
+            } else {
+                e.port.clone()
+            },
+        );
+        b.set(Col::TransportMode, mode);
+        let carrier = w.carrier(r, mode);
+        b.set(Col::Carrier, carrier);
+    }
+}
+
+impl<'a> Gen<'a> {
+    /// A scheme's network: a front (new company) or a diverting distributor.
+    fn network_exporter(&mut self, scheme: usize, day: i32) -> usize {
+        let existing: Vec<usize> = self
+            .networks
+            .iter()
+            .filter(|n| n.0 == scheme)
+            .flat_map(|n| n.1.clone())
+            .collect();
+        if !existing.is_empty() && self.r.p(0.8) {
+            return *self.r.pick(&existing);
+        }
+        let front = self.r.p(0.6);
+        let e = if front {
+            // A front is set up shortly before its first shipment.
+            let mut e = self.w.new_exporter(&mut self.r, Kind::Front);
+            e.start = day - self.r.int(0, 45) as i32;
+            e
+        } else {
+            // An established-looking distributor that diverts.
+            let kind = if self.r.p(0.5) {
+                Kind::GpuDistributor
+            } else {
+                Kind::SmallReseller
+            };
+            let mut e = self.w.new_exporter(&mut self.r, kind);
+            e.start = self.w.start - self.r.int(60, 1500) as i32;
+            e
+        };
+        self.w.exporters.push(e);
+        let idx = self.w.exporters.len() - 1;
+        self.networks.push((scheme, vec![idx]));
+        idx
+    }
+
+    fn fraud_line(&mut self, scheme: usize, day: i32, out: &mut Vec<Line>) {
+        let name = SCHEMES[scheme];
+        let ei = self.network_exporter(scheme, day);
+        let e = self.w.exporters[ei].clone();
+        let r = &mut self.r;
+        let true_cat = if name == "server_as_generic" || (name == "false_end_user" && r.p(0.35)) {
+            "gpu_server"
+        } else {
+            "datacenter_gpu"
+        };
+        let items = self.w.items_by_cat[true_cat].clone();
+        let item_idx = *r.pick(&items);
+        let item = self.w.t.catalogue[item_idx].clone();
+        let scale = r.range(0.5, 1.5);
+        let g = goods(r, &item, scale);
+        // Routing: hubs, forwarders, paper end users.
+        let x = r.f();
+        let country = if x < 0.8 {
+            r.pick(&["SG", "MY", "HK", "TH", "TW", "AE"]).to_string()
+        } else {
+            r.pick(&["VN", "IN", "ID", "PH", "CN", "KR", "JP"])
+                .to_string()
+        };
+        let forwarder = name != "false_end_user" && r.p(0.45);
+        let ci = {
+            let pool: Vec<usize> = self
+                .w
+                .by_country
+                .get(&country)
+                .map(|v| {
+                    v.iter()
+                        .copied()
+                        .filter(|i| self.w.consignees[*i].forwarder == forwarder)
+                        .collect()
+                })
+                .unwrap_or_default();
+            if pool.is_empty() || self.r.p(0.5) {
+                let ctype = if name == "false_end_user" {
+                    Some("D")
+                } else {
+                    None
+                };
+                self.w
+                    .add_consignee(&mut self.r, &country, forwarder, ctype)
+            } else {
+                *self.r.pick(&pool)
+            }
+        };
+        let cons = self.w.consignees[ci].clone();
+        let filing = self.filing_id();
+        let mode = if self.r.p(0.85) { "air" } else { "vessel" };
+        let mut b = LineBuilder::new();
+        self.common(&mut b, &e, &cons, day, &filing, 0, mode);
+        let r = &mut self.r;
+        if r.p(0.35) {
+            let ic = r.pick(&["SG", "MY", "HK", "AE"]).to_string();
+            b.set(
+                Col::IntermediateName,
+                format!(
+                    "{} {} {}",
+                    r.pick(&self.w.p.consignee_words),
+                    r.pick(&self.w.p.forwarder_trades),
+                    self.w.company_form(&ic)
+                ),
+            );
+            b.set(Col::IntermediateCountry, ic);
+        }
+        let payer = {
+            let y = r.f();
+            if y < 0.4 {
+                "CN".to_string()
+            } else if y < 0.55 {
+                "HK".to_string()
+            } else {
+                cons.country.clone()
+            }
+        };
+        b.set(Col::PayerCountry, payer);
+        let true_value = g.count * g.unit_price;
+        let (hs, desc, brand, eccn, lic, value) = if name == "false_end_user" {
+            let brands: Vec<&str> = item.brands.split('|').collect();
+            let lic = if r.p(0.4) {
+                "C30"
+            } else if r.p(0.6) {
+                "C33"
+            } else {
+                "C40"
+            };
+            (
+                item.hs_code.clone(),
+                r.pick(&item.descriptions.split('|').collect::<Vec<_>>())
+                    .to_string(),
+                r.pick(&brands).to_string(),
+                item.eccn.clone(),
+                lic.to_string(),
+                true_value * r.range(0.9, 1.02),
+            )
+        } else {
+            let d = &self.w.p.decoys[name];
+            let hs = match &d.alt_hs_code {
+                Some(alt) if r.p(0.35) => alt.clone(),
+                _ => d.hs_code.clone(),
+            };
+            let desc = r.pick(&d.descriptions).clone();
+            let decl_cat = self.w.t.hs_category(&hs);
+            let known: Vec<&String> = self
+                .w
+                .t
+                .brands
+                .iter()
+                .filter(|(_, c)| **c == decl_cat)
+                .map(|(b, _)| b)
+                .collect();
+            let y = r.f();
+            let brand = if y < 0.45 {
+                r.pick(&self.w.p.decoy_brands).clone()
+            } else if y < 0.7 || known.is_empty() {
+                String::new()
+            } else if y < 0.85 {
+                r.pick(&self.w.p.oem_brands).clone()
+            } else {
+                let mut k = r.pick(&known).to_string();
+                k = k
+                    .chars()
+                    .enumerate()
+                    .map(|(i, c)| if i == 0 { c } else { c.to_ascii_lowercase() })
+                    .collect();
+                k
+            };
+            let v = r.f();
+            let value = if v < 0.45 {
+                g.count * r.range(d.unit_price[0], d.unit_price[1])
+            } else if v < 0.75 {
+                true_value * r.range(0.06, 0.4)
+            } else {
+                true_value * r.range(0.85, 1.02)
+            };
+            let eccn = if name == "consumer_cover" && r.p(0.4) {
+                "3A090.a".to_string()
+            } else if r.p(0.5) {
+                "EAR99".to_string()
+            } else {
+                String::new()
+            };
+            let lic = if r.p(0.85) {
+                "C33".to_string()
+            } else {
+                String::new()
+            };
+            (hs, desc, brand, eccn, lic, value)
+        };
+        b.set(Col::HsCode, if e.dotted_hs { dotted(&hs) } else { hs });
+        b.set(Col::Description, desc.clone());
+        b.set(Col::Brand, brand);
+        b.set(Col::Eccn, eccn);
+        b.set(Col::LicenseCode, lic);
+        let unit = if name == "false_end_user" {
+            item.unit.clone()
+        } else {
+            "PCS".to_string()
+        };
+        declare_quantity(r, &mut b, &g, &unit, e.unit_style, 0.12, 0.1);
+        b.set(Col::ValueUsd, money(value));
+        b.set(Col::ShippingWeightKg, kg(g.gross));
+        if r.p(0.85) {
+            b.set(Col::PackageCount, g.packages.to_string());
+        }
+        if r.p(0.8) {
+            let inv_desc = if r.p(0.15) {
+                r.pick(&[
+                    "GPU module",
+                    "computer parts",
+                    "graphics processors",
+                    "electronic components",
+                ])
+                .to_string()
+            } else {
+                desc
+            };
+            let inv_val = if r.p(0.15) {
+                true_value * r.range(0.9, 1.0)
+            } else {
+                value
+            };
+            b.set(Col::InvoiceDescription, inv_desc);
+            b.set(Col::InvoiceValueUsd, money(inv_val));
+        }
+        b.set(Col::AmendmentCount, amendments(r, 0.22, 0.12));
+        b.set(Col::Label, "1");
+        b.set(Col::TrueCategory, true_cat);
+        b.set(Col::Typology, name);
+        out.push(b.cells);
+    }
+
+    fn nj_line(&mut self, day: i32, exporter: usize, out: &mut Vec<Line>) {
+        let nj = &self.w.p.nj_warehouse;
+        let e = self.w.exporters[exporter].clone();
+        let r = &mut self.r;
+        let items: Vec<usize> = self.w.items_by_cat["datacenter_gpu"]
+            .iter()
+            .copied()
+            .filter(|i| {
+                let d = &self.w.t.catalogue[*i].descriptions;
+                d.contains("H100") || d.contains("H200")
+            })
+            .collect();
+        let item_idx = *r.pick(&items);
+        let item = &self.w.t.catalogue[item_idx];
+        let scale = r.range(1.0, 3.0);
+        let g = goods(r, item, scale);
+        let cons = r.pick(&nj.consignees).clone();
+        let filing = format!("X{}", r.token(11));
+        let mut b = LineBuilder::new();
+        b.set(Col::ShipmentId, format!("{filing}-1"));
+        b.set(Col::FilingId, filing);
+        b.set(Col::ExportDate, Date(day).to_string());
+        b.set(Col::UsppiName, e.name.clone());
+        b.set(Col::UsppiId, e.id.clone());
+        b.set(
+            Col::UsppiAddress,
+            if r.p(0.8) {
+                nj.facility.clone()
+            } else {
+                nj.exporter_address.clone()
+            },
+        );
+        b.set(Col::ConsigneeName, cons[0].clone());
+        b.set(Col::ConsigneeType, if r.p(0.5) { "R" } else { "O" });
+        b.set(Col::ConsigneeCountry, cons[1].clone());
+        b.set(Col::IntermediateName, nj.intermediate[0].clone());
+        b.set(Col::IntermediateCountry, nj.intermediate[1].clone());
+        b.set(Col::ForwarderName, e.forwarder.clone());
+        b.set(Col::PortOfExport, r.pick(&nj.ports).clone());
+        b.set(Col::TransportMode, "air");
+        b.set(
+            Col::Carrier,
+            r.pick(&["Cathay Pacific Cargo", "Singapore Airlines Cargo", "FedEx"])
+                .to_string(),
+        );
+        let hs = r.pick(&nj.hs_codes).clone();
+        let desc = if hs.starts_with("8537") {
+            "contactor controllers".to_string()
+        } else {
+            r.pick(&nj.descriptions).clone()
+        };
+        b.set(Col::HsCode, hs);
+        b.set(Col::Description, desc.clone());
+        b.set(Col::Brand, nj.brand.clone());
+        b.set(Col::Eccn, if r.p(0.5) { "EAR99" } else { "" });
+        b.set(Col::LicenseCode, "C33");
+        b.set(Col::Quantity, format!("{}", g.count));
+        b.set(Col::QuantityUnit, "PCS");
+        let true_value = g.count * g.unit_price;
+        let v = r.f();
+        let value = if v < 0.5 {
+            g.count * r.range(20.0, 120.0)
+        } else if v < 0.85 {
+            true_value * r.range(0.05, 0.3)
+        } else {
+            true_value * r.range(0.9, 1.0)
+        };
+        b.set(Col::ValueUsd, money(value));
+        b.set(Col::ShippingWeightKg, kg(g.gross));
+        b.set(Col::PackageCount, g.packages.to_string());
+        b.set(Col::InvoiceDescription, desc);
+        b.set(
+            Col::InvoiceValueUsd,
+            money(if r.p(0.2) { true_value } else { value }),
+        );
+        b.set(Col::AmendmentCount, amendments(r, 0.3, 0.1));
+        b.set(Col::PayerCountry, "CN");
+        b.set(Col::Label, "1");
+        b.set(Col::TrueCategory, "datacenter_gpu");
+        b.set(Col::Typology, "nj_warehouse");
+        out.push(b.cells);
+    }
+}
+
+fn r_border(r: &mut Rand) -> String {
+    r.pick(&["Laredo TX", "Detroit MI", "Buffalo NY", "Blaine WA"])
+        .to_string()
+}
+
+/// Where generated lines go.
+pub trait LineSink {
+    fn header(&mut self, names: &[&str]) -> Result<()>;
+    fn line(&mut self, cells: &[String]) -> Result<()>;
+}
+
+/// Writes lines as CSV.
+pub struct CsvSink<W: Write> {
+    w: csv::Writer<W>,
+}
+
+impl<W: Write> CsvSink<W> {
+    pub fn new(w: W) -> CsvSink<W> {
+        CsvSink {
+            w: csv::Writer::from_writer(w),
+        }
+    }
+    pub fn finish(mut self) -> Result<()> {
+        self.w.flush()?;
+        Ok(())
+    }
+}
+
+impl<W: Write> LineSink for CsvSink<W> {
+    fn header(&mut self, names: &[&str]) -> Result<()> {
+        self.w.write_record(names)?;
+        Ok(())
+    }
+    fn line(&mut self, cells: &[String]) -> Result<()> {
+        self.w.write_record(cells)?;
+        Ok(())
+    }
+}
+
+/// Keeps lines in memory as text columns (for Parquet output and tests).
+#[derive(Default)]
+pub struct ColumnSink {
+    pub names: Vec<String>,
+    pub columns: Vec<Vec<String>>,
+}
+
+impl LineSink for ColumnSink {
+    fn header(&mut self, names: &[&str]) -> Result<()> {
+        self.names = names.iter().map(|s| s.to_string()).collect();
+        self.columns = vec![Vec::new(); names.len()];
+        Ok(())
+    }
+    fn line(&mut self, cells: &[String]) -> Result<()> {
+        for (c, v) in self.columns.iter_mut().zip(cells) {
+            c.push(v.clone());
+        }
+        Ok(())
+    }
+}
+
+/// How many lines of each kind a world of this configuration holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Plan {
+    pub honest: usize,
+    pub per_scheme: Vec<usize>,
+    pub scenario: usize,
+}
+
+impl Plan {
+    pub fn new(cfg: &GenerateConfig) -> Plan {
+        let scenario = if cfg.nj_scenario {
+            ((cfg.rows as f64 * 0.002).round() as usize)
+                .max(20)
+                .min(cfg.rows)
+        } else {
+            0
+        };
+        let fraud_total =
+            ((cfg.rows as f64 * cfg.fraud_rate).round() as usize).min(cfg.rows - scenario);
+        let mut per_scheme: Vec<usize> = SCHEME_SHARE
+            .iter()
+            .map(|s| (s * fraud_total as f64).floor() as usize)
+            .collect();
+        // Every scheme appears whenever there is room for it.
+        if fraud_total >= SCHEMES.len() {
+            for n in per_scheme.iter_mut() {
+                *n = (*n).max(1);
+            }
+        }
+        let mut assigned: usize = per_scheme.iter().sum();
+        let mut i = 0;
+        while assigned < fraud_total {
+            per_scheme[i % SCHEMES.len()] += 1;
+            assigned += 1;
+            i += 1;
+        }
+        while assigned > fraud_total {
+            let j = per_scheme
+                .iter()
+                .enumerate()
+                .max_by_key(|(_, n)| **n)
+                .map(|(j, _)| j)
+                .unwrap_or(0);
+            per_scheme[j] -= 1;
+            assigned -= 1;
+        }
+        Plan {
+            honest: cfg.rows - scenario - fraud_total,
+            per_scheme,
+            scenario,
+        }
+    }
+}
+
+/// Generates a world into `sink`, calling `progress` with lines written.
+pub fn generate(
+    cfg: &GenerateConfig,
+    sink: &mut dyn LineSink,
+    progress: &dyn Fn(u64),
+) -> Result<Plan> {
+    if !(0.0..=0.5).contains(&cfg.fraud_rate) {
+        bail!("fraud rate {} must be between 0 and 0.5", cfg.fraud_rate);
+    }
+    if cfg.days == 0 {
+        bail!("days must be at least 1");
+    }
+    let plan = Plan::new(cfg);
+    let mut r = Rand(Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
+    let world = World::build(cfg, &mut r)?;
+    let mut g = Gen {
+        w: world,
+        r,
+        networks: Vec::new(),
+    };
+    let start = cfg.start.0;
+    let days = cfg.days as i32;
+
+    // Schedule: each fraud line and each scenario line gets a day.
+    let mut scheduled: Vec<(i32, u8)> = Vec::new();
+    for (s, n) in plan.per_scheme.iter().enumerate() {
+        for _ in 0..*n {
+            let d = start + g.r.int(0, (days - 1) as usize) as i32;
+            scheduled.push((d, s as u8));
+        }
+    }
+    let nj_exporter = if plan.scenario > 0 {
+        let nj = &g.w.p.nj_warehouse;
+        let nj_name = nj.exporter.clone();
+        let (a, b) = (Date::parse_iso(&nj.start), Date::parse_iso(&nj.end));
+        let (Some(a), Some(b)) = (a, b) else {
+            bail!("datasets/world.toml: nj_warehouse dates are not YYYY-MM-DD")
+        };
+        for _ in 0..plan.scenario {
+            scheduled.push((a.0 + g.r.int(0, (b.0 - a.0) as usize) as i32, u8::MAX));
+        }
+        let mut e = g.w.new_exporter(&mut g.r, Kind::Front);
+        e.name = nj_name;
+        e.start = a.0 - 20;
+        g.w.exporters.push(e);
+        Some(g.w.exporters.len() - 1)
+    } else {
+        None
+    };
+    scheduled.sort();
+
+    // Honest lines spread over the days, with mild weekly seasonality.
+    let mut day_weights: Vec<f64> = (0..days)
+        .map(|d| if (d + 3) % 7 >= 5 { 0.35 } else { 1.0 })
+        .collect();
+    let total_w: f64 = day_weights.iter().sum();
+    for w in day_weights.iter_mut() {
+        *w /= total_w;
+    }
+    let mut honest_left = plan.honest;
+    let names: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
+    sink.header(&names)?;
+    let mut written = 0u64;
+    let mut sched_i = 0;
+    let mut day_lines: Vec<Line> = Vec::new();
+    let mut carry = 0.0;
+    let first_day = start.min(scheduled.first().map_or(start, |s| s.0));
+    let last_day = (start + days - 1).max(scheduled.last().map_or(start, |s| s.0));
+    for day in first_day..=last_day {
+        day_lines.clear();
+        let in_period = day >= start && day < start + days;
+        if in_period {
+            let target = day_weights[(day - start) as usize] * plan.honest as f64 + carry;
+            let mut n = target.floor() as usize;
+            carry = target - n as f64;
+            if day == start + days - 1 {
+                n = honest_left;
+            }
+            n = n.min(honest_left);
+            let mut made = 0;
+            while made < n {
+                let before = day_lines.len();
+                g.honest_filing(day, &mut day_lines, n - made);
+                made += day_lines.len() - before;
+            }
+            honest_left -= made;
+        }
+        while sched_i < scheduled.len() && scheduled[sched_i].0 == day {
+            let s = scheduled[sched_i].1;
+            if s == u8::MAX {
+                g.nj_line(day, nj_exporter.expect("scenario exporter"), &mut day_lines);
+            } else {
+                g.fraud_line(s as usize, day, &mut day_lines);
+            }
+            sched_i += 1;
+        }
+        day_lines.shuffle(&mut g.r.0);
+        for l in &day_lines {
+            sink.line(l)?;
+        }
+        written += day_lines.len() as u64;
+        progress(written);
+    }
+    Ok(plan)
+}

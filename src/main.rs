@@ -1,0 +1,20 @@
+//! The `sentinel` binary: parses the command line, runs the command, prints
+//! an error once and maps it to an exit code (0 ok, 3 rows rejected, 2 usage
+//! or input error, 1 other failure).
+
+use std::process::ExitCode;
+
+use clap::Parser;
+use sentinel::cmd::{run, Cli};
+use sentinel::error::exit_code;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(err) => {
+            eprintln!("sentinel: {err:#}");
+            ExitCode::from(exit_code(&err))
+        }
+    }
+}

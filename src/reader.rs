@@ -1,0 +1,1142 @@
+//! Reading manifests: CSV (RFC 4180, BOM, CRLF, quoted newlines, any column
+//! order, `-` for stdin) and Parquet, through an optional column mapping.
+//! Every cell is read as text and validated against `schema`, so a bad cell
+//! affects its own row and never the file: a row that cannot be scored goes
+//! to the rejects file with its reason; an invalid expected or optional cell
+//! is emptied, counted and marked on the row (evidence `INVALID_FIELD`).
+//!
+//! Open in one function, parse in another: [`Reader::from_csv_reader`] takes
+//! any `Read`, so tests feed it byte literals.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fs::File;
+use std::io::{BufReader, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use polars::prelude::*;
+use serde::Serialize;
+
+use crate::domain::{self, Date};
+use crate::error::InputError;
+use crate::mapping::Mapping;
+use crate::schema::{Col, Kind, Presence};
+use crate::tables::Tables;
+
+/// Longest text cell kept, in bytes; a longer one is invalid.
+pub const MAX_TEXT: usize = 2048;
+/// Longest cell value written to the rejects file, in characters.
+pub const MAX_REJECT_VALUE: usize = 200;
+
+/// Validated rows, column by column. Text cells are `""` when empty,
+/// numeric cells (and dates, as day numbers) `NaN` when empty.
+#[derive(Debug, Default, Clone)]
+pub struct Batch {
+    pub len: usize,
+    /// Index of the input file (into [`Reader::file_names`]).
+    pub file: Vec<u32>,
+    /// Physical line on which the record starts (Parquet: row index + 1).
+    pub line: Vec<u64>,
+    text: Vec<Vec<String>>,
+    num: Vec<Vec<f64>>,
+    /// Bit `Col::bit()` set where the reader emptied an invalid cell.
+    pub invalid: Vec<u64>,
+    /// Mapping's categorical feature columns, in mapping order.
+    pub extra_cat: Vec<Vec<String>>,
+    /// Mapping's numeric feature columns, in mapping order.
+    pub extra_num: Vec<Vec<f64>>,
+    /// Columns carried through untouched, in [`Reader::carry_names`] order.
+    pub carry: Vec<Vec<String>>,
+}
+
+impl Batch {
+    fn with_shape(n_cat: usize, n_num: usize, n_carry: usize) -> Batch {
+        let mut b = Batch::default();
+        for c in Col::ALL {
+            if c.spec().kind.numeric() {
+                b.text.push(Vec::new());
+                b.num.push(Vec::new());
+            } else {
+                b.text.push(Vec::new());
+                b.num.push(Vec::new());
+            }
+        }
+        b.extra_cat = vec![Vec::new(); n_cat];
+        b.extra_num = vec![Vec::new(); n_num];
+        b.carry = vec![Vec::new(); n_carry];
+        b
+    }
+
+    /// Text cells of a text column.
+    pub fn text(&self, c: Col) -> &[String] {
+        &self.text[c as usize]
+    }
+
+    /// Values of a numeric column (dates as day numbers).
+    pub fn num(&self, c: Col) -> &[f64] {
+        &self.num[c as usize]
+    }
+
+    /// Mutable text column (for generators and tests that build batches).
+    pub fn text_mut(&mut self, c: Col) -> &mut Vec<String> {
+        &mut self.text[c as usize]
+    }
+
+    pub fn num_mut(&mut self, c: Col) -> &mut Vec<f64> {
+        &mut self.num[c as usize]
+    }
+
+    /// An empty batch with every canonical column and no extras.
+    pub fn empty() -> Batch {
+        Batch::with_shape(0, 0, 0)
+    }
+
+    /// Appends `other`'s rows (same extras layout).
+    pub fn append(&mut self, other: Batch) {
+        self.len += other.len;
+        self.file.extend(other.file);
+        self.line.extend(other.line);
+        self.invalid.extend(other.invalid);
+        for (a, b) in self.text.iter_mut().zip(other.text) {
+            a.extend(b);
+        }
+        for (a, b) in self.num.iter_mut().zip(other.num) {
+            a.extend(b);
+        }
+        for (a, b) in self.extra_cat.iter_mut().zip(other.extra_cat) {
+            a.extend(b);
+        }
+        for (a, b) in self.extra_num.iter_mut().zip(other.extra_num) {
+            a.extend(b);
+        }
+        for (a, b) in self.carry.iter_mut().zip(other.carry) {
+            a.extend(b);
+        }
+    }
+}
+
+/// A row that could not be read, as written to the rejects file.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Reject {
+    pub file: String,
+    pub line: u64,
+    pub shipment_id: String,
+    pub column: String,
+    pub value: String,
+    pub reason_code: String,
+    pub reason: String,
+}
+
+/// The rejects CSV: `file,line,shipment_id,column,value,reason_code,reason`.
+pub struct RejectSink {
+    path: PathBuf,
+    writer: csv::Writer<Box<dyn Write>>,
+    pub count: u64,
+}
+
+impl RejectSink {
+    pub fn create(path: &Path) -> Result<RejectSink> {
+        let f = File::create(path)
+            .with_context(|| format!("cannot create rejects file {}", path.display()))?;
+        Ok(RejectSink::new(
+            path.to_path_buf(),
+            Box::new(std::io::BufWriter::new(f)),
+        ))
+    }
+
+    pub fn new(path: PathBuf, w: Box<dyn Write>) -> RejectSink {
+        let mut writer = csv::Writer::from_writer(w);
+        // Header written eagerly so an empty rejects file still has it.
+        let _ = writer.write_record([
+            "file",
+            "line",
+            "shipment_id",
+            "column",
+            "value",
+            "reason_code",
+            "reason",
+        ]);
+        RejectSink {
+            path,
+            writer,
+            count: 0,
+        }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn write(&mut self, r: &Reject) -> Result<()> {
+        self.writer
+            .write_record([
+                &r.file,
+                &r.line.to_string(),
+                &r.shipment_id,
+                &r.column,
+                &r.value,
+                &r.reason_code,
+                &r.reason,
+            ])
+            .with_context(|| format!("cannot write rejects file {}", self.path.display()))?;
+        self.count += 1;
+        Ok(())
+    }
+
+    pub fn finish(mut self) -> Result<()> {
+        self.writer
+            .flush()
+            .with_context(|| format!("cannot write rejects file {}", self.path.display()))
+    }
+}
+
+/// What one file held.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct FileSummary {
+    pub file: String,
+    pub rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub columns_present: Vec<String>,
+    pub expected_absent: Vec<String>,
+    pub optional_absent: Vec<String>,
+    pub extra_columns: Vec<String>,
+}
+
+/// Counts of a read, for summaries.
+#[derive(Debug, Clone, Serialize, Default)]
+pub struct ReadStats {
+    pub rows: u64,
+    pub accepted: u64,
+    pub rejected: u64,
+    pub rejects_by_reason: BTreeMap<String, u64>,
+    pub invalid_cells_by_column: BTreeMap<String, u64>,
+    pub files: Vec<FileSummary>,
+    /// The first rejects, for people's messages.
+    #[serde(skip)]
+    pub first_rejects: Vec<Reject>,
+}
+
+/// Where a file's columns are.
+#[derive(Debug, Clone)]
+struct Layout {
+    ncols: usize,
+    canon: [Option<usize>; 32],
+    extra_cat: Vec<Option<usize>>,
+    extra_num: Vec<Option<usize>>,
+    carry: Vec<Option<usize>>,
+    /// The label comes through a mapping: values other than 0 count as 1.
+    mapped_label: bool,
+}
+
+enum Source {
+    Csv(csv::Reader<Box<dyn Read>>),
+    /// Every needed column as text, row by row.
+    Parquet {
+        columns: Vec<Vec<Option<String>>>,
+        height: usize,
+        pos: usize,
+    },
+}
+
+struct OpenFile {
+    index: u32,
+    source: Source,
+    layout: Layout,
+}
+
+/// One input: a path, or `-` for stdin.
+#[derive(Debug, Clone)]
+pub enum Input {
+    Stdin,
+    Path(PathBuf),
+}
+
+impl Input {
+    pub fn parse(s: &str) -> Input {
+        if s == "-" {
+            Input::Stdin
+        } else {
+            Input::Path(PathBuf::from(s))
+        }
+    }
+
+    pub fn display(&self) -> String {
+        match self {
+            Input::Stdin => "<stdin>".into(),
+            Input::Path(p) => p.display().to_string(),
+        }
+    }
+
+    fn is_parquet(&self) -> bool {
+        match self {
+            Input::Stdin => false,
+            Input::Path(p) => p
+                .extension()
+                .and_then(|e| e.to_str())
+                .is_some_and(|e| e.eq_ignore_ascii_case("parquet") || e.eq_ignore_ascii_case("pq")),
+        }
+    }
+}
+
+/// Reads a run's inputs as one batch, chunk by chunk.
+pub struct Reader {
+    mapping: Option<Mapping>,
+    file_names: Vec<String>,
+    pending: Vec<(u32, Source, Layout)>,
+    current: Option<OpenFile>,
+    carry_names: Vec<String>,
+    seen_ids: HashSet<String>,
+    pub stats: ReadStats,
+    rejects: Option<RejectSink>,
+}
+
+fn core_missing_message(
+    file: &str,
+    header: &[String],
+    missing: &[Col],
+    mapping: Option<&Mapping>,
+) -> String {
+    let names: Vec<String> = missing
+        .iter()
+        .map(|c| match mapping.and_then(|m| m.source_of(*c)) {
+            Some(src) => format!("{} (mapped to `{src}`)", c.name()),
+            None => c.name().to_string(),
+        })
+        .collect();
+    let mut msg = format!("{file}: missing core column(s) {}", names.join(", "));
+    let mut hints = Vec::new();
+    for c in missing {
+        let target = mapping.and_then(|m| m.source_of(*c)).unwrap_or(c.name());
+        if let Some(best) = closest(target, header) {
+            hints.push(format!("`{best}` for {}", c.name()));
+        }
+    }
+    if !hints.is_empty() {
+        msg.push_str(&format!("; closest names present: {}", hints.join(", ")));
+    }
+    if header.len() == 1 {
+        let h = &header[0];
+        for (sep, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
+            if h.contains(sep) {
+                msg.push_str(&format!("; the header seems to be separated by {name}, but manifests must be comma separated"));
+                break;
+            }
+        }
+    }
+    let shown: Vec<String> = header
+        .iter()
+        .take(40)
+        .map(|h| format!("`{}`", cut(h, 60)))
+        .collect();
+    msg.push_str(&format!(
+        "; columns present: {}",
+        if shown.is_empty() {
+            "none".to_string()
+        } else {
+            shown.join(", ")
+        }
+    ));
+    msg
+}
+
+fn squash(s: &str) -> String {
+    s.chars()
+        .filter(|c| c.is_alphanumeric())
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for i in 1..=a.len() {
+        let mut cur = vec![i; b.len() + 1];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// The header name closest to `target`, if any is reasonably close.
+fn closest(target: &str, header: &[String]) -> Option<String> {
+    let t = squash(target);
+    header
+        .iter()
+        .filter(|h| h.len() <= 200)
+        .map(|h| {
+            let s = squash(h);
+            let d = if !s.is_empty() && (s.contains(&t) || t.contains(&s)) {
+                1
+            } else {
+                levenshtein(&t, &s)
+            };
+            (d, h)
+        })
+        .filter(|(d, _)| *d <= (t.len() / 2).max(2))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, h)| h.clone())
+}
+
+/// Cuts a string to at most `n` characters.
+pub fn cut(s: &str, n: usize) -> String {
+    match s.char_indices().nth(n) {
+        Some((i, _)) => s[..i].to_string(),
+        None => s.to_string(),
+    }
+}
+
+fn layout_for(
+    file: &str,
+    header: &[String],
+    mapping: Option<&Mapping>,
+) -> Result<(Layout, Vec<String>), InputError> {
+    let mut pos: HashMap<&str, usize> = HashMap::new();
+    let mut carried_dupes = Vec::new();
+    for (i, h) in header.iter().enumerate() {
+        if pos.insert(h.as_str(), i).is_some() {
+            carried_dupes.push(h.clone());
+            // keep the first occurrence
+            let first = header.iter().position(|x| x == h).unwrap_or(i);
+            pos.insert(h.as_str(), first);
+        }
+    }
+    let mut canon = [None; 32];
+    let mut used = vec![false; header.len()];
+    for c in Col::ALL {
+        let src = match mapping.and_then(|m| m.source_of(c)) {
+            Some(s) => Some(s),
+            None if c == Col::Label && mapping.is_some_and(|m| m.label.is_some()) => None,
+            None => Some(c.name()),
+        };
+        if let Some(s) = src {
+            if let Some(&i) = pos.get(s) {
+                if carried_dupes.iter().any(|d| d == s) {
+                    return Err(InputError::new(format!("{file}: column `{s}` appears more than once in the header; which one holds {} is ambiguous", c.name())));
+                }
+                canon[c as usize] = Some(i);
+                used[i] = true;
+            }
+        }
+    }
+    let missing: Vec<Col> = Col::ALL
+        .iter()
+        .copied()
+        .filter(|c| c.spec().presence == Presence::Core && canon[*c as usize].is_none())
+        .collect();
+    if !missing.is_empty() {
+        return Err(InputError::new(core_missing_message(
+            file, header, &missing, mapping,
+        )));
+    }
+    let feature_pos = |names: &[String]| -> Vec<Option<usize>> {
+        names.iter().map(|n| pos.get(n.as_str()).copied()).collect()
+    };
+    let (extra_cat, extra_num) = match mapping {
+        Some(m) => (
+            feature_pos(&m.features.categorical),
+            feature_pos(&m.features.numeric),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let carry: Vec<String> = header
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| !used[*i])
+        .map(|(_, h)| h.clone())
+        .collect();
+    let mapped_label = mapping.is_some_and(|m| m.label.is_some());
+    Ok((
+        Layout {
+            ncols: header.len(),
+            canon,
+            extra_cat,
+            extra_num,
+            carry: Vec::new(),
+            mapped_label,
+        },
+        carry,
+    ))
+}
+
+fn header_names(raw: &csv::ByteRecord) -> Vec<String> {
+    raw.iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let s = String::from_utf8_lossy(f);
+            let s = if i == 0 {
+                s.trim_start_matches('\u{feff}').to_string()
+            } else {
+                s.into_owned()
+            };
+            s.trim_matches(' ').to_string()
+        })
+        .collect()
+}
+
+/// The outcome of validating one cell.
+enum Cell {
+    Text(String),
+    Num(f64),
+    Empty,
+}
+
+/// Validates one cell of a canonical column. `Err` holds why it is invalid.
+fn validate(
+    col: Col,
+    raw: &str,
+    mapped_label: bool,
+    mapping: Option<&Mapping>,
+) -> Result<Cell, String> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Ok(Cell::Empty);
+    }
+    let kind = col.spec().kind;
+    let bad = || format!("`{}` is not {}", cut(t, 60), kind.accepts());
+    let conv = mapping.map(|m| &m.convert);
+    match kind {
+        Kind::Id | Kind::Text => {
+            if t.len() > MAX_TEXT {
+                return Err(format!(
+                    "text of {} bytes is longer than the {MAX_TEXT} accepted",
+                    t.len()
+                ));
+            }
+            Ok(Cell::Text(t.to_string()))
+        }
+        Kind::Date => {
+            let fmt = conv
+                .and_then(|c| c.date_format.as_deref())
+                .unwrap_or("%Y-%m-%d");
+            Date::parse_with(t, fmt)
+                .map(|d| Cell::Num(d.0 as f64))
+                .ok_or_else(|| format!("`{}` is not a real date in the form {fmt}", cut(t, 60)))
+        }
+        Kind::Hs => domain::parse_hs(t).map(Cell::Text).ok_or_else(bad),
+        Kind::Country => domain::parse_country(t).map(Cell::Text).ok_or_else(bad),
+        Kind::Mode => domain::parse_mode(t).map(Cell::Text).ok_or_else(bad),
+        Kind::ConsigneeType => domain::parse_consignee_type(t)
+            .map(Cell::Text)
+            .ok_or_else(bad),
+        Kind::Eccn => domain::parse_eccn(t).map(Cell::Text).ok_or_else(bad),
+        Kind::Licence => domain::parse_license(t).map(Cell::Text).ok_or_else(bad),
+        Kind::PositiveNumber
+        | Kind::NonNegativeNumber
+        | Kind::PositiveInt
+        | Kind::NonNegativeInt => {
+            let mut v = domain::parse_number(t).ok_or_else(bad)?;
+            let factor = match (col, conv) {
+                (Col::ValueUsd | Col::InvoiceValueUsd, Some(c)) => c.value_factor,
+                (Col::ShippingWeightKg, Some(c)) => c.weight_factor,
+                _ => 1.0,
+            };
+            v *= factor;
+            let ok = match kind {
+                Kind::PositiveNumber => v > 0.0,
+                Kind::NonNegativeNumber => v >= 0.0,
+                Kind::PositiveInt => v > 0.0 && v.fract() == 0.0,
+                _ => v >= 0.0 && v.fract() == 0.0,
+            };
+            if ok && v.is_finite() {
+                Ok(Cell::Num(v))
+            } else {
+                Err(bad())
+            }
+        }
+        Kind::Label => {
+            if mapped_label {
+                return Ok(Cell::Num(
+                    if t == "0" || domain::parse_number(t) == Some(0.0) {
+                        0.0
+                    } else {
+                        1.0
+                    },
+                ));
+            }
+            match domain::parse_number(t) {
+                Some(v) if v == 0.0 || v == 1.0 => Ok(Cell::Num(v)),
+                _ => Err(bad()),
+            }
+        }
+        Kind::Category => {
+            let l = t.to_ascii_lowercase();
+            Tables::get()
+                .category_index(&l)
+                .map(|_| Cell::Text(l))
+                .ok_or_else(bad)
+        }
+    }
+}
+
+const REJECT_CODES: &[(&str, &str)] = &[
+    (
+        "RAGGED_ROW",
+        "the record does not have as many fields as the header",
+    ),
+    ("EMPTY_ID", "shipment_id is empty"),
+    (
+        "DUPLICATE_ID",
+        "shipment_id was already used by an earlier row (the first is kept)",
+    ),
+    ("MISSING_CORE", "a core cell is empty"),
+    ("INVALID_CORE", "a core cell holds an invalid value"),
+];
+
+/// The reject reason codes with their meanings.
+pub fn reject_codes() -> &'static [(&'static str, &'static str)] {
+    REJECT_CODES
+}
+
+impl Reader {
+    /// Opens every input and reads its header. A file lacking a core column,
+    /// an empty file or an unreadable one is refused (an [`InputError`]).
+    pub fn open(
+        inputs: &[Input],
+        mapping: Option<Mapping>,
+        rejects: Option<RejectSink>,
+    ) -> Result<Reader> {
+        let mut r = Reader::new(mapping, rejects);
+        for input in inputs {
+            let name = input.display();
+            if input.is_parquet() {
+                let Input::Path(p) = input else {
+                    unreachable!("stdin is never parquet")
+                };
+                r.add_parquet(&name, p)?;
+            } else {
+                let rd: Box<dyn Read> = match input {
+                    Input::Stdin => Box::new(std::io::stdin()),
+                    Input::Path(p) => Box::new(
+                        File::open(p)
+                            .map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
+                    ),
+                };
+                r.add_csv(&name, rd)?;
+            }
+        }
+        Ok(r)
+    }
+
+    fn new(mapping: Option<Mapping>, rejects: Option<RejectSink>) -> Reader {
+        Reader {
+            mapping,
+            file_names: Vec::new(),
+            pending: Vec::new(),
+            current: None,
+            carry_names: Vec::new(),
+            seen_ids: HashSet::new(),
+            stats: ReadStats::default(),
+            rejects,
+        }
+    }
+
+    /// A reader over one CSV stream (for tests and stdin).
+    pub fn from_csv_reader(
+        name: &str,
+        rd: Box<dyn Read>,
+        mapping: Option<Mapping>,
+        rejects: Option<RejectSink>,
+    ) -> Result<Reader> {
+        let mut r = Reader::new(mapping, rejects);
+        r.add_csv(name, rd)?;
+        Ok(r)
+    }
+
+    fn register(&mut self, name: &str, header: &[String]) -> Result<Layout> {
+        let (mut layout, carry) = layout_for(name, header, self.mapping.as_ref())?;
+        for c in &carry {
+            if !self.carry_names.contains(c) {
+                self.carry_names.push(c.clone());
+            }
+        }
+        layout.carry = self
+            .carry_names
+            .iter()
+            .map(|n| {
+                carry
+                    .iter()
+                    .position(|c| c == n)
+                    .and_then(|_| header.iter().position(|h| h == n))
+            })
+            .collect();
+        let present = |p: Presence| -> Vec<String> {
+            Col::ALL
+                .iter()
+                .filter(|c| c.spec().presence == p && layout.canon[**c as usize].is_none())
+                .map(|c| c.name().to_string())
+                .collect()
+        };
+        self.stats.files.push(FileSummary {
+            file: name.to_string(),
+            columns_present: Col::ALL
+                .iter()
+                .filter(|c| layout.canon[**c as usize].is_some())
+                .map(|c| c.name().to_string())
+                .collect(),
+            expected_absent: present(Presence::Expected),
+            optional_absent: present(Presence::Optional),
+            extra_columns: carry,
+            ..FileSummary::default()
+        });
+        self.file_names.push(name.to_string());
+        Ok(layout)
+    }
+
+    fn add_csv(&mut self, name: &str, rd: Box<dyn Read>) -> Result<()> {
+        let buffered: Box<dyn Read> = Box::new(BufReader::with_capacity(1 << 18, rd));
+        let mut csv = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(true)
+            .from_reader(buffered);
+        let raw = csv
+            .byte_headers()
+            .map_err(|e| InputError::new(format!("{name}: cannot read the header: {e}")))?
+            .clone();
+        if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
+            return Err(InputError::new(format!(
+                "{name}: the file is empty (a header row is required)"
+            ))
+            .into());
+        }
+        let header = header_names(&raw);
+        let layout = self.register(name, &header)?;
+        let index = (self.file_names.len() - 1) as u32;
+        self.pending.push((index, Source::Csv(csv), layout));
+        Ok(())
+    }
+
+    fn add_parquet(&mut self, name: &str, path: &Path) -> Result<()> {
+        let f =
+            File::open(path).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?;
+        let df = ParquetReader::new(f)
+            .finish()
+            .map_err(|e| InputError::new(format!("{name}: not a readable Parquet file: {e}")))?;
+        let header: Vec<String> = df
+            .get_column_names()
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let layout = self.register(name, &header)?;
+        let mut columns = Vec::with_capacity(header.len());
+        for (i, c) in df.columns().iter().enumerate() {
+            let needed = layout.canon.contains(&Some(i))
+                || layout.extra_cat.contains(&Some(i))
+                || layout.extra_num.contains(&Some(i))
+                || layout.carry.contains(&Some(i));
+            if !needed {
+                columns.push(Vec::new());
+                continue;
+            }
+            let s = c.cast(&DataType::String).map_err(|e| {
+                InputError::new(format!(
+                    "{name}: column `{}` cannot be read as text: {e}",
+                    header[i]
+                ))
+            })?;
+            let ca = s
+                .str()
+                .map_err(|e| InputError::new(format!("{name}: column `{}`: {e}", header[i])))?;
+            columns.push(ca.iter().map(|v| v.map(str::to_string)).collect());
+        }
+        let index = (self.file_names.len() - 1) as u32;
+        self.pending.push((
+            index,
+            Source::Parquet {
+                columns,
+                height: df.height(),
+                pos: 0,
+            },
+            layout,
+        ));
+        Ok(())
+    }
+
+    /// Names of the input files, indexed by [`Batch::file`].
+    pub fn file_names(&self) -> &[String] {
+        &self.file_names
+    }
+
+    /// Extra columns of the inputs, carried through untouched (union, in order of first appearance).
+    pub fn carry_names(&self) -> &[String] {
+        &self.carry_names
+    }
+
+    /// Whether any input has this canonical column.
+    pub fn has_column(&self, c: Col) -> bool {
+        self.stats
+            .files
+            .iter()
+            .any(|f| f.columns_present.iter().any(|n| n == c.name()))
+    }
+
+    pub fn mapping(&self) -> Option<&Mapping> {
+        self.mapping.as_ref()
+    }
+
+    /// Expected columns absent from every input, with what they disable.
+    pub fn absent_expected(&self) -> Vec<(&'static str, &'static str)> {
+        Col::ALL
+            .iter()
+            .filter(|c| c.spec().presence == Presence::Expected && !self.has_column(**c))
+            .map(|c| (c.name(), c.spec().disables))
+            .collect()
+    }
+
+    /// Reads up to `max_rows` accepted rows; `None` when every input is done.
+    pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Batch>> {
+        let n_cat = self
+            .mapping
+            .as_ref()
+            .map_or(0, |m| m.features.categorical.len());
+        let n_num = self
+            .mapping
+            .as_ref()
+            .map_or(0, |m| m.features.numeric.len());
+        let mut batch = Batch::with_shape(n_cat, n_num, self.carry_names.len());
+        let mut any = false;
+        while batch.len < max_rows {
+            if self.current.is_none() {
+                if self.pending.is_empty() {
+                    break;
+                }
+                let (index, source, layout) = self.pending.remove(0);
+                self.current = Some(OpenFile {
+                    index,
+                    source,
+                    layout,
+                });
+            }
+            any = true;
+            let done = self.read_rows(&mut batch, max_rows)?;
+            if done {
+                self.current = None;
+            }
+        }
+        if !any && batch.len == 0 {
+            return Ok(None);
+        }
+        Ok(Some(batch))
+    }
+
+    /// Reads everything into one batch.
+    pub fn read_all(&mut self) -> Result<Batch> {
+        let mut all: Option<Batch> = None;
+        while let Some(b) = self.next_chunk(1 << 20)? {
+            match &mut all {
+                None => all = Some(b),
+                Some(a) => a.append(b),
+            }
+        }
+        Ok(all.unwrap_or_else(|| {
+            let n_cat = self
+                .mapping
+                .as_ref()
+                .map_or(0, |m| m.features.categorical.len());
+            let n_num = self
+                .mapping
+                .as_ref()
+                .map_or(0, |m| m.features.numeric.len());
+            Batch::with_shape(n_cat, n_num, self.carry_names.len())
+        }))
+    }
+
+    /// Finishes the rejects file, if any, and returns its path.
+    pub fn finish(&mut self) -> Result<Option<PathBuf>> {
+        match self.rejects.take() {
+            Some(sink) => {
+                let p = sink.path().to_path_buf();
+                sink.finish()?;
+                Ok(Some(p))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// Reads rows of the current file; `true` when the file is exhausted.
+    fn read_rows(&mut self, batch: &mut Batch, max_rows: usize) -> Result<bool> {
+        let mut file = self.current.take().expect("a current file");
+        let name = self.file_names[file.index as usize].clone();
+        let mut record = csv::ByteRecord::new();
+        let mut cells: Vec<Result<String, ()>> = Vec::new();
+        let exhausted = loop {
+            if batch.len >= max_rows {
+                break false;
+            }
+            let (line, ragged_info) = match &mut file.source {
+                Source::Csv(rd) => {
+                    let more = rd
+                        .read_byte_record(&mut record)
+                        .with_context(|| format!("{name}: read error"))?;
+                    if !more {
+                        break true;
+                    }
+                    let start = record.position().map_or(0, |p| p.line());
+                    let end = rd.position().line();
+                    cells.clear();
+                    cells.extend(
+                        record
+                            .iter()
+                            .map(|f| String::from_utf8(f.to_vec()).map_err(|_| ())),
+                    );
+                    (start, (record.len(), end))
+                }
+                Source::Parquet {
+                    columns,
+                    height,
+                    pos,
+                } => {
+                    if *pos >= *height {
+                        break true;
+                    }
+                    cells.clear();
+                    cells.extend(
+                        columns
+                            .iter()
+                            .map(|c| Ok(c.get(*pos).cloned().flatten().unwrap_or_default())),
+                    );
+                    *pos += 1;
+                    (*pos as u64, (cells.len(), *pos as u64))
+                }
+            };
+            self.stats.rows += 1;
+            self.stats.files[file.index as usize].rows += 1;
+            match self.row(&name, &file.layout, line, ragged_info, &cells, &record) {
+                Ok(row) => {
+                    self.push(batch, file.index, line, row);
+                    self.stats.accepted += 1;
+                    self.stats.files[file.index as usize].accepted += 1;
+                }
+                Err(rej) => {
+                    self.stats.rejected += 1;
+                    self.stats.files[file.index as usize].rejected += 1;
+                    *self
+                        .stats
+                        .rejects_by_reason
+                        .entry(rej.reason_code.clone())
+                        .or_default() += 1;
+                    if let Some(sink) = &mut self.rejects {
+                        sink.write(&rej)?;
+                    }
+                    if self.stats.first_rejects.len() < 20 {
+                        self.stats.first_rejects.push(rej);
+                    }
+                }
+            }
+        };
+        self.current = Some(file);
+        Ok(exhausted)
+    }
+
+    fn row(
+        &mut self,
+        name: &str,
+        layout: &Layout,
+        line: u64,
+        (nfields, end_line): (usize, u64),
+        cells: &[Result<String, ()>],
+        raw: &csv::ByteRecord,
+    ) -> Result<ParsedRow, Reject> {
+        let reject = |id: &str, column: &str, value: &str, code: &str, reason: String| Reject {
+            file: name.to_string(),
+            line,
+            shipment_id: cut(id, MAX_REJECT_VALUE),
+            column: column.to_string(),
+            value: cut(value, MAX_REJECT_VALUE),
+            reason_code: code.to_string(),
+            reason,
+        };
+        let id_cell = layout.canon[Col::ShipmentId as usize].and_then(|i| cells.get(i));
+        let id = match id_cell {
+            Some(Ok(s)) => s.trim().to_string(),
+            _ => String::new(),
+        };
+        if nfields != layout.ncols {
+            let joined: Vec<String> = raw
+                .iter()
+                .map(|f| String::from_utf8_lossy(f).into_owned())
+                .collect();
+            let span = if end_line > line + 1 {
+                format!(
+                    " (the record spans lines {line}-{}; an unbalanced quote?)",
+                    end_line - 1
+                )
+            } else {
+                String::new()
+            };
+            return Err(reject(
+                &id,
+                "",
+                &joined.join(","),
+                "RAGGED_ROW",
+                format!(
+                    "{name}:{line}: the record has {nfields} fields but the header has {}{span}",
+                    layout.ncols
+                ),
+            ));
+        }
+        match id_cell {
+            Some(Err(())) => {
+                return Err(reject(
+                    "",
+                    "shipment_id",
+                    &String::from_utf8_lossy(&raw[layout.canon[0].unwrap_or(0)]),
+                    "INVALID_CORE",
+                    format!("{name}:{line}: column shipment_id is not valid UTF-8"),
+                ));
+            }
+            _ if id.is_empty() => {
+                return Err(reject(
+                    "",
+                    "shipment_id",
+                    "",
+                    "EMPTY_ID",
+                    format!("{name}:{line}: shipment_id is empty"),
+                ))
+            }
+            _ => {}
+        }
+        let mut row = ParsedRow::default();
+        for c in Col::ALL {
+            let Some(i) = layout.canon[c as usize] else {
+                continue;
+            };
+            let spec = c.spec();
+            let raw_cell = &cells[i];
+            let text = match raw_cell {
+                Ok(s) => s.as_str(),
+                Err(()) => {
+                    let shown = String::from_utf8_lossy(&raw[i]).into_owned();
+                    if spec.presence == Presence::Core {
+                        return Err(reject(
+                            &id,
+                            c.name(),
+                            &shown,
+                            "INVALID_CORE",
+                            format!("{name}:{line}: column {} is not valid UTF-8", c.name()),
+                        ));
+                    }
+                    row.invalid |= c.bit();
+                    *self
+                        .stats
+                        .invalid_cells_by_column
+                        .entry(c.name().to_string())
+                        .or_default() += 1;
+                    continue;
+                }
+            };
+            if c == Col::ShipmentId {
+                row.cells.push((c, Cell::Text(id.clone())));
+                continue;
+            }
+            match validate(c, text, layout.mapped_label, self.mapping.as_ref()) {
+                Ok(Cell::Empty) if spec.presence == Presence::Core => {
+                    return Err(reject(
+                        &id,
+                        c.name(),
+                        "",
+                        "MISSING_CORE",
+                        format!(
+                            "{name}:{line}: core column {} is empty; it must be {}",
+                            c.name(),
+                            spec.kind.accepts()
+                        ),
+                    ));
+                }
+                Ok(cell) => row.cells.push((c, cell)),
+                Err(why) if spec.presence == Presence::Core => {
+                    return Err(reject(
+                        &id,
+                        c.name(),
+                        text,
+                        "INVALID_CORE",
+                        format!("{name}:{line}: column {}: {why}", c.name()),
+                    ));
+                }
+                Err(_) => {
+                    row.invalid |= c.bit();
+                    *self
+                        .stats
+                        .invalid_cells_by_column
+                        .entry(c.name().to_string())
+                        .or_default() += 1;
+                }
+            }
+        }
+        if self.seen_ids.contains(&id) {
+            return Err(reject(&id, "shipment_id", &id, "DUPLICATE_ID", format!("{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)", cut(&id, 60))));
+        }
+        self.seen_ids.insert(id);
+        let get = |p: &Option<usize>| -> String {
+            match p.and_then(|i| cells.get(i)) {
+                Some(Ok(s)) if s.len() <= MAX_TEXT => s.trim().to_string(),
+                _ => String::new(),
+            }
+        };
+        row.extra_cat = layout.extra_cat.iter().map(get).collect();
+        row.extra_num = layout
+            .extra_num
+            .iter()
+            .map(|p| domain::parse_number(&get(p)).unwrap_or(f64::NAN))
+            .collect();
+        row.carry = layout
+            .carry
+            .iter()
+            .map(|p| match p.and_then(|i| cells.get(i)) {
+                Some(Ok(s)) => s.clone(),
+                Some(Err(())) => String::from_utf8_lossy(&raw[p.unwrap_or(0)]).into_owned(),
+                None => String::new(),
+            })
+            .collect();
+        Ok(row)
+    }
+
+    fn push(&self, b: &mut Batch, file: u32, line: u64, row: ParsedRow) {
+        b.len += 1;
+        b.file.push(file);
+        b.line.push(line);
+        b.invalid.push(row.invalid);
+        let mut filled = [false; 32];
+        for (c, cell) in row.cells {
+            filled[c as usize] = true;
+            match cell {
+                Cell::Text(s) => b.text[c as usize].push(s),
+                Cell::Num(v) => b.num[c as usize].push(v),
+                Cell::Empty => {
+                    filled[c as usize] = false;
+                }
+            }
+        }
+        for c in Col::ALL {
+            if !filled[c as usize] {
+                if c.spec().kind.numeric() {
+                    b.num[c as usize].push(f64::NAN);
+                } else {
+                    b.text[c as usize].push(String::new());
+                }
+            }
+        }
+        for (a, v) in b.extra_cat.iter_mut().zip(row.extra_cat) {
+            a.push(v);
+        }
+        for (a, v) in b.extra_num.iter_mut().zip(row.extra_num) {
+            a.push(v);
+        }
+        for (a, v) in b.carry.iter_mut().zip(row.carry) {
+            a.push(v);
+        }
+    }
+}
+
+#[derive(Default)]
+struct ParsedRow {
+    cells: Vec<(Col, Cell)>,
+    invalid: u64,
+    extra_cat: Vec<String>,
+    extra_num: Vec<f64>,
+    carry: Vec<String>,
+}

@@ -1,0 +1,294 @@
+//! Reference tables (categories, HS codes, lexicon, brands, countries, the
+//! generator's catalogue and world) embedded from `datasets/` at build time,
+//! so the binary works from any directory while `datasets/` stays the single
+//! source. Parsed once, on first use.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use serde::Deserialize;
+
+/// Raw text of every embedded table, by file name. The model artifact stores
+/// these so that a trained model carries the tables it was trained with.
+pub const EMBEDDED: &[(&str, &str)] = &[
+    ("categories.csv", include_str!("../datasets/categories.csv")),
+    ("hs_codes.csv", include_str!("../datasets/hs_codes.csv")),
+    ("lexicon.csv", include_str!("../datasets/lexicon.csv")),
+    ("brands.csv", include_str!("../datasets/brands.csv")),
+    ("countries.csv", include_str!("../datasets/countries.csv")),
+    ("catalogue.csv", include_str!("../datasets/catalogue.csv")),
+    ("world.toml", include_str!("../datasets/world.toml")),
+];
+
+fn embedded(name: &str) -> &'static str {
+    EMBEDDED
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .expect("every table named in code is listed in EMBEDDED")
+}
+
+/// Cargo categories of the spec, in a fixed order (the order of
+/// `datasets/categories.csv`): model outputs are indexed by it.
+#[derive(Debug, Clone)]
+pub struct Category {
+    pub name: String,
+    pub controlled_compute: bool,
+    pub meaning: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct HsEntry {
+    pub prefix: String,
+    pub category: String,
+    pub meaning: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Country {
+    pub code: String,
+    pub name: String,
+    pub hub: bool,
+    pub china: bool,
+    pub restricted: bool,
+}
+
+/// One line of the generator's commodity catalogue.
+#[derive(Debug, Clone, Deserialize)]
+pub struct CatalogueItem {
+    pub category: String,
+    pub hs_code: String,
+    pub descriptions: String,
+    pub brands: String,
+    pub eccn: String,
+    pub unit: String,
+    pub price_median: f64,
+    pub price_sigma: f64,
+    pub weight_median: f64,
+    pub weight_sigma: f64,
+    pub qty_median: f64,
+    pub qty_sigma: f64,
+    pub share: f64,
+}
+
+/// All reference tables, parsed.
+#[derive(Debug)]
+pub struct Tables {
+    pub categories: Vec<Category>,
+    /// HS prefixes sorted longest first, so the first match is the most specific.
+    pub hs: Vec<HsEntry>,
+    /// Lexicon terms (lower case) with their category index, longest first.
+    pub lexicon: Vec<(String, usize)>,
+    /// Known brand (upper case) -> category index.
+    pub brands: HashMap<String, usize>,
+    pub countries: HashMap<String, Country>,
+    pub catalogue: Vec<CatalogueItem>,
+}
+
+fn parse_csv<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
+    let mut rd = csv::Reader::from_reader(embedded(name).as_bytes());
+    rd.deserialize()
+        .collect::<Result<Vec<T>, _>>()
+        .unwrap_or_else(|e| panic!("embedded table {name} is malformed: {e}"))
+}
+
+impl Tables {
+    fn load() -> Tables {
+        #[derive(Deserialize)]
+        struct CatRow {
+            category: String,
+            controlled_compute: bool,
+            meaning: String,
+        }
+        let categories: Vec<Category> = parse_csv::<CatRow>("categories.csv")
+            .into_iter()
+            .map(|r| Category {
+                name: r.category,
+                controlled_compute: r.controlled_compute,
+                meaning: r.meaning,
+            })
+            .collect();
+        let index = |name: &str, table: &str| -> usize {
+            categories
+                .iter()
+                .position(|c| c.name == name)
+                .unwrap_or_else(|| panic!("{table} names unknown category {name}"))
+        };
+        let mut hs: Vec<HsEntry> = parse_csv("hs_codes.csv");
+        for e in &hs {
+            index(&e.category, "hs_codes.csv");
+        }
+        hs.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+
+        #[derive(Deserialize)]
+        struct LexRow {
+            term: String,
+            category: String,
+        }
+        let mut lexicon: Vec<(String, usize)> = parse_csv::<LexRow>("lexicon.csv")
+            .into_iter()
+            .map(|r| (r.term.to_lowercase(), index(&r.category, "lexicon.csv")))
+            .collect();
+        lexicon.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+
+        #[derive(Deserialize)]
+        struct BrandRow {
+            brand: String,
+            category: String,
+        }
+        let brands = parse_csv::<BrandRow>("brands.csv")
+            .into_iter()
+            .map(|r| (r.brand.to_uppercase(), index(&r.category, "brands.csv")))
+            .collect();
+        let countries = parse_csv::<Country>("countries.csv")
+            .into_iter()
+            .map(|c| (c.code.clone(), c))
+            .collect();
+        let catalogue: Vec<CatalogueItem> = parse_csv("catalogue.csv");
+        for item in &catalogue {
+            index(&item.category, "catalogue.csv");
+        }
+        Tables {
+            categories,
+            hs,
+            lexicon,
+            brands,
+            countries,
+            catalogue,
+        }
+    }
+
+    /// The parsed tables (parsed on first use).
+    pub fn get() -> &'static Tables {
+        static TABLES: OnceLock<Tables> = OnceLock::new();
+        TABLES.get_or_init(Tables::load)
+    }
+
+    pub fn category_index(&self, name: &str) -> Option<usize> {
+        self.categories.iter().position(|c| c.name == name)
+    }
+
+    pub fn unknown_category(&self) -> usize {
+        self.category_index("unknown")
+            .expect("categories.csv lists `unknown`")
+    }
+
+    pub fn n_categories(&self) -> usize {
+        self.categories.len()
+    }
+
+    /// Category of a normalised HS code (digits only), by the longest
+    /// matching prefix; `unknown` when none matches.
+    pub fn hs_category(&self, digits: &str) -> usize {
+        self.hs
+            .iter()
+            .find(|e| digits.starts_with(e.prefix.as_str()))
+            .and_then(|e| self.category_index(&e.category))
+            .unwrap_or_else(|| self.unknown_category())
+    }
+
+    /// Category that a free-text description suggests: the category of the
+    /// longest lexicon term found in it as a whole word; `unknown` when none.
+    pub fn description_category(&self, text: &str) -> usize {
+        let lower = text.to_lowercase();
+        for (term, cat) in &self.lexicon {
+            if contains_word(&lower, term) {
+                return *cat;
+            }
+        }
+        self.unknown_category()
+    }
+
+    /// Category a brand is known for, if it is a known brand.
+    pub fn brand_category(&self, brand: &str) -> Option<usize> {
+        self.brands.get(&brand.trim().to_uppercase()).copied()
+    }
+
+    pub fn country(&self, code: &str) -> Option<&Country> {
+        self.countries.get(code)
+    }
+
+    pub fn is_controlled(&self, category: usize) -> bool {
+        self.categories
+            .get(category)
+            .is_some_and(|c| c.controlled_compute)
+    }
+}
+
+/// Whether `needle` occurs in `hay` bounded by non-alphanumeric characters.
+pub fn contains_word(hay: &str, needle: &str) -> bool {
+    let bytes = hay.as_bytes();
+    let mut start = 0;
+    while let Some(pos) = hay[start..].find(needle) {
+        let at = start + pos;
+        let end = at + needle.len();
+        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
+        let after_ok = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
+        // A plural "s" still counts as the word ("adapters").
+        let plural_ok = end < bytes.len()
+            && bytes[end] == b's'
+            && (end + 1 >= bytes.len() || !bytes[end + 1].is_ascii_alphanumeric());
+        if before_ok && (after_ok || plural_ok) {
+            return true;
+        }
+        start = at + needle.len().max(1);
+        while start < hay.len() && !hay.is_char_boundary(start) {
+            start += 1;
+        }
+        if start >= hay.len() {
+            break;
+        }
+    }
+    false
+}
+
+/// Raw text of the generator's world parameters (`datasets/world.toml`).
+pub fn world_toml() -> &'static str {
+    embedded("world.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hs_longest_prefix_wins() {
+        let t = Tables::get();
+        assert_eq!(
+            t.categories[t.hs_category("8473301180")].name,
+            "datacenter_gpu"
+        );
+        assert_eq!(
+            t.categories[t.hs_category("8473305100")].name,
+            "computer_parts"
+        );
+        assert_eq!(t.categories[t.hs_category("0101210000")].name, "unknown");
+    }
+
+    #[test]
+    fn lexicon_matches_whole_words() {
+        let t = Tables::get();
+        assert_eq!(
+            t.categories[t.description_category("Adapters, 12V")].name,
+            "power_electronics"
+        );
+        assert_eq!(
+            t.categories[t.description_category("8x H100 SXM")].name,
+            "datacenter_gpu"
+        );
+        // "switch" must not match inside "switchgear" as networking.
+        assert_eq!(
+            t.categories[t.description_category("switchgear panel")].name,
+            "electrical_controls"
+        );
+        assert_eq!(t.categories[t.description_category("")].name, "unknown");
+    }
+
+    #[test]
+    fn countries_and_groups() {
+        let t = Tables::get();
+        assert!(t.country("HK").unwrap().china);
+        assert!(t.country("SG").unwrap().hub);
+        assert!(t.country("XX").is_none());
+    }
+}
