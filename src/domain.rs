@@ -177,11 +177,7 @@ pub fn parse_eccn(s: &str) -> Option<String> {
         && matches!(b[1].to_ascii_uppercase(), b'A'..=b'E')
         && b[2..5].iter().all(u8::is_ascii_digit);
     let tail_ok = b.len() == 5
-        || (b[5] == b'.'
-            && b.len() > 6
-            && b[6..]
-                .iter()
-                .all(|c| c.is_ascii_alphanumeric() || *c == b'.'));
+        || (b[5] == b'.' && b.len() > 6 && b[6..].iter().all(|c| c.is_ascii_alphanumeric() || *c == b'.'));
     (head_ok && tail_ok).then(|| {
         let mut out = t[..5].to_ascii_uppercase();
         out.push_str(&t[5..]);
@@ -284,9 +280,7 @@ mod tests {
             assert!(Date::parse_iso(s).is_none(), "{s}");
         }
         assert_eq!(
-            Date::parse_with("31/12/2024", "%d/%m/%Y")
-                .unwrap()
-                .to_string(),
+            Date::parse_with("31/12/2024", "%d/%m/%Y").unwrap().to_string(),
             "2024-12-31"
         );
     }

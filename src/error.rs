@@ -37,10 +37,7 @@ impl std::error::Error for InputError {}
 
 /// Exit code for an error that ended a run.
 pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err
-        .chain()
-        .any(|e| e.downcast_ref::<InputError>().is_some())
-    {
+    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
         EXIT_INPUT
     } else {
         EXIT_FAILURE

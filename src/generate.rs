@@ -93,7 +93,7 @@ struct WorldParams {
     forwarders: Vec<String>,
     carriers: Vec<[String; 2]>,
     oem_brands: Vec<String>,
-    decoy_brands: Vec<String>,
+    brand_syllables: Vec<String>,
     decoys: HashMap<String, Decoy>,
     nj_warehouse: NjCase,
 }
@@ -126,6 +126,8 @@ struct Exporter {
     dotted_hs: bool,
     unit_style: f64,
     payer_abroad: f64,
+    /// A private-label brand the exporter puts on cheap goods, if any.
+    own_brand: Option<String>,
 }
 
 #[derive(Debug, Clone)]
@@ -178,9 +180,7 @@ impl Rand {
     }
     fn token(&mut self, n: usize) -> String {
         const A: &[u8] = b"ABCDEFGHJKLMNPQRSTUVWXYZ0123456789";
-        (0..n)
-            .map(|_| A[self.0.gen_range(0..A.len())] as char)
-            .collect()
+        (0..n).map(|_| A[self.0.gen_range(0..A.len())] as char).collect()
     }
 }
 
@@ -310,11 +310,22 @@ impl<'a> World<'a> {
             forwarder,
         });
         let i = self.consignees.len() - 1;
-        self.by_country
-            .entry(country.to_string())
-            .or_default()
-            .push(i);
+        self.by_country.entry(country.to_string()).or_default().push(i);
         i
+    }
+
+    /// A made-up brand name from syllables, upper-case or capitalised.
+    fn made_up_brand(&self, r: &mut Rand) -> String {
+        let n = r.int(2, 3);
+        let s: String = (0..n).map(|_| r.pick(&self.p.brand_syllables).as_str()).collect();
+        if r.p(0.5) {
+            s.to_uppercase()
+        } else {
+            let mut c = s.chars();
+            c.next()
+                .map(|f| f.to_uppercase().chain(c).collect())
+                .unwrap_or_default()
+        }
     }
 
     fn company_name(&self, r: &mut Rand) -> String {
@@ -423,8 +434,7 @@ impl<'a> World<'a> {
                 v.into_iter().map(|i| (i, r.range(0.2, 1.0))).collect()
             }
             _ => {
-                let first =
-                    r.weighted(&self.t.catalogue.iter().map(|c| c.share).collect::<Vec<_>>());
+                let first = r.weighted(&self.t.catalogue.iter().map(|c| c.share).collect::<Vec<_>>());
                 let cat = self.t.catalogue[first].category.clone();
                 let mut v: Vec<(usize, f64)> = self.items_by_cat[&cat]
                     .iter()
@@ -490,6 +500,11 @@ impl<'a> World<'a> {
             forwarder: r.pick(&self.p.forwarders).clone(),
             dotted_hs: r.p(0.3),
             unit_style: r.f(),
+            own_brand: if kind != Kind::GpuDistributor && r.p(0.3) {
+                Some(self.made_up_brand(r))
+            } else {
+                None
+            },
             payer_abroad: match kind {
                 Kind::SmallReseller => 0.15,
                 Kind::GpuDistributor => 0.05,
@@ -510,10 +525,7 @@ impl<'a> World<'a> {
                 return i;
             }
         }
-        self.exporters
-            .iter()
-            .position(|e| e.start <= day)
-            .unwrap_or(0)
+        self.exporters.iter().position(|e| e.start <= day).unwrap_or(0)
     }
 
     fn carrier(&self, r: &mut Rand, mode: &str) -> String {
@@ -606,10 +618,7 @@ fn declare_quantity(
         b.set(Col::QuantityUnit, "KG");
     } else if x < p_kg + p_set {
         let per = r.int(2, 8) as f64;
-        b.set(
-            Col::Quantity,
-            format!("{}", (g.count / per).ceil().max(1.0)),
-        );
+        b.set(Col::Quantity, format!("{}", (g.count / per).ceil().max(1.0)));
         b.set(Col::QuantityUnit, "SET");
     } else {
         b.set(Col::Quantity, format!("{}", g.count));
@@ -686,15 +695,7 @@ impl<'a> Gen<'a> {
             let wts: Vec<f64> = e.items.iter().map(|x| x.1).collect();
             let item_idx = e.items[r.weighted(&wts)].0;
             let item = &w.t.catalogue[item_idx];
-            let g = goods(
-                r,
-                item,
-                if e.kind == Kind::SmallReseller {
-                    0.4
-                } else {
-                    1.0
-                },
-            );
+            let g = goods(r, item, if e.kind == Kind::SmallReseller { 0.4 } else { 1.0 });
             let mut b = LineBuilder::new();
             let mode = w.mode_for(r, item, &cons.country);
             common(w, r, &mut b, &e, &cons, day, &filing, line, mode);
@@ -715,8 +716,12 @@ impl<'a> Gen<'a> {
             b.set(Col::Description, desc.clone());
             let brands: Vec<&str> = item.brands.split('|').collect();
             let mut brand = r.pick(&brands).to_string();
-            if item.price_median < 500.0 && r.p(0.25) {
-                brand = r.pick(&w.p.oem_brands).clone();
+            if item.price_median < 800.0 {
+                if let (Some(own), true) = (&e.own_brand, r.p(0.6)) {
+                    brand = own.clone();
+                } else if r.p(0.15) {
+                    brand = r.pick(&w.p.oem_brands).clone();
+                }
             }
             b.set(Col::Brand, brand);
             let restricted = w.t.country(&cons.country).is_some_and(|c| c.restricted);
@@ -893,8 +898,7 @@ impl<'a> Gen<'a> {
         let country = if x < 0.8 {
             r.pick(&["SG", "MY", "HK", "TH", "TW", "AE"]).to_string()
         } else {
-            r.pick(&["VN", "IN", "ID", "PH", "CN", "KR", "JP"])
-                .to_string()
+            r.pick(&["VN", "IN", "ID", "PH", "CN", "KR", "JP"]).to_string()
         };
         let forwarder = name != "false_end_user" && r.p(0.45);
         let ci = {
@@ -910,13 +914,8 @@ impl<'a> Gen<'a> {
                 })
                 .unwrap_or_default();
             if pool.is_empty() || self.r.p(0.5) {
-                let ctype = if name == "false_end_user" {
-                    Some("D")
-                } else {
-                    None
-                };
-                self.w
-                    .add_consignee(&mut self.r, &country, forwarder, ctype)
+                let ctype = if name == "false_end_user" { Some("D") } else { None };
+                self.w.add_consignee(&mut self.r, &country, forwarder, ctype)
             } else {
                 *self.r.pick(&pool)
             }
@@ -978,7 +977,7 @@ impl<'a> Gen<'a> {
             };
             let desc = r.pick(&d.descriptions).clone();
             let decl_cat = self.w.t.hs_category(&hs);
-            let known: Vec<&String> = self
+            let mut known: Vec<&String> = self
                 .w
                 .t
                 .brands
@@ -986,9 +985,10 @@ impl<'a> Gen<'a> {
                 .filter(|(_, c)| **c == decl_cat)
                 .map(|(b, _)| b)
                 .collect();
+            known.sort();
             let y = r.f();
             let brand = if y < 0.45 {
-                r.pick(&self.w.p.decoy_brands).clone()
+                e.own_brand.clone().unwrap_or_else(|| self.w.made_up_brand(r))
             } else if y < 0.7 || known.is_empty() {
                 String::new()
             } else if y < 0.85 {
@@ -1222,14 +1222,11 @@ pub struct Plan {
 impl Plan {
     pub fn new(cfg: &GenerateConfig) -> Plan {
         let scenario = if cfg.nj_scenario {
-            ((cfg.rows as f64 * 0.002).round() as usize)
-                .max(20)
-                .min(cfg.rows)
+            ((cfg.rows as f64 * 0.002).round() as usize).max(20).min(cfg.rows)
         } else {
             0
         };
-        let fraud_total =
-            ((cfg.rows as f64 * cfg.fraud_rate).round() as usize).min(cfg.rows - scenario);
+        let fraud_total = ((cfg.rows as f64 * cfg.fraud_rate).round() as usize).min(cfg.rows - scenario);
         let mut per_scheme: Vec<usize> = SCHEME_SHARE
             .iter()
             .map(|s| (s * fraud_total as f64).floor() as usize)
@@ -1266,11 +1263,7 @@ impl Plan {
 }
 
 /// Generates a world into `sink`, calling `progress` with lines written.
-pub fn generate(
-    cfg: &GenerateConfig,
-    sink: &mut dyn LineSink,
-    progress: &dyn Fn(u64),
-) -> Result<Plan> {
+pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn(u64)) -> Result<Plan> {
     if !(0.0..=0.5).contains(&cfg.fraud_rate) {
         bail!("fraud rate {} must be between 0 and 0.5", cfg.fraud_rate);
     }

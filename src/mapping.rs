@@ -74,15 +74,13 @@ impl Default for Convert {
 impl Mapping {
     /// Reads and checks a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, InputError> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
-            InputError::new(format!("{}: cannot read mapping file: {e}", path.display()))
-        })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| InputError::new(format!("{}: cannot read mapping file: {e}", path.display())))?;
         Mapping::parse(&text).map_err(|e| InputError::new(format!("{}: {e}", path.display())))
     }
 
     pub fn parse(text: &str) -> Result<Mapping, String> {
-        let m: Mapping =
-            toml::from_str(text).map_err(|e| format!("not a valid mapping file: {e}"))?;
+        let m: Mapping = toml::from_str(text).map_err(|e| format!("not a valid mapping file: {e}"))?;
         for name in m.columns.keys() {
             match Col::by_name(name) {
                 None => {
@@ -91,12 +89,13 @@ impl Mapping {
                         .filter(|c| c.spec().presence != Presence::Truth)
                         .map(|c| c.name())
                         .collect();
-                    return Err(format!("[columns] names `{name}`, which is not a canonical column; valid names: {}", valid.join(", ")));
+                    return Err(format!(
+                        "[columns] names `{name}`, which is not a canonical column; valid names: {}",
+                        valid.join(", ")
+                    ));
                 }
-                Some(c) if c == Col::Label => {
-                    return Err(
-                        "map the label with [label] column = \"...\", not in [columns]".into(),
-                    )
+                Some(Col::Label) => {
+                    return Err("map the label with [label] column = \"...\", not in [columns]".into())
                 }
                 Some(_) => {}
             }
@@ -106,16 +105,11 @@ impl Mapping {
             ("weight_factor", m.convert.weight_factor),
         ] {
             if !(f.is_finite() && f > 0.0) {
-                return Err(format!(
-                    "[convert] {what} = {f} must be a finite number > 0"
-                ));
+                return Err(format!("[convert] {what} = {f} must be a finite number > 0"));
             }
         }
         if let Some(fmt) = &m.convert.date_format {
-            if !(fmt.contains("%Y") || fmt.contains("%y"))
-                || !fmt.contains("%m")
-                || !fmt.contains("%d")
-            {
+            if !(fmt.contains("%Y") || fmt.contains("%y")) || !fmt.contains("%m") || !fmt.contains("%d") {
                 return Err(format!(
                     "[convert] date_format `{fmt}` must contain %Y (or %y), %m and %d"
                 ));

@@ -172,9 +172,7 @@ mod tests {
     #[test]
     fn precision_recall_at_budget() {
         let s = [0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3, 0.2, 0.1, 0.0];
-        let l = [
-            true, false, true, false, false, false, false, false, false, true,
-        ];
+        let l = [true, false, true, false, false, false, false, false, false, true];
         let (p, r) = at_k(&s, &l, 2);
         assert!(close(p, 0.5));
         assert!(close(r.unwrap(), 1.0 / 3.0));

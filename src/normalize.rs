@@ -150,10 +150,7 @@ mod tests {
     fn names_lose_case_punctuation_and_legal_forms() {
         assert_eq!(party_name("Apex Technologies, L.L.C."), "APEX TECHNOLOGIES");
         assert_eq!(party_name("APEX TECHNOLOGIES LLC"), "APEX TECHNOLOGIES");
-        assert_eq!(
-            party_name("  apex   technologies inc. "),
-            "APEX TECHNOLOGIES"
-        );
+        assert_eq!(party_name("  apex   technologies inc. "), "APEX TECHNOLOGIES");
         assert_eq!(
             party_name("Lion Harbour Logistics Pte. Ltd."),
             "LION HARBOUR LOGISTICS"

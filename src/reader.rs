@@ -51,16 +51,11 @@ pub struct Batch {
 
 impl Batch {
     fn with_shape(n_cat: usize, n_num: usize, n_carry: usize) -> Batch {
-        let mut b = Batch::default();
-        for c in Col::ALL {
-            if c.spec().kind.numeric() {
-                b.text.push(Vec::new());
-                b.num.push(Vec::new());
-            } else {
-                b.text.push(Vec::new());
-                b.num.push(Vec::new());
-            }
-        }
+        let mut b = Batch {
+            text: vec![Vec::new(); Col::ALL.len()],
+            num: vec![Vec::new(); Col::ALL.len()],
+            ..Batch::default()
+        };
         b.extra_cat = vec![Vec::new(); n_cat];
         b.extra_num = vec![Vec::new(); n_num];
         b.carry = vec![Vec::new(); n_carry];
@@ -136,8 +131,8 @@ pub struct RejectSink {
 
 impl RejectSink {
     pub fn create(path: &Path) -> Result<RejectSink> {
-        let f = File::create(path)
-            .with_context(|| format!("cannot create rejects file {}", path.display()))?;
+        let f =
+            File::create(path).with_context(|| format!("cannot create rejects file {}", path.display()))?;
         Ok(RejectSink::new(
             path.to_path_buf(),
             Box::new(std::io::BufWriter::new(f)),
@@ -291,12 +286,7 @@ pub struct Reader {
     rejects: Option<RejectSink>,
 }
 
-fn core_missing_message(
-    file: &str,
-    header: &[String],
-    missing: &[Col],
-    mapping: Option<&Mapping>,
-) -> String {
+fn core_missing_message(file: &str, header: &[String], missing: &[Col], mapping: Option<&Mapping>) -> String {
     let names: Vec<String> = missing
         .iter()
         .map(|c| match mapping.and_then(|m| m.source_of(*c)) {
@@ -305,29 +295,35 @@ fn core_missing_message(
         })
         .collect();
     let mut msg = format!("{file}: missing core column(s) {}", names.join(", "));
-    let mut hints = Vec::new();
-    for c in missing {
-        let target = mapping.and_then(|m| m.source_of(*c)).unwrap_or(c.name());
-        if let Some(best) = closest(target, header) {
-            hints.push(format!("`{best}` for {}", c.name()));
-        }
-    }
-    if !hints.is_empty() {
-        msg.push_str(&format!("; closest names present: {}", hints.join(", ")));
-    }
-    if header.len() == 1 {
-        let h = &header[0];
-        for (sep, name) in [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")] {
-            if h.contains(sep) {
-                msg.push_str(&format!("; the header seems to be separated by {name}, but manifests must be comma separated"));
-                break;
+    let separated = [(';', "semicolons"), ('\t', "tabs"), ('|', "pipes")]
+        .iter()
+        .find(|(sep, _)| header.len() == 1 && header[0].contains(*sep));
+    let binary = header.iter().any(|h| {
+        h.chars()
+            .any(|c| c == '\u{fffd}' || (c.is_control() && c != '\t'))
+    });
+    if binary {
+        msg.push_str("; the file does not look like UTF-8 CSV text (binary data?)");
+    } else if let Some((_, name)) = separated {
+        msg.push_str(&format!(
+            "; the header seems to be separated by {name}, but manifests must be comma separated"
+        ));
+    } else {
+        let mut hints = Vec::new();
+        for c in missing {
+            let target = mapping.and_then(|m| m.source_of(*c)).unwrap_or(c.name());
+            if let Some(best) = closest(target, header) {
+                hints.push(format!("`{}` for {}", printable(&best), c.name()));
             }
+        }
+        if !hints.is_empty() {
+            msg.push_str(&format!("; closest names present: {}", hints.join(", ")));
         }
     }
     let shown: Vec<String> = header
         .iter()
         .take(40)
-        .map(|h| format!("`{}`", cut(h, 60)))
+        .map(|h| format!("`{}`", printable(&cut(h, 60))))
         .collect();
     msg.push_str(&format!(
         "; columns present: {}",
@@ -380,6 +376,20 @@ fn closest(target: &str, header: &[String]) -> Option<String> {
         .filter(|(d, _)| *d <= (t.len() / 2).max(2))
         .min_by_key(|(d, _)| *d)
         .map(|(_, h)| h.clone())
+}
+
+/// A name as it can be shown in a message: control characters and
+/// undecodable bytes escaped.
+pub fn printable(s: &str) -> String {
+    s.chars()
+        .flat_map(|c| {
+            if c.is_control() || c == '\u{fffd}' {
+                c.escape_unicode().collect::<Vec<_>>()
+            } else {
+                vec![c]
+            }
+        })
+        .collect()
 }
 
 /// Cuts a string to at most `n` characters.
@@ -486,12 +496,7 @@ enum Cell {
 }
 
 /// Validates one cell of a canonical column. `Err` holds why it is invalid.
-fn validate(
-    col: Col,
-    raw: &str,
-    mapped_label: bool,
-    mapping: Option<&Mapping>,
-) -> Result<Cell, String> {
+fn validate(col: Col, raw: &str, mapped_label: bool, mapping: Option<&Mapping>) -> Result<Cell, String> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(Cell::Empty);
@@ -510,25 +515,19 @@ fn validate(
             Ok(Cell::Text(t.to_string()))
         }
         Kind::Date => {
-            let fmt = conv
-                .and_then(|c| c.date_format.as_deref())
-                .unwrap_or("%Y-%m-%d");
+            let fmt = conv.and_then(|c| c.date_format.as_deref()).unwrap_or("%Y-%m-%d");
+            let shown_fmt = if fmt == "%Y-%m-%d" { "YYYY-MM-DD" } else { fmt };
             Date::parse_with(t, fmt)
                 .map(|d| Cell::Num(d.0 as f64))
-                .ok_or_else(|| format!("`{}` is not a real date in the form {fmt}", cut(t, 60)))
+                .ok_or_else(|| format!("`{}` is not a real date in the form {shown_fmt}", cut(t, 60)))
         }
         Kind::Hs => domain::parse_hs(t).map(Cell::Text).ok_or_else(bad),
         Kind::Country => domain::parse_country(t).map(Cell::Text).ok_or_else(bad),
         Kind::Mode => domain::parse_mode(t).map(Cell::Text).ok_or_else(bad),
-        Kind::ConsigneeType => domain::parse_consignee_type(t)
-            .map(Cell::Text)
-            .ok_or_else(bad),
+        Kind::ConsigneeType => domain::parse_consignee_type(t).map(Cell::Text).ok_or_else(bad),
         Kind::Eccn => domain::parse_eccn(t).map(Cell::Text).ok_or_else(bad),
         Kind::Licence => domain::parse_license(t).map(Cell::Text).ok_or_else(bad),
-        Kind::PositiveNumber
-        | Kind::NonNegativeNumber
-        | Kind::PositiveInt
-        | Kind::NonNegativeInt => {
+        Kind::PositiveNumber | Kind::NonNegativeNumber | Kind::PositiveInt | Kind::NonNegativeInt => {
             let mut v = domain::parse_number(t).ok_or_else(bad)?;
             let factor = match (col, conv) {
                 (Col::ValueUsd | Col::InvoiceValueUsd, Some(c)) => c.value_factor,
@@ -550,13 +549,11 @@ fn validate(
         }
         Kind::Label => {
             if mapped_label {
-                return Ok(Cell::Num(
-                    if t == "0" || domain::parse_number(t) == Some(0.0) {
-                        0.0
-                    } else {
-                        1.0
-                    },
-                ));
+                return Ok(Cell::Num(if t == "0" || domain::parse_number(t) == Some(0.0) {
+                    0.0
+                } else {
+                    1.0
+                }));
             }
             match domain::parse_number(t) {
                 Some(v) if v == 0.0 || v == 1.0 => Ok(Cell::Num(v)),
@@ -595,11 +592,7 @@ pub fn reject_codes() -> &'static [(&'static str, &'static str)] {
 impl Reader {
     /// Opens every input and reads its header. A file lacking a core column,
     /// an empty file or an unreadable one is refused (an [`InputError`]).
-    pub fn open(
-        inputs: &[Input],
-        mapping: Option<Mapping>,
-        rejects: Option<RejectSink>,
-    ) -> Result<Reader> {
+    pub fn open(inputs: &[Input], mapping: Option<Mapping>, rejects: Option<RejectSink>) -> Result<Reader> {
         let mut r = Reader::new(mapping, rejects);
         for input in inputs {
             let name = input.display();
@@ -612,8 +605,7 @@ impl Reader {
                 let rd: Box<dyn Read> = match input {
                     Input::Stdin => Box::new(std::io::stdin()),
                     Input::Path(p) => Box::new(
-                        File::open(p)
-                            .map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
+                        File::open(p).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
                     ),
                 };
                 r.add_csv(&name, rd)?;
@@ -698,10 +690,9 @@ impl Reader {
             .map_err(|e| InputError::new(format!("{name}: cannot read the header: {e}")))?
             .clone();
         if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
-            return Err(InputError::new(format!(
-                "{name}: the file is empty (a header row is required)"
-            ))
-            .into());
+            return Err(
+                InputError::new(format!("{name}: the file is empty (a header row is required)")).into(),
+            );
         }
         let header = header_names(&raw);
         let layout = self.register(name, &header)?;
@@ -711,16 +702,11 @@ impl Reader {
     }
 
     fn add_parquet(&mut self, name: &str, path: &Path) -> Result<()> {
-        let f =
-            File::open(path).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?;
+        let f = File::open(path).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?;
         let df = ParquetReader::new(f)
             .finish()
             .map_err(|e| InputError::new(format!("{name}: not a readable Parquet file: {e}")))?;
-        let header: Vec<String> = df
-            .get_column_names()
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         let layout = self.register(name, &header)?;
         let mut columns = Vec::with_capacity(header.len());
         for (i, c) in df.columns().iter().enumerate() {
@@ -789,14 +775,8 @@ impl Reader {
 
     /// Reads up to `max_rows` accepted rows; `None` when every input is done.
     pub fn next_chunk(&mut self, max_rows: usize) -> Result<Option<Batch>> {
-        let n_cat = self
-            .mapping
-            .as_ref()
-            .map_or(0, |m| m.features.categorical.len());
-        let n_num = self
-            .mapping
-            .as_ref()
-            .map_or(0, |m| m.features.numeric.len());
+        let n_cat = self.mapping.as_ref().map_or(0, |m| m.features.categorical.len());
+        let n_num = self.mapping.as_ref().map_or(0, |m| m.features.numeric.len());
         let mut batch = Batch::with_shape(n_cat, n_num, self.carry_names.len());
         let mut any = false;
         while batch.len < max_rows {
@@ -833,14 +813,8 @@ impl Reader {
             }
         }
         Ok(all.unwrap_or_else(|| {
-            let n_cat = self
-                .mapping
-                .as_ref()
-                .map_or(0, |m| m.features.categorical.len());
-            let n_num = self
-                .mapping
-                .as_ref()
-                .map_or(0, |m| m.features.numeric.len());
+            let n_cat = self.mapping.as_ref().map_or(0, |m| m.features.categorical.len());
+            let n_num = self.mapping.as_ref().map_or(0, |m| m.features.numeric.len());
             Batch::with_shape(n_cat, n_num, self.carry_names.len())
         }))
     }
@@ -862,12 +836,11 @@ impl Reader {
         let mut file = self.current.take().expect("a current file");
         let name = self.file_names[file.index as usize].clone();
         let mut record = csv::ByteRecord::new();
-        let mut cells: Vec<Result<String, ()>> = Vec::new();
         let exhausted = loop {
             if batch.len >= max_rows {
                 break false;
             }
-            let (line, ragged_info) = match &mut file.source {
+            let (line, end_line, parquet_row) = match &mut file.source {
                 Source::Csv(rd) => {
                     let more = rd
                         .read_byte_record(&mut record)
@@ -876,33 +849,27 @@ impl Reader {
                         break true;
                     }
                     let start = record.position().map_or(0, |p| p.line());
-                    let end = rd.position().line();
-                    cells.clear();
-                    cells.extend(
-                        record
-                            .iter()
-                            .map(|f| String::from_utf8(f.to_vec()).map_err(|_| ())),
-                    );
-                    (start, (record.len(), end))
+                    (start, rd.position().line(), None)
                 }
-                Source::Parquet {
-                    columns,
-                    height,
-                    pos,
-                } => {
+                Source::Parquet { height, pos, .. } => {
                     if *pos >= *height {
                         break true;
                     }
-                    cells.clear();
-                    cells.extend(
-                        columns
-                            .iter()
-                            .map(|c| Ok(c.get(*pos).cloned().flatten().unwrap_or_default())),
-                    );
                     *pos += 1;
-                    (*pos as u64, (cells.len(), *pos as u64))
+                    (*pos as u64, *pos as u64, Some(*pos - 1))
                 }
             };
+            let cells: Vec<Result<&str, ()>> = match (&file.source, parquet_row) {
+                (Source::Parquet { columns, .. }, Some(r)) => columns
+                    .iter()
+                    .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or("")))
+                    .collect(),
+                _ => record
+                    .iter()
+                    .map(|f| std::str::from_utf8(f).map_err(|_| ()))
+                    .collect(),
+            };
+            let ragged_info = (cells.len(), end_line);
             self.stats.rows += 1;
             self.stats.files[file.index as usize].rows += 1;
             match self.row(&name, &file.layout, line, ragged_info, &cells, &record) {
@@ -923,7 +890,7 @@ impl Reader {
                         sink.write(&rej)?;
                     }
                     if self.stats.first_rejects.len() < 20 {
-                        self.stats.first_rejects.push(rej);
+                        self.stats.first_rejects.push(*rej);
                     }
                 }
             }
@@ -938,17 +905,19 @@ impl Reader {
         layout: &Layout,
         line: u64,
         (nfields, end_line): (usize, u64),
-        cells: &[Result<String, ()>],
+        cells: &[Result<&str, ()>],
         raw: &csv::ByteRecord,
-    ) -> Result<ParsedRow, Reject> {
-        let reject = |id: &str, column: &str, value: &str, code: &str, reason: String| Reject {
-            file: name.to_string(),
-            line,
-            shipment_id: cut(id, MAX_REJECT_VALUE),
-            column: column.to_string(),
-            value: cut(value, MAX_REJECT_VALUE),
-            reason_code: code.to_string(),
-            reason,
+    ) -> Result<ParsedRow, Box<Reject>> {
+        let reject = |id: &str, column: &str, value: &str, code: &str, reason: String| {
+            Box::new(Reject {
+                file: name.to_string(),
+                line,
+                shipment_id: cut(id, MAX_REJECT_VALUE),
+                column: column.to_string(),
+                value: cut(value, MAX_REJECT_VALUE),
+                reason_code: code.to_string(),
+                reason,
+            })
         };
         let id_cell = layout.canon[Col::ShipmentId as usize].and_then(|i| cells.get(i));
         let id = match id_cell {
@@ -1008,7 +977,7 @@ impl Reader {
             let spec = c.spec();
             let raw_cell = &cells[i];
             let text = match raw_cell {
-                Ok(s) => s.as_str(),
+                Ok(s) => *s,
                 Err(()) => {
                     let shown = String::from_utf8_lossy(&raw[i]).into_owned();
                     if spec.presence == Presence::Core {
@@ -1068,7 +1037,16 @@ impl Reader {
             }
         }
         if self.seen_ids.contains(&id) {
-            return Err(reject(&id, "shipment_id", &id, "DUPLICATE_ID", format!("{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)", cut(&id, 60))));
+            return Err(reject(
+                &id,
+                "shipment_id",
+                &id,
+                "DUPLICATE_ID",
+                format!(
+                    "{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)",
+                    cut(&id, 60)
+                ),
+            ));
         }
         self.seen_ids.insert(id);
         let get = |p: &Option<usize>| -> String {
@@ -1087,7 +1065,7 @@ impl Reader {
             .carry
             .iter()
             .map(|p| match p.and_then(|i| cells.get(i)) {
-                Some(Ok(s)) => s.clone(),
+                Some(Ok(s)) => s.to_string(),
                 Some(Err(())) => String::from_utf8_lossy(&raw[p.unwrap_or(0)]).into_owned(),
                 None => String::new(),
             })

@@ -118,7 +118,7 @@ impl Tables {
         for e in &hs {
             index(&e.category, "hs_codes.csv");
         }
-        hs.sort_by(|a, b| b.prefix.len().cmp(&a.prefix.len()));
+        hs.sort_by_key(|e| std::cmp::Reverse(e.prefix.len()));
 
         #[derive(Deserialize)]
         struct LexRow {
@@ -129,7 +129,7 @@ impl Tables {
             .into_iter()
             .map(|r| (r.term.to_lowercase(), index(&r.category, "lexicon.csv")))
             .collect();
-        lexicon.sort_by(|a, b| b.0.len().cmp(&a.0.len()));
+        lexicon.sort_by_key(|e| std::cmp::Reverse(e.0.len()));
 
         #[derive(Deserialize)]
         struct BrandRow {
@@ -254,14 +254,8 @@ mod tests {
     #[test]
     fn hs_longest_prefix_wins() {
         let t = Tables::get();
-        assert_eq!(
-            t.categories[t.hs_category("8473301180")].name,
-            "datacenter_gpu"
-        );
-        assert_eq!(
-            t.categories[t.hs_category("8473305100")].name,
-            "computer_parts"
-        );
+        assert_eq!(t.categories[t.hs_category("8473301180")].name, "datacenter_gpu");
+        assert_eq!(t.categories[t.hs_category("8473305100")].name, "computer_parts");
         assert_eq!(t.categories[t.hs_category("0101210000")].name, "unknown");
     }
 

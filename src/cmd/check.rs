@@ -44,10 +44,7 @@ pub fn run(a: Args) -> Result<u8> {
         println!("{}", serde_json::to_string_pretty(&reader.stats)?);
     }
     if !a.quiet {
-        eprint!(
-            "{}",
-            summary(&reader.stats, &absent, rejects_path.as_deref())
-        );
+        eprint!("{}", summary(&reader.stats, &absent, rejects_path.as_deref()));
     }
     Ok(if reader.stats.rejected > 0 {
         EXIT_REJECTS
@@ -57,11 +54,7 @@ pub fn run(a: Args) -> Result<u8> {
 }
 
 /// The human summary of a read.
-pub fn summary(
-    s: &ReadStats,
-    absent: &[(&str, &str)],
-    rejects: Option<&std::path::Path>,
-) -> String {
+pub fn summary(s: &ReadStats, absent: &[(&str, &str)], rejects: Option<&std::path::Path>) -> String {
     let mut out = format!(
         "check: {} file(s), {} rows: {} accepted, {} rejected\n",
         s.files.len(),

@@ -55,16 +55,12 @@ pub fn run(a: Args) -> Result<u8> {
         return Err(InputError::new("--rows must be at least 1").into());
     }
     if !(0.0..=0.5).contains(&a.fraud_rate) {
-        return Err(InputError::new(format!(
-            "--fraud-rate {} must be between 0 and 0.5",
-            a.fraud_rate
-        ))
-        .into());
+        return Err(
+            InputError::new(format!("--fraud-rate {} must be between 0 and 0.5", a.fraud_rate)).into(),
+        );
     }
     if a.days == 0 || a.days > 3660 {
-        return Err(
-            InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into(),
-        );
+        return Err(InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into());
     }
     let cfg = GenerateConfig {
         rows: a.rows,
@@ -112,7 +108,11 @@ pub fn run(a: Args) -> Result<u8> {
             a.rows as f64 / secs.max(1e-9),
             plan.honest,
             schemes.join(", "),
-            if plan.scenario > 0 { format!(", nj_warehouse {}", plan.scenario) } else { String::new() }
+            if plan.scenario > 0 {
+                format!(", nj_warehouse {}", plan.scenario)
+            } else {
+                String::new()
+            }
         );
     }
     Ok(EXIT_OK)

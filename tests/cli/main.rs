@@ -1,0 +1,7 @@
+//! Integration tests: the real binary in fresh temp dirs, one module per
+//! subcommand (mirrors `src/cmd`).
+
+mod util;
+
+mod check;
+mod generate;
