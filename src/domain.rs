@@ -148,12 +148,43 @@ pub fn parse_country(s: &str) -> Option<String> {
     Tables::get().country(&up).map(|_| up)
 }
 
+/// The same as [`parse_country`], without allocating: the table's own code.
+pub fn country_code(s: &str) -> Option<&'static str> {
+    let b = s.trim().as_bytes();
+    if b.len() != 2 {
+        return None;
+    }
+    let up = [b[0].to_ascii_uppercase(), b[1].to_ascii_uppercase()];
+    let key = std::str::from_utf8(&up).ok()?;
+    Tables::get()
+        .countries
+        .get_key_value(key)
+        .map(|(k, _)| k.as_str())
+}
+
 pub const TRANSPORT_MODES: &[&str] = &["air", "vessel", "truck", "rail", "mail"];
 
 /// A transport mode of the spec (case-insensitive), lower-cased.
 pub fn parse_mode(s: &str) -> Option<String> {
     let l = s.trim().to_ascii_lowercase();
     TRANSPORT_MODES.contains(&l.as_str()).then_some(l)
+}
+
+/// The same as [`parse_mode`], without allocating.
+pub fn mode(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    TRANSPORT_MODES
+        .iter()
+        .copied()
+        .find(|m| m.eq_ignore_ascii_case(t))
+}
+
+/// The same as [`parse_consignee_type`], without allocating.
+pub fn consignee_type(s: &str) -> Option<&'static str> {
+    let t = s.trim();
+    ["D", "G", "R", "O"]
+        .into_iter()
+        .find(|m| m.eq_ignore_ascii_case(t))
 }
 
 /// Ultimate consignee type D, G, R or O (case-insensitive).

@@ -191,7 +191,8 @@ struct World<'a> {
     exporters: Vec<Exporter>,
     cum_activity: Vec<f64>,
     consignees: Vec<Consignee>,
-    by_country: HashMap<String, Vec<usize>>,
+    /// Consignees by (country, is a forwarder).
+    by_country: HashMap<(String, bool), Vec<usize>>,
     items_by_cat: HashMap<String, Vec<usize>>,
     start: i32,
     days: i32,
@@ -272,6 +273,12 @@ impl<'a> World<'a> {
         Ok(w)
     }
 
+    /// A random existing consignee of a country, forwarder or not.
+    fn pick_consignee(&self, r: &mut Rand, country: &str, forwarder: bool) -> Option<usize> {
+        let pool = self.by_country.get(&(country.to_string(), forwarder))?;
+        (!pool.is_empty()).then(|| *r.pick(pool))
+    }
+
     fn company_form(&self, country: &str) -> String {
         self.p
             .company_forms
@@ -310,7 +317,10 @@ impl<'a> World<'a> {
             forwarder,
         });
         let i = self.consignees.len() - 1;
-        self.by_country.entry(country.to_string()).or_default().push(i);
+        self.by_country
+            .entry((country.to_string(), forwarder))
+            .or_default()
+            .push(i);
         i
     }
 
@@ -470,20 +480,10 @@ impl<'a> World<'a> {
                 c
             };
             let want_fwd = kind == Kind::SmallReseller && r.p(0.45);
-            let pool: Vec<usize> = self
-                .by_country
-                .get(&country)
-                .map(|v| {
-                    v.iter()
-                        .copied()
-                        .filter(|i| self.consignees[*i].forwarder == want_fwd)
-                        .collect()
-                })
-                .unwrap_or_default();
-            let ci = if pool.is_empty() || r.p(0.2) {
-                self.add_consignee(r, &country, want_fwd, None)
-            } else {
-                *r.pick(&pool)
+            let existing = self.pick_consignee(r, &country, want_fwd);
+            let ci = match existing {
+                Some(i) if !r.p(0.2) => i,
+                _ => self.add_consignee(r, &country, want_fwd, None),
             };
             consignees.push(ci);
         }
@@ -902,22 +902,13 @@ impl<'a> Gen<'a> {
         };
         let forwarder = name != "false_end_user" && r.p(0.45);
         let ci = {
-            let pool: Vec<usize> = self
-                .w
-                .by_country
-                .get(&country)
-                .map(|v| {
-                    v.iter()
-                        .copied()
-                        .filter(|i| self.w.consignees[*i].forwarder == forwarder)
-                        .collect()
-                })
-                .unwrap_or_default();
-            if pool.is_empty() || self.r.p(0.5) {
-                let ctype = if name == "false_end_user" { Some("D") } else { None };
-                self.w.add_consignee(&mut self.r, &country, forwarder, ctype)
-            } else {
-                *self.r.pick(&pool)
+            let existing = self.w.pick_consignee(&mut self.r, &country, forwarder);
+            match existing {
+                Some(i) if !self.r.p(0.5) => i,
+                _ => {
+                    let ctype = if name == "false_end_user" { Some("D") } else { None };
+                    self.w.add_consignee(&mut self.r, &country, forwarder, ctype)
+                }
             }
         };
         let cons = self.w.consignees[ci].clone();

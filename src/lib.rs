@@ -13,4 +13,5 @@ pub mod output;
 pub mod progress;
 pub mod reader;
 pub mod schema;
+pub mod strcol;
 pub mod tables;

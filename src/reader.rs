@@ -21,7 +21,9 @@ use crate::domain::{self, Date};
 use crate::error::InputError;
 use crate::mapping::Mapping;
 use crate::schema::{Col, Kind, Presence};
+use crate::strcol::StrCol;
 use crate::tables::Tables;
+use std::borrow::Cow;
 
 /// Longest text cell kept, in bytes; a longer one is invalid.
 pub const MAX_TEXT: usize = 2048;
@@ -37,33 +39,33 @@ pub struct Batch {
     pub file: Vec<u32>,
     /// Physical line on which the record starts (Parquet: row index + 1).
     pub line: Vec<u64>,
-    text: Vec<Vec<String>>,
+    text: Vec<StrCol>,
     num: Vec<Vec<f64>>,
     /// Bit `Col::bit()` set where the reader emptied an invalid cell.
     pub invalid: Vec<u64>,
     /// Mapping's categorical feature columns, in mapping order.
-    pub extra_cat: Vec<Vec<String>>,
+    pub extra_cat: Vec<StrCol>,
     /// Mapping's numeric feature columns, in mapping order.
     pub extra_num: Vec<Vec<f64>>,
     /// Columns carried through untouched, in [`Reader::carry_names`] order.
-    pub carry: Vec<Vec<String>>,
+    pub carry: Vec<StrCol>,
 }
 
 impl Batch {
     fn with_shape(n_cat: usize, n_num: usize, n_carry: usize) -> Batch {
         let mut b = Batch {
-            text: vec![Vec::new(); Col::ALL.len()],
+            text: vec![StrCol::new(); Col::ALL.len()],
             num: vec![Vec::new(); Col::ALL.len()],
             ..Batch::default()
         };
-        b.extra_cat = vec![Vec::new(); n_cat];
+        b.extra_cat = vec![StrCol::new(); n_cat];
         b.extra_num = vec![Vec::new(); n_num];
-        b.carry = vec![Vec::new(); n_carry];
+        b.carry = vec![StrCol::new(); n_carry];
         b
     }
 
     /// Text cells of a text column.
-    pub fn text(&self, c: Col) -> &[String] {
+    pub fn text(&self, c: Col) -> &StrCol {
         &self.text[c as usize]
     }
 
@@ -73,7 +75,7 @@ impl Batch {
     }
 
     /// Mutable text column (for generators and tests that build batches).
-    pub fn text_mut(&mut self, c: Col) -> &mut Vec<String> {
+    pub fn text_mut(&mut self, c: Col) -> &mut StrCol {
         &mut self.text[c as usize]
     }
 
@@ -92,20 +94,20 @@ impl Batch {
         self.file.extend(other.file);
         self.line.extend(other.line);
         self.invalid.extend(other.invalid);
-        for (a, b) in self.text.iter_mut().zip(other.text) {
-            a.extend(b);
+        for (a, b) in self.text.iter_mut().zip(&other.text) {
+            a.extend_from(b);
         }
         for (a, b) in self.num.iter_mut().zip(other.num) {
             a.extend(b);
         }
-        for (a, b) in self.extra_cat.iter_mut().zip(other.extra_cat) {
-            a.extend(b);
+        for (a, b) in self.extra_cat.iter_mut().zip(&other.extra_cat) {
+            a.extend_from(b);
         }
         for (a, b) in self.extra_num.iter_mut().zip(other.extra_num) {
             a.extend(b);
         }
-        for (a, b) in self.carry.iter_mut().zip(other.carry) {
-            a.extend(b);
+        for (a, b) in self.carry.iter_mut().zip(&other.carry) {
+            a.extend_from(b);
         }
     }
 }
@@ -281,7 +283,7 @@ pub struct Reader {
     pending: Vec<(u32, Source, Layout)>,
     current: Option<OpenFile>,
     carry_names: Vec<String>,
-    seen_ids: HashSet<String>,
+    seen_ids: HashSet<Box<str>>,
     pub stats: ReadStats,
     rejects: Option<RejectSink>,
 }
@@ -489,14 +491,19 @@ fn header_names(raw: &csv::ByteRecord) -> Vec<String> {
 }
 
 /// The outcome of validating one cell.
-enum Cell {
-    Text(String),
+enum Cell<'a> {
+    Text(Cow<'a, str>),
     Num(f64),
     Empty,
 }
 
 /// Validates one cell of a canonical column. `Err` holds why it is invalid.
-fn validate(col: Col, raw: &str, mapped_label: bool, mapping: Option<&Mapping>) -> Result<Cell, String> {
+fn validate<'a>(
+    col: Col,
+    raw: &'a str,
+    mapped_label: bool,
+    mapping: Option<&Mapping>,
+) -> Result<Cell<'a>, String> {
     let t = raw.trim();
     if t.is_empty() {
         return Ok(Cell::Empty);
@@ -512,7 +519,7 @@ fn validate(col: Col, raw: &str, mapped_label: bool, mapping: Option<&Mapping>) 
                     t.len()
                 ));
             }
-            Ok(Cell::Text(t.to_string()))
+            Ok(Cell::Text(Cow::Borrowed(t)))
         }
         Kind::Date => {
             let fmt = conv.and_then(|c| c.date_format.as_deref()).unwrap_or("%Y-%m-%d");
@@ -521,12 +528,30 @@ fn validate(col: Col, raw: &str, mapped_label: bool, mapping: Option<&Mapping>) 
                 .map(|d| Cell::Num(d.0 as f64))
                 .ok_or_else(|| format!("`{}` is not a real date in the form {shown_fmt}", cut(t, 60)))
         }
-        Kind::Hs => domain::parse_hs(t).map(Cell::Text).ok_or_else(bad),
-        Kind::Country => domain::parse_country(t).map(Cell::Text).ok_or_else(bad),
-        Kind::Mode => domain::parse_mode(t).map(Cell::Text).ok_or_else(bad),
-        Kind::ConsigneeType => domain::parse_consignee_type(t).map(Cell::Text).ok_or_else(bad),
-        Kind::Eccn => domain::parse_eccn(t).map(Cell::Text).ok_or_else(bad),
-        Kind::Licence => domain::parse_license(t).map(Cell::Text).ok_or_else(bad),
+        Kind::Hs => {
+            if t.len() <= 10 && t.len() >= 6 && t.bytes().all(|b| b.is_ascii_digit()) {
+                Ok(Cell::Text(Cow::Borrowed(t)))
+            } else {
+                domain::parse_hs(t)
+                    .map(|s| Cell::Text(Cow::Owned(s)))
+                    .ok_or_else(bad)
+            }
+        }
+        Kind::Country => domain::country_code(t)
+            .map(|s| Cell::Text(Cow::Borrowed(s)))
+            .ok_or_else(bad),
+        Kind::Mode => domain::mode(t)
+            .map(|s| Cell::Text(Cow::Borrowed(s)))
+            .ok_or_else(bad),
+        Kind::ConsigneeType => domain::consignee_type(t)
+            .map(|s| Cell::Text(Cow::Borrowed(s)))
+            .ok_or_else(bad),
+        Kind::Eccn => domain::parse_eccn(t)
+            .map(|s| Cell::Text(Cow::Owned(s)))
+            .ok_or_else(bad),
+        Kind::Licence => domain::parse_license(t)
+            .map(|s| Cell::Text(Cow::Owned(s)))
+            .ok_or_else(bad),
         Kind::PositiveNumber | Kind::NonNegativeNumber | Kind::PositiveInt | Kind::NonNegativeInt => {
             let mut v = domain::parse_number(t).ok_or_else(bad)?;
             let factor = match (col, conv) {
@@ -564,7 +589,7 @@ fn validate(col: Col, raw: &str, mapped_label: bool, mapping: Option<&Mapping>) 
             let l = t.to_ascii_lowercase();
             Tables::get()
                 .category_index(&l)
-                .map(|_| Cell::Text(l))
+                .map(|_| Cell::Text(Cow::Owned(l)))
                 .ok_or_else(bad)
         }
     }
@@ -899,15 +924,15 @@ impl Reader {
         Ok(exhausted)
     }
 
-    fn row(
+    fn row<'a>(
         &mut self,
         name: &str,
         layout: &Layout,
         line: u64,
         (nfields, end_line): (usize, u64),
-        cells: &[Result<&str, ()>],
+        cells: &[Result<&'a str, ()>],
         raw: &csv::ByteRecord,
-    ) -> Result<ParsedRow, Box<Reject>> {
+    ) -> Result<ParsedRow<'a>, Box<Reject>> {
         let reject = |id: &str, column: &str, value: &str, code: &str, reason: String| {
             Box::new(Reject {
                 file: name.to_string(),
@@ -920,9 +945,9 @@ impl Reader {
             })
         };
         let id_cell = layout.canon[Col::ShipmentId as usize].and_then(|i| cells.get(i));
-        let id = match id_cell {
-            Some(Ok(s)) => s.trim().to_string(),
-            _ => String::new(),
+        let id: &'a str = match id_cell {
+            Some(Ok(s)) => s.trim(),
+            _ => "",
         };
         if nfields != layout.ncols {
             let joined: Vec<String> = raw
@@ -938,7 +963,7 @@ impl Reader {
                 String::new()
             };
             return Err(reject(
-                &id,
+                id,
                 "",
                 &joined.join(","),
                 "RAGGED_ROW",
@@ -969,7 +994,7 @@ impl Reader {
             }
             _ => {}
         }
-        let mut row = ParsedRow::default();
+        let mut row = ParsedRow::new();
         for c in Col::ALL {
             let Some(i) = layout.canon[c as usize] else {
                 continue;
@@ -982,7 +1007,7 @@ impl Reader {
                     let shown = String::from_utf8_lossy(&raw[i]).into_owned();
                     if spec.presence == Presence::Core {
                         return Err(reject(
-                            &id,
+                            id,
                             c.name(),
                             &shown,
                             "INVALID_CORE",
@@ -999,13 +1024,13 @@ impl Reader {
                 }
             };
             if c == Col::ShipmentId {
-                row.cells.push((c, Cell::Text(id.clone())));
+                row.cells[c as usize] = Cell::Text(Cow::Borrowed(id));
                 continue;
             }
             match validate(c, text, layout.mapped_label, self.mapping.as_ref()) {
                 Ok(Cell::Empty) if spec.presence == Presence::Core => {
                     return Err(reject(
-                        &id,
+                        id,
                         c.name(),
                         "",
                         "MISSING_CORE",
@@ -1016,10 +1041,10 @@ impl Reader {
                         ),
                     ));
                 }
-                Ok(cell) => row.cells.push((c, cell)),
+                Ok(cell) => row.cells[c as usize] = cell,
                 Err(why) if spec.presence == Presence::Core => {
                     return Err(reject(
-                        &id,
+                        id,
                         c.name(),
                         text,
                         "INVALID_CORE",
@@ -1036,38 +1061,38 @@ impl Reader {
                 }
             }
         }
-        if self.seen_ids.contains(&id) {
+        if self.seen_ids.contains(id) {
             return Err(reject(
-                &id,
+                id,
                 "shipment_id",
-                &id,
+                id,
                 "DUPLICATE_ID",
                 format!(
                     "{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)",
-                    cut(&id, 60)
+                    cut(id, 60)
                 ),
             ));
         }
-        self.seen_ids.insert(id);
-        let get = |p: &Option<usize>| -> String {
+        self.seen_ids.insert(id.into());
+        let get = |p: &Option<usize>| -> &'a str {
             match p.and_then(|i| cells.get(i)) {
-                Some(Ok(s)) if s.len() <= MAX_TEXT => s.trim().to_string(),
-                _ => String::new(),
+                Some(Ok(s)) if s.len() <= MAX_TEXT => s.trim(),
+                _ => "",
             }
         };
-        row.extra_cat = layout.extra_cat.iter().map(get).collect();
+        row.extra_cat = layout.extra_cat.iter().map(|p| Cow::Borrowed(get(p))).collect();
         row.extra_num = layout
             .extra_num
             .iter()
-            .map(|p| domain::parse_number(&get(p)).unwrap_or(f64::NAN))
+            .map(|p| domain::parse_number(get(p)).unwrap_or(f64::NAN))
             .collect();
         row.carry = layout
             .carry
             .iter()
             .map(|p| match p.and_then(|i| cells.get(i)) {
-                Some(Ok(s)) => s.to_string(),
-                Some(Err(())) => String::from_utf8_lossy(&raw[p.unwrap_or(0)]).into_owned(),
-                None => String::new(),
+                Some(Ok(s)) => Cow::Borrowed(*s),
+                Some(Err(())) => Cow::Owned(String::from_utf8_lossy(&raw[p.unwrap_or(0)]).into_owned()),
+                None => Cow::Borrowed(""),
             })
             .collect();
         Ok(row)
@@ -1078,43 +1103,45 @@ impl Reader {
         b.file.push(file);
         b.line.push(line);
         b.invalid.push(row.invalid);
-        let mut filled = [false; 32];
-        for (c, cell) in row.cells {
-            filled[c as usize] = true;
-            match cell {
-                Cell::Text(s) => b.text[c as usize].push(s),
-                Cell::Num(v) => b.num[c as usize].push(v),
-                Cell::Empty => {
-                    filled[c as usize] = false;
-                }
-            }
-        }
         for c in Col::ALL {
-            if !filled[c as usize] {
-                if c.spec().kind.numeric() {
-                    b.num[c as usize].push(f64::NAN);
-                } else {
-                    b.text[c as usize].push(String::new());
-                }
+            let i = c as usize;
+            match &row.cells[i] {
+                Cell::Text(s) => b.text[i].push(s),
+                Cell::Num(v) => b.num[i].push(*v),
+                Cell::Empty if c.spec().kind.numeric() => b.num[i].push(f64::NAN),
+                Cell::Empty => b.text[i].push(""),
             }
         }
-        for (a, v) in b.extra_cat.iter_mut().zip(row.extra_cat) {
+        for (a, v) in b.extra_cat.iter_mut().zip(&row.extra_cat) {
             a.push(v);
         }
         for (a, v) in b.extra_num.iter_mut().zip(row.extra_num) {
             a.push(v);
         }
-        for (a, v) in b.carry.iter_mut().zip(row.carry) {
+        for (a, v) in b.carry.iter_mut().zip(&row.carry) {
             a.push(v);
         }
     }
 }
 
-#[derive(Default)]
-struct ParsedRow {
-    cells: Vec<(Col, Cell)>,
+/// One validated row, borrowing from the record it was read from.
+struct ParsedRow<'a> {
+    /// Indexed by `Col as usize`.
+    cells: [Cell<'a>; 32],
     invalid: u64,
-    extra_cat: Vec<String>,
+    extra_cat: Vec<Cow<'a, str>>,
     extra_num: Vec<f64>,
-    carry: Vec<String>,
+    carry: Vec<Cow<'a, str>>,
+}
+
+impl<'a> ParsedRow<'a> {
+    fn new() -> ParsedRow<'a> {
+        ParsedRow {
+            cells: std::array::from_fn(|_| Cell::Empty),
+            invalid: 0,
+            extra_cat: Vec::new(),
+            extra_num: Vec::new(),
+            carry: Vec::new(),
+        }
+    }
 }

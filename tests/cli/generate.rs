@@ -145,15 +145,15 @@ fn no_single_signal_solves_the_world() {
     let qty = b.num(Col::Quantity);
     let unit = b.text(Col::QuantityUnit);
     let per_unit = |x: &[f64], i: usize| {
-        if unit[i] == "KG" || qty[i].is_nan() {
+        if &unit[i] == "KG" || qty[i].is_nan() {
             f64::NAN
         } else {
             x[i] / qty[i]
         }
     };
     let mut brand_count: HashMap<&str, usize> = HashMap::new();
-    for s in b.text(Col::Brand) {
-        *brand_count.entry(s.as_str()).or_default() += 1;
+    for s in b.text(Col::Brand).iter() {
+        *brand_count.entry(s).or_default() += 1;
     }
     let n = b.len;
     let signals: Vec<(&str, Vec<f64>)> = vec![
@@ -164,7 +164,7 @@ fn no_single_signal_solves_the_world() {
             "brand_rarity",
             b.text(Col::Brand)
                 .iter()
-                .map(|s| -(brand_count[s.as_str()] as f64))
+                .map(|s| -(brand_count[s] as f64))
                 .collect(),
         ),
         (
