@@ -2,16 +2,23 @@
 //! controlled GPUs. Data flows one way: `reader` -> features -> models ->
 //! scores -> reports; `cmd` holds one thin module per subcommand.
 
+pub mod catstats;
 pub mod cmd;
 pub mod domain;
 pub mod error;
+pub mod evaluation;
+pub mod features;
 pub mod generate;
+pub mod history;
 pub mod mapping;
 pub mod metrics;
+pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod pipeline;
 pub mod progress;
 pub mod reader;
+pub mod run;
 pub mod schema;
 pub mod strcol;
 pub mod tables;

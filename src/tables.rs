@@ -18,6 +18,7 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("countries.csv", include_str!("../datasets/countries.csv")),
     ("catalogue.csv", include_str!("../datasets/catalogue.csv")),
     ("world.toml", include_str!("../datasets/world.toml")),
+    ("party_words.csv", include_str!("../datasets/party_words.csv")),
 ];
 
 fn embedded(name: &str) -> &'static str {
@@ -83,6 +84,9 @@ pub struct Tables {
     pub brands: HashMap<String, usize>,
     pub countries: HashMap<String, Country>,
     pub catalogue: Vec<CatalogueItem>,
+    /// Words of party names and addresses (upper case) by kind:
+    /// `forwarder`, `residential`, `commercial`.
+    pub party_words: HashMap<String, Vec<String>>,
 }
 
 fn parse_csv<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
@@ -148,7 +152,17 @@ impl Tables {
         for item in &catalogue {
             index(&item.category, "catalogue.csv");
         }
+        #[derive(Deserialize)]
+        struct WordRow {
+            word: String,
+            kind: String,
+        }
+        let mut party_words: HashMap<String, Vec<String>> = HashMap::new();
+        for w in parse_csv::<WordRow>("party_words.csv") {
+            party_words.entry(w.kind).or_default().push(w.word.to_uppercase());
+        }
         Tables {
+            party_words,
             categories,
             hs,
             lexicon,
@@ -206,6 +220,15 @@ impl Tables {
 
     pub fn country(&self, code: &str) -> Option<&Country> {
         self.countries.get(code)
+    }
+
+    /// Whether any word of `text` (upper-cased, split on non-alphanumerics)
+    /// is a party word of `kind`.
+    pub fn has_party_word(&self, text: &str, kind: &str) -> bool {
+        let Some(words) = self.party_words.get(kind) else { return false };
+        text.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .any(|w| words.iter().any(|k| k.eq_ignore_ascii_case(w)))
     }
 
     pub fn is_controlled(&self, category: usize) -> bool {

@@ -4,7 +4,9 @@
 
 pub mod check;
 pub mod completions;
+pub mod evaluate;
 pub mod generate;
+pub mod train;
 
 use clap::{Parser, Subcommand};
 
@@ -22,6 +24,10 @@ pub enum Command {
     Generate(generate::Args),
     /// Validate manifests without scoring; summary on stderr
     Check(check::Args),
+    /// Train models on manifests and write a model directory
+    Train(train::Args),
+    /// Measure a model on labelled manifests at inspection budgets
+    Evaluate(evaluate::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -32,5 +38,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Generate(a) => generate::run(a),
         Command::Check(a) => check::run(a),
         Command::Completions(a) => completions::run(a),
+        Command::Train(a) => train::run(a),
+        Command::Evaluate(a) => evaluate::run(a),
     }
 }

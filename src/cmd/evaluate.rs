@@ -1,0 +1,67 @@
+//! `sentinel evaluate`: honest metrics of a model on labelled manifests it
+//! has not seen.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use crate::evaluation::{evaluate, text};
+use crate::model::Model;
+use crate::pipeline::Mode;
+use crate::reader::{Input, Reader, RejectSink};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  sentinel evaluate test.csv --model models/mine\n  sentinel evaluate test.csv --model models/mine --json > metrics.json")]
+pub struct Args {
+    /// Labelled manifests (CSV or Parquet), `-` for stdin
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Model directory
+    #[arg(long)]
+    pub model: PathBuf,
+    /// Column-mapping file (default: the one stored with the model)
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Rank by the label-free score even when the model is supervised
+    #[arg(long)]
+    pub ignore_labels: bool,
+    /// Skip the isolation-forest baseline
+    #[arg(long)]
+    pub no_baseline: bool,
+    /// Write rejected rows here
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// Print the report as JSON on stdout
+    #[arg(long)]
+    pub json: bool,
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    let model = Model::load(&a.model)?;
+    let mapping = match &a.mapping {
+        Some(p) => Some(crate::mapping::Mapping::load(p)?),
+        None => model.parts.mapping.clone(),
+    };
+    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let sink = a.rejects.as_deref().map(RejectSink::create).transpose()?;
+    let mut reader = Reader::open(&inputs, mapping, sink)?;
+    let batch = reader.read_all()?;
+    reader.finish()?;
+    if batch.len == 0 {
+        return Err(InputError::new("no rows to evaluate").into());
+    }
+    let mode = if a.ignore_labels || !model.supervised() { Mode::LabelFree } else { Mode::Supervised };
+    let report = evaluate(&model, &batch, mode, !a.no_baseline);
+    if a.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print!("{}", text(&report));
+    }
+    if !a.quiet && reader.stats.rejected > 0 {
+        eprintln!("evaluate: {} rows rejected", reader.stats.rejected);
+    }
+    Ok(if reader.stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
+}

@@ -1,0 +1,149 @@
+//! `sentinel train`: fits the models on labelled (or unlabelled) manifests
+//! and writes a model directory that scores on its own.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{Context, Result};
+use sha2::{Digest, Sha256};
+
+use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use crate::features::FEATURE_SET_VERSION;
+use crate::mapping::Mapping;
+use crate::model::gbm::GbmParams;
+use crate::model::train::{train, Outcomes, TrainConfig};
+use crate::model::{feature_infos, sha256_hex, Manifest, Model, TrainingFile, FORMAT_VERSION};
+use crate::reader::{Input, Reader, RejectSink};
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:\n  sentinel generate --rows 200000 --seed 1 --out train.csv\n  sentinel train --data train.csv --out models/mine\n  sentinel train --data export.csv --mapping datasets/mapping-example.toml --out models/agency --ignore-labels")]
+pub struct Args {
+    /// Training manifests (CSV or Parquet); `label` and `true_category` are used when present
+    #[arg(long, required = true, num_args = 1..)]
+    pub data: Vec<String>,
+    /// Model directory to write
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Column-mapping file (TOML) for other layouts; stored with the model
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Train only the label-free score, even when labels are present
+    #[arg(long)]
+    pub ignore_labels: bool,
+    /// Seed of every random choice
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Replace the contents of a non-empty --out
+    #[arg(long)]
+    pub force: bool,
+    /// Write rejected training rows here (default: <out>/training-rejects.csv when any)
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+    /// No progress or summary on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+fn file_digest(path: &str) -> Result<TrainingFile> {
+    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
+    let mut h = Sha256::new();
+    let mut buf = vec![0u8; 1 << 20];
+    let mut bytes = 0u64;
+    loop {
+        let k = f.read(&mut buf)?;
+        if k == 0 {
+            break;
+        }
+        bytes += k as u64;
+        h.update(&buf[..k]);
+    }
+    let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
+    Ok(TrainingFile { name: path.to_string(), sha256, bytes })
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    if a.data.iter().any(|d| d == "-") {
+        return Err(InputError::new("train reads files, not stdin (the training data is fingerprinted)").into());
+    }
+    if a.out.exists() && !a.force && std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(true) {
+        return Err(InputError::new(format!("{}: exists and is not empty; pass --force to replace the model in it", a.out.display())).into());
+    }
+    let started = std::time::Instant::now();
+    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
+    let inputs: Vec<Input> = a.data.iter().map(|s| Input::parse(s)).collect();
+    let tmp_rejects = std::env::temp_dir().join(format!("sentinel-train-rejects-{}.csv", std::process::id()));
+    let sink = RejectSink::create(a.rejects.as_deref().unwrap_or(&tmp_rejects))?;
+    let mut reader = Reader::open(&inputs, mapping.clone(), Some(sink))?;
+    let stage = |s: &str| {
+        if !a.quiet {
+            eprintln!("train: {s} ({:.1} s)", started.elapsed().as_secs_f64());
+        }
+    };
+    stage("reading");
+    let batch = reader.read_all()?;
+    reader.finish()?;
+    let stats = reader.stats.clone();
+    for (name, disables) in reader.absent_expected() {
+        eprintln!("train: expected column {name} is absent: switched off: {disables}");
+    }
+    let outcomes = Outcomes::from_batch(&batch);
+    let cfg = TrainConfig { seed: a.seed, ignore_labels: a.ignore_labels, gbm: GbmParams { seed: a.seed, ..GbmParams::default() } };
+    let trained = train(&batch, &outcomes, mapping.as_ref(), &cfg, &stage)?;
+    let files: Vec<TrainingFile> = a.data.iter().map(|d| file_digest(d)).collect::<Result<_>>()?;
+    let mut fp = Sha256::new();
+    for f in &files {
+        fp.update(f.sha256.as_bytes());
+    }
+    fp.update(batch.len.to_le_bytes());
+    let manifest = Manifest {
+        format_version: FORMAT_VERSION,
+        feature_set_version: FEATURE_SET_VERSION,
+        model_id: String::new(),
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        command_line: std::env::args().collect(),
+        mode: if trained.parts.risk.is_some() { "supervised".into() } else { "label-free".into() },
+        seed: a.seed,
+        training_rows: batch.len as u64,
+        training_positives: trained.positives,
+        reviewed_rows: 0,
+        training_files: files,
+        training_fingerprint: sha256_hex(&fp.finalize()),
+        features: feature_infos(&trained.parts),
+        metrics: trained.metrics,
+        files: Default::default(),
+    };
+    let mut model = Model { manifest, parts: trained.parts, profiles: trained.profiles };
+    stage("writing");
+    model.save(&a.out, a.force)?;
+    let rejects_at = match (&a.rejects, stats.rejected) {
+        (Some(p), _) => Some(p.clone()),
+        (None, 0) => {
+            let _ = std::fs::remove_file(&tmp_rejects);
+            None
+        }
+        (None, _) => {
+            let dest = a.out.join("training-rejects.csv");
+            std::fs::copy(&tmp_rejects, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
+            let _ = std::fs::remove_file(&tmp_rejects);
+            Some(dest)
+        }
+    };
+    if !a.quiet {
+        eprintln!(
+            "train: model {} ({}) written to {} in {:.1} s: {} rows read, {} accepted, {} rejected{}; {} positives",
+            model.id(),
+            model.manifest.mode,
+            a.out.display(),
+            started.elapsed().as_secs_f64(),
+            stats.rows,
+            stats.accepted,
+            stats.rejected,
+            rejects_at.map(|p| format!(" (see {})", p.display())).unwrap_or_default(),
+            model.manifest.training_positives
+        );
+        eprintln!("train: in-sample metrics {}", model.manifest.metrics);
+    }
+    Ok(if stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
+}

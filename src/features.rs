@@ -1,0 +1,382 @@
+//! Features: every figure the models see, computed by one code path for
+//! training and scoring. The list of names with a one-line meaning is
+//! [`FEATURES`]; reasons and reports use the same names.
+//!
+//! Data flows one way: a validated [`Batch`] plus the run's party histories
+//! ([`crate::history`]) plus what is typical per declaration
+//! ([`crate::catstats`]) give a column-major [`Frame`].
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::catstats::CatStats;
+use crate::history::HistFeatures;
+use crate::reader::Batch;
+use crate::schema::Col;
+use crate::tables::Tables;
+
+/// Version of the feature set; a model trained on another version is refused.
+pub const FEATURE_SET_VERSION: u32 = 1;
+
+/// A feature's name and what it means.
+#[derive(Debug, Clone, Copy)]
+pub struct FeatureDef {
+    pub name: &'static str,
+    pub meaning: &'static str,
+}
+
+macro_rules! features {
+    ($($name:literal => $meaning:literal,)*) => {
+        /// Every base feature, in the order of the columns of a [`Frame`].
+        pub const FEATURES: &[FeatureDef] = &[$(FeatureDef { name: $name, meaning: $meaning },)*];
+    };
+}
+
+features! {
+    "declared_controlled" => "the HS code declares data-centre GPUs or GPU servers",
+    "desc_category_differs" => "the description points to another category than the HS code",
+    "desc_suggests_controlled" => "the description names controlled compute while the HS code does not",
+    "desc_unknown" => "the description matches no category",
+    "hs_unknown" => "the HS code maps to no category",
+    "eccn_absent" => "no ECCN filed",
+    "eccn_ear99_on_controlled" => "EAR99 or no ECCN on goods that usually carry 3A090/4A090",
+    "eccn_controlled_on_other" => "a 3A090/4A090 ECCN on goods declared as something else",
+    "licence_nlr_restricted" => "no-licence-required (C33) on 3A090/4A090 goods to China or a restricted destination",
+    "brand_absent" => "no brand on the documents",
+    "brand_unknown" => "a brand the tables do not know",
+    "brand_other_category" => "a known brand of another category than declared",
+    "brand_controlled_maker" => "a brand known for controlled compute on goods declared as something else",
+    "log_value_per_kg" => "log10 of declared value per kg of shipping weight",
+    "log_weight_per_unit" => "log10 of kg per unit (counted units only)",
+    "log_value_per_unit" => "log10 of declared value per unit (counted units only)",
+    "log_weight_per_package" => "log10 of kg per package",
+    "dev_value_per_kg" => "value per kg against what is typical for the HS code (robust z-score)",
+    "dev_weight_per_unit" => "weight per unit against what is typical for the HS code (robust z-score)",
+    "dev_value_per_unit" => "value per unit against what is typical for the HS code (robust z-score)",
+    "dev_weight_per_package" => "weight per package against what is typical for the HS code (robust z-score)",
+    "unit_is_weight" => "quantity declared in a weight unit (KG, LB), so no per-unit figures",
+    "unit_is_set" => "quantity declared in sets",
+    "log_quantity" => "log10 of the declared quantity",
+    "log_value" => "log10 of the declared value in USD",
+    "log_weight" => "log10 of the shipping weight in kg",
+    "exporter_age_days" => "days since the exporter's first filing",
+    "exporter_prior_lines" => "log10(1 + lines the exporter filed before)",
+    "exporter_category_share" => "share of this category in the exporter's earlier lines",
+    "exporter_new_category" => "the exporter never declared this category before",
+    "address_residential" => "the exporter's address looks residential",
+    "address_shared_exporters" => "exporters filing from the same normalised address",
+    "consignee_forwarder" => "the ultimate consignee looks like a freight forwarder or logistics firm",
+    "consignee_hub" => "destination is a transshipment hub (SG, MY, TH, HK, TW, AE)",
+    "consignee_restricted" => "destination is China (with HK, MO) or another restricted country",
+    "consignee_prior_lines" => "log10(1 + lines the consignee received before)",
+    "consignee_age_days" => "days since the consignee's first line",
+    "intermediate_present" => "an intermediate consignee is named",
+    "intermediate_hub" => "the intermediate consignee is in a transshipment hub",
+    "payer_abroad" => "payment came from another country than the consignee's",
+    "payer_china" => "payment came from China, Hong Kong or Macau for goods consigned elsewhere",
+    "consignee_direct" => "ultimate consignee type D (direct consumer)",
+    "mode_air" => "shipped by air",
+    "invoice_value_ratio" => "log10 of invoice value over filed value",
+    "invoice_description_differs" => "the invoice describes the goods differently (1: another category, 0.5: other words)",
+    "amendment_count" => "times the filing was corrected after submission",
+    "invalid_fields" => "cells the reader emptied as invalid (INVALID_FIELD)",
+}
+
+/// Features the likely-cargo model adds to the risk model's input.
+pub const LIKELY_FEATURES: &[FeatureDef] = &[
+    FeatureDef { name: "likely_controlled", meaning: "probability, from evidence other than the declaration, that the goods are controlled compute" },
+    FeatureDef { name: "likely_declared", meaning: "probability of the declared category given the evidence" },
+    FeatureDef { name: "mismatch", meaning: "probability the goods are controlled compute although the declaration says otherwise" },
+];
+
+/// Index of a base feature by name.
+pub fn index(name: &str) -> usize {
+    FEATURES.iter().position(|f| f.name == name).unwrap_or_else(|| panic!("unknown feature {name}"))
+}
+
+/// Columns of features, row-aligned with the batch they came from.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Frame {
+    pub names: Vec<String>,
+    pub cols: Vec<Vec<f64>>,
+    pub n: usize,
+}
+
+impl Frame {
+    pub fn col(&self, name: &str) -> Option<&[f64]> {
+        self.names.iter().position(|n| n == name).map(|j| self.cols[j].as_slice())
+    }
+
+    pub fn push(&mut self, name: &str, v: Vec<f64>) {
+        debug_assert_eq!(v.len(), self.n);
+        self.names.push(name.to_string());
+        self.cols.push(v);
+    }
+
+    /// All columns one after another (column-major), as gradient boosting wants.
+    pub fn column_major(&self) -> Vec<f64> {
+        let mut out = Vec::with_capacity(self.n * self.cols.len());
+        for c in &self.cols {
+            out.extend_from_slice(c);
+        }
+        out
+    }
+
+    /// Row `i` as a vector.
+    pub fn row(&self, i: usize) -> Vec<f64> {
+        self.cols.iter().map(|c| c[i]).collect()
+    }
+}
+
+/// The declaration-derived facts of each row that features and reasons share.
+#[derive(Debug, Clone, Default)]
+pub struct Declared {
+    pub hs6: Vec<String>,
+    /// Category of the HS code (index into `categories.csv`).
+    pub category: Vec<u8>,
+    /// Category the description suggests.
+    pub desc_category: Vec<u8>,
+    /// log10 value/kg, weight/unit, value/unit, weight/package (NaN when unknown).
+    pub physical: [Vec<f64>; 4],
+}
+
+/// How a quantity unit counts.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Unit {
+    Count(f64),
+    Set,
+    Weight,
+    Other,
+}
+
+fn unit_kind(u: &str) -> Unit {
+    match u.trim().to_ascii_uppercase().as_str() {
+        "" | "NO" | "PCS" | "PC" | "EA" | "EACH" | "U" | "UNIT" | "UNITS" | "PIECES" | "X" => Unit::Count(1.0),
+        "PR" | "PAIR" | "PAIRS" => Unit::Count(2.0),
+        "DOZ" | "DZ" => Unit::Count(12.0),
+        "SET" | "SETS" => Unit::Set,
+        "KG" | "KGS" | "G" | "LB" | "LBS" | "T" | "MT" | "TON" | "TONS" => Unit::Weight,
+        _ => Unit::Other,
+    }
+}
+
+/// Declared categories and physical figures of a batch.
+pub fn declared(b: &Batch) -> Declared {
+    let t = Tables::get();
+    let n = b.len;
+    let hs = b.text(Col::HsCode);
+    let desc = b.text(Col::Description);
+    let value = b.num(Col::ValueUsd);
+    let weight = b.num(Col::ShippingWeightKg);
+    let qty = b.num(Col::Quantity);
+    let unit = b.text(Col::QuantityUnit);
+    let pkgs = b.num(Col::PackageCount);
+    let mut d = Declared {
+        hs6: Vec::with_capacity(n),
+        category: Vec::with_capacity(n),
+        desc_category: Vec::with_capacity(n),
+        physical: std::array::from_fn(|_| Vec::with_capacity(n)),
+    };
+    for i in 0..n {
+        let code = &hs[i];
+        d.hs6.push(code.get(..6).unwrap_or(code).to_string());
+        d.category.push(t.hs_category(code) as u8);
+        d.desc_category.push(t.description_category(&desc[i]) as u8);
+        let (v, w) = (value[i], weight[i]);
+        let per_unit = match unit_kind(&unit[i]) {
+            Unit::Count(k) if qty[i] > 0.0 => Some(qty[i] * k),
+            Unit::Set if qty[i] > 0.0 => Some(qty[i]),
+            _ => None,
+        };
+        d.physical[0].push(((v + 1.0) / w).log10());
+        d.physical[1].push(per_unit.map_or(f64::NAN, |q| (w / q).log10()));
+        d.physical[2].push(per_unit.map_or(f64::NAN, |q| ((v + 1.0) / q).log10()));
+        d.physical[3].push(if pkgs[i] > 0.0 { (w / pkgs[i]).log10() } else { f64::NAN });
+    }
+    d
+}
+
+fn flag(b: bool) -> f64 {
+    if b {
+        1.0
+    } else {
+        0.0
+    }
+}
+
+fn is_controlled_eccn(e: &str) -> bool {
+    e.starts_with("3A090") || e.starts_with("4A090")
+}
+
+/// Encoders of a mapping's extra columns, learned at training.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct ExtraEncoders {
+    pub numeric: Vec<String>,
+    /// Per categorical column: value -> share of training rows with it.
+    pub categorical: Vec<(String, BTreeMap<String, f64>)>,
+}
+
+impl ExtraEncoders {
+    /// Learns frequency encodings of the categorical extras of a batch.
+    pub fn fit(b: &Batch, numeric: &[String], categorical: &[String]) -> ExtraEncoders {
+        let mut cats = Vec::new();
+        for (j, name) in categorical.iter().enumerate() {
+            let mut m: BTreeMap<String, f64> = BTreeMap::new();
+            if let Some(col) = b.extra_cat.get(j) {
+                for v in col.iter() {
+                    *m.entry(v.to_string()).or_default() += 1.0;
+                }
+            }
+            for v in m.values_mut() {
+                *v /= b.len.max(1) as f64;
+            }
+            cats.push((name.clone(), m));
+        }
+        ExtraEncoders { numeric: numeric.to_vec(), categorical: cats }
+    }
+}
+
+/// Computes the base features (and the mapping's extra features) of a batch.
+pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extras: &ExtraEncoders) -> Frame {
+    let t = Tables::get();
+    let n = b.len;
+    let mut cols: Vec<Vec<f64>> = (0..FEATURES.len()).map(|_| Vec::with_capacity(n)).collect();
+    let eccn = b.text(Col::Eccn);
+    let lic = b.text(Col::LicenseCode);
+    let brand = b.text(Col::Brand);
+    let country = b.text(Col::ConsigneeCountry);
+    let cons = b.text(Col::ConsigneeName);
+    let inter = b.text(Col::IntermediateName);
+    let inter_c = b.text(Col::IntermediateCountry);
+    let payer = b.text(Col::PayerCountry);
+    let ctype = b.text(Col::ConsigneeType);
+    let mode = b.text(Col::TransportMode);
+    let addr = b.text(Col::UsppiAddress);
+    let unit = b.text(Col::QuantityUnit);
+    let desc = b.text(Col::Description);
+    let inv_desc = b.text(Col::InvoiceDescription);
+    let inv_val = b.num(Col::InvoiceValueUsd);
+    let value = b.num(Col::ValueUsd);
+    let qty = b.num(Col::Quantity);
+    let weight = b.num(Col::ShippingWeightKg);
+    let amend = b.num(Col::AmendmentCount);
+    let unknown = t.unknown_category() as u8;
+    let consumer = t.category_index("consumer_gpu").map(|c| c as u8);
+    for i in 0..n {
+        let cat = d.category[i];
+        let dcat = d.desc_category[i];
+        let declared_ctrl = t.is_controlled(cat as usize);
+        let desc_ctrl = t.is_controlled(dcat as usize);
+        let e = &eccn[i];
+        let country_info = t.country(&country[i]);
+        let restricted = country_info.is_some_and(|c| c.restricted || c.china);
+        let brand_cat = if brand[i].is_empty() { None } else { t.brand_category(&brand[i]) };
+        let u = unit_kind(&unit[i]);
+        let mut row = Vec::with_capacity(FEATURES.len());
+        row.push(flag(declared_ctrl));
+        row.push(flag(dcat != unknown && cat != unknown && dcat != cat));
+        row.push(flag(desc_ctrl && !declared_ctrl));
+        row.push(flag(dcat == unknown));
+        row.push(flag(cat == unknown));
+        row.push(flag(e.is_empty()));
+        row.push(flag((e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl)));
+        row.push(flag(is_controlled_eccn(e) && !declared_ctrl && Some(cat) != consumer));
+        row.push(flag(&lic[i] == "C33" && (is_controlled_eccn(e) || declared_ctrl) && restricted));
+        row.push(flag(brand[i].is_empty()));
+        row.push(flag(!brand[i].is_empty() && brand_cat.is_none()));
+        row.push(flag(brand_cat.is_some_and(|c| c as u8 != cat)));
+        row.push(flag(brand_cat.is_some_and(|c| t.is_controlled(c)) && !declared_ctrl));
+        for j in 0..4 {
+            row.push(d.physical[j][i]);
+        }
+        for j in 0..4 {
+            row.push(stats.deviation(&d.hs6[i], cat, j, d.physical[j][i]));
+        }
+        row.push(flag(u == Unit::Weight));
+        row.push(flag(u == Unit::Set));
+        row.push(if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN });
+        row.push((value[i] + 1.0).log10());
+        row.push(weight[i].log10());
+        row.push(h.exporter_age[i]);
+        row.push((1.0 + h.exporter_lines[i]).log10());
+        row.push(h.exporter_cat_share[i]);
+        row.push(if h.exporter_lines[i] > 0.0 { flag(h.exporter_cat_share[i] == 0.0) } else { f64::NAN });
+        let a = &addr[i];
+        row.push(if a.is_empty() {
+            f64::NAN
+        } else {
+            flag(t.has_party_word(a, "residential") && !t.has_party_word(a, "commercial"))
+        });
+        row.push(h.address_exporters[i]);
+        row.push(if cons[i].is_empty() { f64::NAN } else { flag(t.has_party_word(&cons[i], "forwarder")) });
+        row.push(if country[i].is_empty() { f64::NAN } else { flag(country_info.is_some_and(|c| c.hub)) });
+        row.push(if country[i].is_empty() { f64::NAN } else { flag(restricted) });
+        row.push(if h.consignee_lines[i].is_nan() { f64::NAN } else { (1.0 + h.consignee_lines[i]).log10() });
+        row.push(h.consignee_age[i]);
+        row.push(flag(!inter[i].is_empty() || !inter_c[i].is_empty()));
+        row.push(flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)));
+        let payer_known = !payer[i].is_empty() && !country[i].is_empty();
+        row.push(if payer_known { flag(payer[i] != country[i]) } else { f64::NAN });
+        let payer_cn = t.country(&payer[i]).is_some_and(|c| c.china);
+        let dest_cn = country_info.is_some_and(|c| c.china);
+        row.push(if payer[i].is_empty() { f64::NAN } else { flag(payer_cn && !dest_cn) });
+        row.push(if ctype[i].is_empty() { f64::NAN } else { flag(&ctype[i] == "D") });
+        row.push(if mode[i].is_empty() { f64::NAN } else { flag(&mode[i] == "air") });
+        row.push(if inv_val[i].is_nan() { f64::NAN } else { ((inv_val[i] + 1.0) / (value[i] + 1.0)).log10() });
+        row.push(if inv_desc[i].is_empty() {
+            f64::NAN
+        } else {
+            let icat = t.description_category(&inv_desc[i]) as u8;
+            let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
+            if icat != dcat {
+                1.0
+            } else if same_text {
+                0.0
+            } else {
+                0.5
+            }
+        });
+        row.push(amend[i]);
+        row.push(b.invalid[i].count_ones() as f64);
+        debug_assert_eq!(row.len(), FEATURES.len());
+        for (c, v) in cols.iter_mut().zip(row) {
+            c.push(v);
+        }
+    }
+    let mut f = Frame { names: FEATURES.iter().map(|f| f.name.to_string()).collect(), cols, n };
+    for (j, name) in extras.numeric.iter().enumerate() {
+        let v = b.extra_num.get(j).cloned().unwrap_or_else(|| vec![f64::NAN; n]);
+        f.push(&format!("extra_{name}"), v);
+    }
+    for (j, (name, freq)) in extras.categorical.iter().enumerate() {
+        let v: Vec<f64> = match b.extra_cat.get(j) {
+            Some(col) => col.iter().map(|s| freq.get(s).copied().unwrap_or(0.0)).collect(),
+            None => vec![f64::NAN; n],
+        };
+        f.push(&format!("extra_{name}_share"), v);
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn feature_names_are_unique() {
+        let mut names: Vec<&str> = FEATURES.iter().chain(LIKELY_FEATURES).map(|f| f.name).collect();
+        names.sort();
+        names.dedup();
+        assert_eq!(names.len(), FEATURES.len() + LIKELY_FEATURES.len());
+    }
+
+    #[test]
+    fn units_are_not_divided_blindly() {
+        assert_eq!(unit_kind("kg"), Unit::Weight);
+        assert_eq!(unit_kind("SET"), Unit::Set);
+        assert_eq!(unit_kind("PCS"), Unit::Count(1.0));
+        assert_eq!(unit_kind("DOZ"), Unit::Count(12.0));
+        assert_eq!(unit_kind("barrels"), Unit::Other);
+    }
+}

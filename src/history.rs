@@ -1,0 +1,228 @@
+//! Party histories: what each exporter, consignee and address has filed
+//! before a row. Histories start from the profiles learned at training
+//! (stored with the model) and are updated by the run's own rows in
+//! export_date order (ties in input order); nothing is kept between runs
+//! except the model. The per-row figures depend only on the whole run, never
+//! on how its rows were chunked.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use serde::{Deserialize, Serialize};
+
+use crate::normalize;
+use crate::reader::Batch;
+use crate::schema::Col;
+
+/// What is known of one party before a row.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct PartyHist {
+    /// Day of the first filing seen.
+    pub first: i32,
+    /// Lines filed.
+    pub lines: u32,
+    /// Lines per declared category (index of `categories.csv`).
+    pub cats: Vec<u32>,
+}
+
+/// Histories learned at training.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct Profiles {
+    pub exporters: BTreeMap<String, PartyHist>,
+    pub consignees: BTreeMap<String, PartyHist>,
+    /// Normalised address -> exporters (normalised names) filing from it.
+    pub addresses: BTreeMap<String, BTreeSet<String>>,
+}
+
+/// The keys of one row that histories are about.
+#[derive(Debug, Clone, Default)]
+pub struct RowKeys {
+    pub date: Vec<i32>,
+    pub exporter: Vec<String>,
+    pub consignee: Vec<String>,
+    pub address: Vec<String>,
+    pub category: Vec<u8>,
+}
+
+impl RowKeys {
+    /// Keys of a batch's rows: normalised names and addresses, declared category.
+    pub fn from_batch(b: &Batch, declared: &[u8]) -> RowKeys {
+        let mut k = RowKeys::default();
+        k.append(b, declared);
+        k
+    }
+
+    pub fn append(&mut self, b: &Batch, declared: &[u8]) {
+        let names = b.text(Col::UsppiName);
+        let ids = b.text(Col::UsppiId);
+        let cons = b.text(Col::ConsigneeName);
+        let country = b.text(Col::ConsigneeCountry);
+        let addr = b.text(Col::UsppiAddress);
+        for i in 0..b.len {
+            self.date.push(b.num(Col::ExportDate)[i] as i32);
+            let mut e = normalize::party_name(&names[i]);
+            if e.is_empty() && !ids[i].is_empty() {
+                e = format!("#{}", ids[i].trim());
+            }
+            self.exporter.push(e);
+            let c = normalize::party_name(&cons[i]);
+            self.consignee.push(if c.is_empty() { c } else { format!("{c}|{}", &country[i]) });
+            self.address.push(normalize::address(&addr[i]));
+            self.category.push(declared[i]);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.date.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.date.is_empty()
+    }
+}
+
+/// History figures of each row (aligned with the rows they were computed for).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HistFeatures {
+    /// Days since the exporter's first filing (0 for a first filing; NaN without a name).
+    pub exporter_age: Vec<f64>,
+    /// Lines the exporter filed before.
+    pub exporter_lines: Vec<f64>,
+    /// Share of this row's declared category in the exporter's earlier lines (NaN without history).
+    pub exporter_cat_share: Vec<f64>,
+    /// Share of each category in the exporter's earlier lines (row-major, n x categories).
+    pub exporter_mix: Vec<f64>,
+    /// Distinct exporters seen filing from this normalised address (this one included).
+    pub address_exporters: Vec<f64>,
+    /// Lines the consignee received before (NaN without a name).
+    pub consignee_lines: Vec<f64>,
+    /// Days since the consignee's first line.
+    pub consignee_age: Vec<f64>,
+}
+
+/// Computes each row's history figures and the profiles after the run.
+pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
+    let n = keys.len();
+    let mut order: Vec<usize> = (0..n).collect();
+    order.sort_by_key(|&i| (keys.date[i], i));
+    let mut exporters: HashMap<&str, PartyHist> = HashMap::new();
+    let mut consignees: HashMap<&str, PartyHist> = HashMap::new();
+    let mut addresses: HashMap<&str, BTreeSet<String>> = HashMap::new();
+    let nan = f64::NAN;
+    let mut f = HistFeatures {
+        exporter_age: vec![nan; n],
+        exporter_lines: vec![0.0; n],
+        exporter_cat_share: vec![nan; n],
+        exporter_mix: vec![0.0; n * n_cat],
+        address_exporters: vec![nan; n],
+        consignee_lines: vec![nan; n],
+        consignee_age: vec![nan; n],
+    };
+    let fresh = |day: i32| PartyHist { first: day, lines: 0, cats: vec![0; n_cat] };
+    for &i in &order {
+        let day = keys.date[i];
+        let cat = keys.category[i] as usize;
+        let e = keys.exporter[i].as_str();
+        if !e.is_empty() {
+            let h = exporters.entry(e).or_insert_with(|| {
+                let mut h = profiles.exporters.get(e).cloned().unwrap_or_else(|| fresh(day));
+                h.cats.resize(n_cat, 0);
+                h
+            });
+            h.first = h.first.min(day);
+            f.exporter_age[i] = (day - h.first) as f64;
+            f.exporter_lines[i] = h.lines as f64;
+            if h.lines > 0 {
+                f.exporter_cat_share[i] = h.cats[cat] as f64 / h.lines as f64;
+                for (k, c) in h.cats.iter().enumerate() {
+                    f.exporter_mix[i * n_cat + k] = *c as f64 / h.lines as f64;
+                }
+            }
+            h.lines += 1;
+            h.cats[cat] += 1;
+        }
+        let a = keys.address[i].as_str();
+        if !a.is_empty() {
+            let set = addresses
+                .entry(a)
+                .or_insert_with(|| profiles.addresses.get(a).cloned().unwrap_or_default());
+            if !e.is_empty() && !set.contains(e) {
+                set.insert(e.to_string());
+            }
+            f.address_exporters[i] = set.len().max(1) as f64;
+        }
+        let c = keys.consignee[i].as_str();
+        if !c.is_empty() {
+            let h = consignees.entry(c).or_insert_with(|| {
+                let mut h = profiles.consignees.get(c).cloned().unwrap_or_else(|| fresh(day));
+                h.cats.resize(n_cat, 0);
+                h
+            });
+            h.first = h.first.min(day);
+            f.consignee_lines[i] = h.lines as f64;
+            f.consignee_age[i] = (day - h.first) as f64;
+            h.lines += 1;
+            h.cats[cat] += 1;
+        }
+    }
+    let mut after = profiles.clone();
+    for (k, v) in exporters {
+        after.exporters.insert(k.to_string(), v);
+    }
+    for (k, v) in consignees {
+        after.consignees.insert(k.to_string(), v);
+    }
+    for (k, v) in addresses {
+        after.addresses.insert(k.to_string(), v);
+    }
+    (f, after)
+}
+
+impl HistFeatures {
+    /// The rows `start..end`, for scoring a run chunk by chunk.
+    pub fn slice(&self, start: usize, end: usize, n_cat: usize) -> HistFeatures {
+        HistFeatures {
+            exporter_age: self.exporter_age[start..end].to_vec(),
+            exporter_lines: self.exporter_lines[start..end].to_vec(),
+            exporter_cat_share: self.exporter_cat_share[start..end].to_vec(),
+            exporter_mix: self.exporter_mix[start * n_cat..end * n_cat].to_vec(),
+            address_exporters: self.address_exporters[start..end].to_vec(),
+            consignee_lines: self.consignee_lines[start..end].to_vec(),
+            consignee_age: self.consignee_age[start..end].to_vec(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn keys(rows: &[(i32, &str, &str, u8)]) -> RowKeys {
+        let mut k = RowKeys::default();
+        for (d, e, a, c) in rows {
+            k.date.push(*d);
+            k.exporter.push(e.to_string());
+            k.consignee.push(String::new());
+            k.address.push(a.to_string());
+            k.category.push(*c);
+        }
+        k
+    }
+
+    #[test]
+    fn rows_see_only_earlier_dates_and_ties_in_input_order() {
+        // Input order is not date order: the day-5 row comes first.
+        let k = keys(&[(5, "A", "X", 1), (1, "A", "X", 0), (5, "A", "X", 0), (3, "B", "X", 0)]);
+        let (f, after) = compute(&Profiles::default(), &k, 2);
+        assert_eq!(f.exporter_lines, [1.0, 0.0, 2.0, 0.0]);
+        assert_eq!(f.exporter_age, [4.0, 0.0, 4.0, 0.0]);
+        assert!(f.exporter_cat_share[1].is_nan());
+        assert_eq!(f.exporter_cat_share[0], 0.0, "first A line was category 0");
+        assert_eq!(f.exporter_cat_share[2], 0.5);
+        assert_eq!(f.address_exporters, [2.0, 1.0, 2.0, 2.0]);
+        assert_eq!(after.exporters["A"].lines, 3);
+        // Starting from the profiles, a new run sees the old history.
+        let (g, _) = compute(&after, &keys(&[(10, "A", "Y", 1)]), 2);
+        assert_eq!(g.exporter_lines, [3.0]);
+        assert_eq!(g.exporter_age, [9.0]);
+    }
+}

@@ -1,0 +1,133 @@
+//! The label-free score, for batches with no labels to learn from (or with
+//! `--ignore-labels`): the likely-cargo mismatch plus how unusual the row is
+//! against what is typical and against the BIS red flags, as an additive
+//! sum of explainable terms. It is expressed as a percentile of the training
+//! rows' scores, so a threshold means the same across batches.
+//!
+//! The terms and weights are fixed by domain judgement (`shared/DOMAIN.md`),
+//! not fitted to labels.
+
+use serde::{Deserialize, Serialize};
+
+use crate::features::Frame;
+
+/// How a feature's value becomes a term of the score.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub enum Transform {
+    /// The value itself, clipped to 0..1.
+    Unit,
+    /// 1 when the value is above the threshold.
+    Above(f64),
+    /// 1 when the value is below the threshold.
+    Below(f64),
+    /// How far |value| exceeds the threshold, in units of 4, capped at 1.
+    Beyond(f64),
+}
+
+impl Transform {
+    fn apply(self, v: f64) -> f64 {
+        if !v.is_finite() {
+            return 0.0;
+        }
+        match self {
+            Transform::Unit => v.clamp(0.0, 1.0),
+            Transform::Above(t) => f64::from(u8::from(v > t)),
+            Transform::Below(t) => f64::from(u8::from(v < t)),
+            Transform::Beyond(t) => ((v.abs() - t) / 4.0).clamp(0.0, 1.0),
+        }
+    }
+}
+
+/// The terms: feature, transform, weight.
+pub const TERMS: &[(&str, Transform, f64)] = &[
+    ("mismatch", Transform::Unit, 4.0),
+    ("dev_weight_per_unit", Transform::Beyond(2.5), 1.5),
+    ("dev_value_per_kg", Transform::Beyond(2.5), 1.0),
+    ("dev_value_per_unit", Transform::Beyond(2.5), 1.0),
+    ("dev_weight_per_package", Transform::Beyond(2.5), 0.5),
+    ("desc_category_differs", Transform::Above(0.5), 0.5),
+    ("desc_suggests_controlled", Transform::Above(0.5), 1.0),
+    ("eccn_ear99_on_controlled", Transform::Above(0.5), 0.5),
+    ("eccn_controlled_on_other", Transform::Above(0.5), 0.5),
+    ("licence_nlr_restricted", Transform::Above(0.5), 1.0),
+    ("brand_unknown", Transform::Above(0.5), 0.3),
+    ("brand_controlled_maker", Transform::Above(0.5), 0.5),
+    ("exporter_prior_lines", Transform::Below(0.5), 0.3),
+    ("exporter_new_category", Transform::Above(0.5), 0.4),
+    ("address_residential", Transform::Above(0.5), 0.4),
+    ("consignee_forwarder", Transform::Above(0.5), 0.3),
+    ("consignee_hub", Transform::Above(0.5), 0.3),
+    ("consignee_prior_lines", Transform::Below(0.1), 0.2),
+    ("intermediate_present", Transform::Above(0.5), 0.3),
+    ("payer_abroad", Transform::Above(0.5), 0.3),
+    ("payer_china", Transform::Above(0.5), 0.5),
+    ("invoice_value_ratio", Transform::Beyond(0.15), 0.8),
+    ("invoice_description_differs", Transform::Above(0.75), 0.5),
+    ("amendment_count", Transform::Above(0.5), 0.2),
+    ("invalid_fields", Transform::Above(0.5), 0.5),
+];
+
+/// The label-free scorer with its reference distribution.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LabelFree {
+    /// Sorted raw scores of (a sample of) the training rows.
+    pub reference: Vec<f64>,
+}
+
+/// Per-term contributions of each row (row-major, rows x TERMS) and raw scores.
+pub fn terms(frame: &Frame) -> (Vec<f64>, Vec<f64>) {
+    let cols: Vec<Option<&[f64]>> = TERMS.iter().map(|(n, _, _)| frame.col(n)).collect();
+    let k = TERMS.len();
+    let mut contrib = vec![0.0; frame.n * k];
+    let mut raw = vec![0.0; frame.n];
+    for i in 0..frame.n {
+        for (t, ((_, tr, w), c)) in TERMS.iter().zip(&cols).enumerate() {
+            if let Some(c) = c {
+                let v = tr.apply(c[i]) * w;
+                contrib[i * k + t] = v;
+                raw[i] += v;
+            }
+        }
+    }
+    (contrib, raw)
+}
+
+impl LabelFree {
+    /// Keeps up to 20,001 evenly spaced quantiles of the training scores.
+    pub fn fit(raw: &[f64]) -> LabelFree {
+        let mut s: Vec<f64> = raw.iter().copied().filter(|v| v.is_finite()).collect();
+        s.sort_by(|a, b| a.total_cmp(b));
+        let keep = 20_001usize;
+        let reference = if s.len() <= keep {
+            s
+        } else {
+            (0..keep).map(|q| s[q * (s.len() - 1) / (keep - 1)]).collect()
+        };
+        LabelFree { reference }
+    }
+
+    /// Share of training rows scoring at or below `raw` (mid-rank for ties).
+    pub fn percentile(&self, raw: f64) -> f64 {
+        let n = self.reference.len();
+        if n == 0 {
+            return 0.5;
+        }
+        let below = self.reference.partition_point(|v| *v < raw);
+        let at_or_below = self.reference.partition_point(|v| *v <= raw);
+        ((below + at_or_below) as f64 / 2.0) / n as f64
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn percentiles_against_training() {
+        let lf = LabelFree::fit(&[0.0, 1.0, 2.0, 3.0]);
+        assert_eq!(lf.percentile(-1.0), 0.0);
+        assert_eq!(lf.percentile(10.0), 1.0);
+        assert_eq!(lf.percentile(1.5), 0.5);
+        assert_eq!(lf.percentile(1.0), 0.375);
+    }
+}

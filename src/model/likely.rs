@@ -1,0 +1,192 @@
+//! Likely cargo: a multinomial logistic regression (linfa) that predicts the
+//! cargo category from evidence other than the declaration itself (physical
+//! figures, the exporter's usual goods, routing). It learns from the
+//! declarations, most of which are honest, so it needs no fraud labels;
+//! reviewed or true categories, where given, take precedence.
+//!
+//! The fitted weights are copied into a plain struct (exact bincode round
+//! trip, prediction without ndarray), and the class priors of the
+//! stratified training sample are corrected back to the population's.
+
+use anyhow::{Context, Result};
+use linfa::prelude::*;
+use linfa_logistic::MultiLogisticRegression;
+use ndarray::{Array1, Array2};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
+
+use crate::features::Frame;
+use crate::history::HistFeatures;
+
+/// Evidence columns taken from the feature frame.
+const EVIDENCE: &[&str] = &[
+    "log_value_per_kg",
+    "log_weight_per_unit",
+    "log_value_per_unit",
+    "log_weight_per_package",
+    "unit_is_weight",
+    "unit_is_set",
+    "log_quantity",
+    "log_value",
+    "log_weight",
+    "consignee_hub",
+    "consignee_restricted",
+    "consignee_forwarder",
+    "mode_air",
+    "payer_abroad",
+    "intermediate_present",
+];
+
+/// Bin edges (log10) that let a linear model draw bands: kg per unit,
+/// value per unit, value per kg.
+const BINS: &[(&str, &[f64])] = &[
+    ("log_weight_per_unit", &[-2.0, -1.5, -1.0, -0.6, -0.3, 0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0, 2.5]),
+    ("log_value_per_unit", &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5, 5.0, 5.5]),
+    ("log_value_per_kg", &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]),
+];
+
+/// Rows of each category kept for fitting (more are subsampled).
+const PER_CLASS: usize = 6000;
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct LikelyModel {
+    pub n_categories: usize,
+    pub mean: Vec<f64>,
+    pub scale: Vec<f64>,
+    /// inputs x classes
+    pub weights: Vec<Vec<f64>>,
+    pub intercept: Vec<f64>,
+    /// Category index of each class.
+    pub classes: Vec<usize>,
+    /// log(population prior / sample prior) per class.
+    pub prior_shift: Vec<f64>,
+}
+
+/// The model's input matrix (row-major), built from the frame and the exporter mix.
+pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f64>) {
+    let cols: Vec<&[f64]> = EVIDENCE.iter().map(|n| frame.col(n).expect("evidence column in frame")).collect();
+    let bins: Vec<(&[f64], &[f64])> = BINS.iter().map(|(n, e)| (frame.col(n).expect("binned column"), *e)).collect();
+    let width = cols.len() * 2 + bins.iter().map(|(_, e)| e.len() + 1).sum::<usize>() + n_cat + 1;
+    let mut x = Vec::with_capacity(frame.n * width);
+    for i in 0..frame.n {
+        for c in &cols {
+            let v = c[i];
+            x.push(if v.is_finite() { v } else { 0.0 });
+        }
+        for c in &cols {
+            x.push(if c[i].is_finite() { 0.0 } else { 1.0 });
+        }
+        for (c, edges) in &bins {
+            let v = c[i];
+            let k = if v.is_finite() { edges.partition_point(|e| *e <= v) } else { usize::MAX };
+            for b in 0..=edges.len() {
+                x.push(if b == k { 1.0 } else { 0.0 });
+            }
+        }
+        let mix = &hist.exporter_mix[i * n_cat..(i + 1) * n_cat];
+        x.extend_from_slice(mix);
+        x.push(if hist.exporter_lines[i] > 0.0 { 0.0 } else { 1.0 });
+    }
+    (width, x)
+}
+
+impl LikelyModel {
+    /// Fits on rows `x` (row-major, `width` wide) with categories `target`.
+    pub fn fit(width: usize, x: &[f64], target: &[u8], n_cat: usize, seed: u64) -> Result<LikelyModel> {
+        let n = target.len();
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut by_class: Vec<Vec<usize>> = vec![Vec::new(); n_cat];
+        for (i, t) in target.iter().enumerate() {
+            by_class[*t as usize].push(i);
+        }
+        let mut rows = Vec::new();
+        let mut sample_count = vec![0usize; n_cat];
+        for (c, idx) in by_class.iter_mut().enumerate() {
+            idx.shuffle(&mut rng);
+            idx.truncate(PER_CLASS);
+            sample_count[c] = idx.len();
+            rows.extend_from_slice(idx);
+        }
+        rows.sort_unstable();
+        let m = rows.len();
+        let mut mean = vec![0.0; width];
+        let mut scale = vec![0.0; width];
+        for &r in &rows {
+            for j in 0..width {
+                mean[j] += x[r * width + j];
+            }
+        }
+        for v in mean.iter_mut() {
+            *v /= m.max(1) as f64;
+        }
+        for &r in &rows {
+            for j in 0..width {
+                let d = x[r * width + j] - mean[j];
+                scale[j] += d * d;
+            }
+        }
+        for v in scale.iter_mut() {
+            *v = (*v / m.max(1) as f64).sqrt();
+            if *v < 1e-9 {
+                *v = 1.0;
+            }
+        }
+        let mut data = Vec::with_capacity(m * width);
+        for &r in &rows {
+            for j in 0..width {
+                data.push((x[r * width + j] - mean[j]) / scale[j]);
+            }
+        }
+        let records = Array2::from_shape_vec((m, width), data).context("likely-cargo input shape")?;
+        let targets: Array1<usize> = rows.iter().map(|&r| target[r] as usize).collect();
+        let ds = Dataset::new(records, targets);
+        let fitted = MultiLogisticRegression::default()
+            .alpha(1.0)
+            .max_iterations(120)
+            .fit(&ds)
+            .context("fitting the likely-cargo model")?;
+        let params = fitted.params();
+        let classes: Vec<usize> = fitted.classes().to_vec();
+        let weights: Vec<Vec<f64>> = (0..width).map(|j| (0..classes.len()).map(|k| params[[j, k]]).collect()).collect();
+        let intercept = fitted.intercept().to_vec();
+        let mut pop = vec![0usize; n_cat];
+        for t in target {
+            pop[*t as usize] += 1;
+        }
+        let prior_shift = classes
+            .iter()
+            .map(|&c| ((pop[c] as f64 / n as f64) / (sample_count[c] as f64 / m as f64)).ln())
+            .collect();
+        Ok(LikelyModel { n_categories: n_cat, mean, scale, weights, intercept, classes, prior_shift })
+    }
+
+    /// P(category) per row, row-major `n x n_categories`.
+    pub fn predict(&self, width: usize, x: &[f64]) -> Vec<f64> {
+        let n = if width == 0 { 0 } else { x.len() / width };
+        let k = self.classes.len();
+        let mut out = vec![0.0; n * self.n_categories];
+        let mut logits = vec![0.0; k];
+        for i in 0..n {
+            let row = &x[i * width..(i + 1) * width];
+            for c in 0..k {
+                logits[c] = self.intercept[c] + self.prior_shift[c];
+            }
+            for j in 0..width.min(self.weights.len()) {
+                let z = (row[j] - self.mean[j]) / self.scale[j];
+                if z != 0.0 {
+                    for (c, w) in self.weights[j].iter().enumerate() {
+                        logits[c] += z * w;
+                    }
+                }
+            }
+            let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+            let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
+            for c in 0..k {
+                out[i * self.n_categories + self.classes[c]] = (logits[c] - max).exp() / sum;
+            }
+        }
+        out
+    }
+}

@@ -1,0 +1,129 @@
+//! Training: histories and typical figures from the training rows, then the
+//! likely-cargo model, the label-free reference and, with labels, the
+//! supervised risk model.
+
+use anyhow::{bail, Result};
+use serde_json::json;
+
+use super::gbm::{Forest, GbmParams};
+use super::labelfree::{self, LabelFree};
+use super::likely::{self, LikelyModel};
+use super::Parts;
+use crate::catstats::CatStats;
+use crate::features::{self, ExtraEncoders};
+use crate::history::{self, Profiles, RowKeys};
+use crate::mapping::Mapping;
+use crate::metrics;
+use crate::pipeline::{self, Evidence, Mode};
+use crate::reader::Batch;
+use crate::tables::Tables;
+
+/// How to train.
+#[derive(Debug, Clone)]
+pub struct TrainConfig {
+    /// Seed of every random choice (default 1).
+    pub seed: u64,
+    /// Train the label-free model only, even when labels are present.
+    pub ignore_labels: bool,
+    pub gbm: GbmParams,
+}
+
+/// Known outcomes per row: label (NaN unknown) and true category.
+#[derive(Debug, Clone, Default)]
+pub struct Outcomes {
+    pub label: Vec<f64>,
+    pub true_category: Vec<Option<u8>>,
+}
+
+impl Outcomes {
+    /// Outcomes in the batch's own `label` and `true_category` columns.
+    pub fn from_batch(b: &Batch) -> Outcomes {
+        let t = Tables::get();
+        Outcomes {
+            label: b.num(crate::schema::Col::Label).to_vec(),
+            true_category: b.text(crate::schema::Col::TrueCategory).iter().map(|s| t.category_index(s).map(|c| c as u8)).collect(),
+        }
+    }
+}
+
+/// What training produced.
+pub struct Trained {
+    pub parts: Parts,
+    pub profiles: Profiles,
+    pub metrics: serde_json::Value,
+    pub positives: u64,
+}
+
+/// Trains every model on one batch.
+pub fn train(b: &Batch, outcomes: &Outcomes, mapping: Option<&Mapping>, cfg: &TrainConfig, stage: &dyn Fn(&str)) -> Result<Trained> {
+    if b.len < 50 {
+        bail!("training needs at least 50 accepted rows, got {}", b.len);
+    }
+    let t = Tables::get();
+    let n_cat = t.n_categories();
+    stage("histories");
+    let declared = features::declared(b);
+    let keys = RowKeys::from_batch(b, &declared.category);
+    let (hist, profiles) = history::compute(&Profiles::default(), &keys, n_cat);
+    stage("typical figures");
+    let stats = CatStats::fit(&declared.hs6, &declared.category, &declared.physical)?;
+    let extras = match mapping {
+        Some(m) => ExtraEncoders::fit(b, &m.features.numeric, &m.features.categorical),
+        None => ExtraEncoders::default(),
+    };
+    let mut frame = features::compute(b, &declared, &hist, &stats, &extras);
+
+    stage("likely cargo");
+    let target: Vec<u8> = (0..b.len)
+        .map(|i| match (cfg.ignore_labels, outcomes.true_category.get(i).copied().flatten()) {
+            (false, Some(c)) => c,
+            _ => declared.category[i],
+        })
+        .collect();
+    let (w, x) = likely::inputs(&frame, &hist, n_cat);
+    let likely = LikelyModel::fit(w, &x, &target, n_cat, cfg.seed)?;
+    let probs = likely.predict(w, &x);
+    pipeline::add_likely(&mut frame, &declared, &probs, n_cat);
+
+    stage("label-free reference");
+    let (_, raw) = labelfree::terms(&frame);
+    let labelfree = LabelFree::fit(&raw);
+
+    let labelled: Vec<usize> = (0..b.len).filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite())).collect();
+    let positives = labelled.iter().filter(|&&i| outcomes.label[i] > 0.5).count();
+    let risk_inputs: Vec<String> = frame.names.clone();
+    let use_labels = !cfg.ignore_labels && positives >= 5 && positives < labelled.len();
+    let risk = if use_labels {
+        stage("risk model");
+        let cols: Vec<&[f64]> = risk_inputs.iter().map(|n| frame.col(n).expect("risk input")).collect();
+        let mut xm = Vec::with_capacity(labelled.len() * cols.len());
+        for c in &cols {
+            xm.extend(labelled.iter().map(|&i| c[i]));
+        }
+        let y: Vec<f64> = labelled.iter().map(|&i| if outcomes.label[i] > 0.5 { 1.0 } else { 0.0 }).collect();
+        let weights = vec![1.0; y.len()];
+        let p = GbmParams { seed: cfg.seed, ..cfg.gbm };
+        Some(Forest::fit(&xm, labelled.len(), &y, &weights, p)?)
+    } else {
+        None
+    };
+    let parts = Parts { likely, risk, labelfree, stats, extras, risk_inputs, mapping: mapping.cloned() };
+
+    stage("training metrics");
+    let ev = Evidence { declared, frame, probs };
+    let mode = if parts.risk.is_some() { Mode::Supervised } else { Mode::LabelFree };
+    let scores = pipeline::score(&parts, &ev, mode);
+    let agree = (0..b.len).filter(|&i| scores.likely_category[i] == target[i]).count();
+    let mut m = json!({
+        "note": "in-sample figures on the training rows; `sentinel evaluate` on unseen data gives honest ones",
+        "mode": if mode == Mode::Supervised { "supervised" } else { "label-free" },
+        "likely_cargo_accuracy": agree as f64 / b.len as f64,
+    });
+    if !labelled.is_empty() && positives > 0 {
+        let s: Vec<f64> = labelled.iter().map(|&i| scores.risk[i]).collect();
+        let l: Vec<bool> = labelled.iter().map(|&i| outcomes.label[i] > 0.5).collect();
+        m["pr_auc"] = json!(metrics::pr_auc(&s, &l));
+        m["roc_auc"] = json!(metrics::roc_auc(&s, &l));
+    }
+    Ok(Trained { parts, profiles, metrics: m, positives: positives as u64 })
+}

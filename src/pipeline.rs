@@ -1,0 +1,125 @@
+//! The one path from validated rows to scores, shared by `train`,
+//! `evaluate` and `score`: declaration facts -> features (with the run's
+//! histories) -> likely cargo -> risk -> per-row attributions.
+
+use crate::features::{self, Declared, Frame};
+use crate::history::HistFeatures;
+use crate::model::labelfree;
+use crate::model::likely;
+use crate::model::Parts;
+use crate::reader::Batch;
+use crate::tables::Tables;
+
+/// Which risk score a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// The supervised gradient-boosting model.
+    Supervised,
+    /// The label-free percentile score.
+    LabelFree,
+}
+
+/// Everything the models see of a batch.
+pub struct Evidence {
+    pub declared: Declared,
+    /// Base, extra and likely-cargo features.
+    pub frame: Frame,
+    /// P(category), row-major `n x categories`.
+    pub probs: Vec<f64>,
+}
+
+/// Features and likely cargo of a batch whose histories are known.
+pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
+    let t = Tables::get();
+    let n_cat = t.n_categories();
+    let declared = features::declared(b);
+    let mut frame = features::compute(b, &declared, hist, &parts.stats, &parts.extras);
+    let (w, x) = likely::inputs(&frame, hist, n_cat);
+    let probs = parts.likely.predict(w, &x);
+    add_likely(&mut frame, &declared, &probs, n_cat);
+    Evidence { declared, frame, probs }
+}
+
+/// Appends the likely-cargo features to a frame.
+pub fn add_likely(frame: &mut Frame, d: &Declared, probs: &[f64], n_cat: usize) {
+    let t = Tables::get();
+    let controlled: Vec<usize> = (0..n_cat).filter(|c| t.is_controlled(*c)).collect();
+    let mut lc = Vec::with_capacity(frame.n);
+    let mut ld = Vec::with_capacity(frame.n);
+    let mut mm = Vec::with_capacity(frame.n);
+    for i in 0..frame.n {
+        let p = &probs[i * n_cat..(i + 1) * n_cat];
+        let c: f64 = controlled.iter().map(|k| p[*k]).sum();
+        lc.push(c);
+        ld.push(p[d.category[i] as usize]);
+        mm.push(if t.is_controlled(d.category[i] as usize) { 0.0 } else { c });
+    }
+    frame.push("likely_controlled", lc);
+    frame.push("likely_declared", ld);
+    frame.push("mismatch", mm);
+}
+
+/// Row-major matrix of the named columns (NaN where a column is missing).
+pub fn matrix(frame: &Frame, names: &[String]) -> Vec<f64> {
+    let cols: Vec<Option<&[f64]>> = names.iter().map(|n| frame.col(n)).collect();
+    let mut out = Vec::with_capacity(frame.n * names.len());
+    for i in 0..frame.n {
+        for c in &cols {
+            out.push(c.map_or(f64::NAN, |c| c[i]));
+        }
+    }
+    out
+}
+
+/// Scores of a batch.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Scores {
+    pub risk: Vec<f64>,
+    pub likely_category: Vec<u8>,
+    pub likely_probability: Vec<f64>,
+}
+
+/// Risk and likely cargo of every row.
+pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
+    let n_cat = Tables::get().n_categories();
+    let n = ev.frame.n;
+    let mut s = Scores { risk: Vec::with_capacity(n), likely_category: Vec::with_capacity(n), likely_probability: Vec::with_capacity(n) };
+    for i in 0..n {
+        let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
+        let (k, best) = p.iter().enumerate().fold((0, f64::NEG_INFINITY), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+        s.likely_category.push(k as u8);
+        s.likely_probability.push(best);
+    }
+    match (mode, &parts.risk) {
+        (Mode::Supervised, Some(forest)) => {
+            let w = parts.risk_inputs.len();
+            let x = matrix(&ev.frame, &parts.risk_inputs);
+            for i in 0..n {
+                s.risk.push(forest.predict(&x[i * w..(i + 1) * w]));
+            }
+        }
+        _ => {
+            let (_, raw) = labelfree::terms(&ev.frame);
+            s.risk.extend(raw.iter().map(|r| parts.labelfree.percentile(*r)));
+        }
+    }
+    s
+}
+
+/// A row's evidence for its score: (feature name, contribution), largest first.
+pub fn attributions(parts: &Parts, ev: &Evidence, mode: Mode, i: usize) -> Vec<(String, f64)> {
+    let mut out: Vec<(String, f64)> = match (mode, &parts.risk) {
+        (Mode::Supervised, Some(forest)) => {
+            let row: Vec<f64> = parts.risk_inputs.iter().map(|n| ev.frame.col(n).map_or(f64::NAN, |c| c[i])).collect();
+            let c = forest.contributions(&row);
+            parts.risk_inputs.iter().cloned().zip(c).collect()
+        }
+        _ => {
+            let one = Frame { names: ev.frame.names.clone(), cols: ev.frame.cols.iter().map(|c| vec![c[i]]).collect(), n: 1 };
+            let (contrib, _) = labelfree::terms(&one);
+            labelfree::TERMS.iter().map(|t| t.0.to_string()).zip(contrib).collect()
+        }
+    };
+    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    out
+}

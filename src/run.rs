@@ -1,0 +1,15 @@
+//! Helpers shared by the commands that read a whole run: histories of a
+//! batch that starts from a model's profiles.
+
+use crate::features;
+use crate::history::{self, HistFeatures, RowKeys};
+use crate::model::Model;
+use crate::reader::Batch;
+use crate::tables::Tables;
+
+/// The run's histories for an in-memory batch, starting from the model's profiles.
+pub fn histories(model: &Model, b: &Batch) -> HistFeatures {
+    let d = features::declared(b);
+    let keys = RowKeys::from_batch(b, &d.category);
+    history::compute(&model.profiles, &keys, Tables::get().n_categories()).0
+}
