@@ -10,7 +10,12 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The physical figures compared with what is typical.
-pub const PHYSICAL: [&str; 4] = ["log_value_per_kg", "log_weight_per_unit", "log_value_per_unit", "log_weight_per_package"];
+pub const PHYSICAL: [&str; 4] = [
+    "log_value_per_kg",
+    "log_weight_per_unit",
+    "log_value_per_unit",
+    "log_weight_per_package",
+];
 
 /// Median and spread of one figure in one group.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -48,7 +53,12 @@ fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; 4]>> {
             .clone()
             .lazy()
             .filter(col(*name).is_not_null())
-            .join(med.clone(), [col(key)], [col(key)], JoinArgs::new(JoinType::Inner))
+            .join(
+                med.clone(),
+                [col(key)],
+                [col(key)],
+                JoinArgs::new(JoinType::Inner),
+            )
             .with_column(
                 when(col(*name).gt(col("median")))
                     .then(col(*name) - col("median"))
@@ -67,10 +77,15 @@ fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; 4]>> {
         let ns = table.column("n")?.cast(&DataType::UInt64)?;
         let ns = ns.u64()?;
         for i in 0..table.height() {
-            let (Some(k), Some(m), Some(d), Some(n)) = (keys.get(i), medians.get(i), mads.get(i), ns.get(i)) else {
+            let (Some(k), Some(m), Some(d), Some(n)) = (keys.get(i), medians.get(i), mads.get(i), ns.get(i))
+            else {
                 continue;
             };
-            out.entry(k.to_string()).or_default()[j] = Stat { median: m, spread: (d * 1.4826).max(MIN_SPREAD), n };
+            out.entry(k.to_string()).or_default()[j] = Stat {
+                median: m,
+                spread: (d * 1.4826).max(MIN_SPREAD),
+                n,
+            };
         }
     }
     Ok(out)
@@ -80,10 +95,14 @@ impl CatStats {
     /// Learns typical figures from rows: HS6 codes, declared categories and
     /// the four log figures (NaN where unknown), column by column.
     pub fn fit(hs6: &[String], category: &[u8], physical: &[Vec<f64>; 4]) -> Result<CatStats> {
-        let opt = |v: &Vec<f64>| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
+        let opt =
+            |v: &Vec<f64>| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
         let mut cols = vec![
             Column::new("hs6".into(), hs6.to_vec()),
-            Column::new("category".into(), category.iter().map(|c| c.to_string()).collect::<Vec<_>>()),
+            Column::new(
+                "category".into(),
+                category.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+            ),
             Column::new("all".into(), vec!["all"; hs6.len()]),
         ];
         for (name, v) in PHYSICAL.iter().zip(physical) {
@@ -96,7 +115,11 @@ impl CatStats {
             .filter_map(|(k, v)| k.parse::<u8>().ok().map(|k| (k, v)))
             .collect();
         let overall = stats_by(&df, "all")?.remove("all").unwrap_or_default();
-        Ok(CatStats { by_hs6, by_category, overall })
+        Ok(CatStats {
+            by_hs6,
+            by_category,
+            overall,
+        })
     }
 
     /// The typical figure `j` for a declaration: its HS6 code when that has
@@ -105,7 +128,12 @@ impl CatStats {
         if let Some(s) = self.by_hs6.get(hs6).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
             return s;
         }
-        if let Some(s) = self.by_category.get(&category).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
+        if let Some(s) = self
+            .by_category
+            .get(&category)
+            .map(|s| s[j])
+            .filter(|s| s.n >= MIN_GROUP)
+        {
             return s;
         }
         self.overall[j]

@@ -76,7 +76,12 @@ pub fn ranking(scores: &[f64], labels: &[bool], typology: &[&str]) -> Ranking {
         .map(|&p| {
             let k = metrics::budget_rows(n, p);
             let (precision, recall) = metrics::at_k(scores, labels, k);
-            AtBudget { budget_percent: p, rows: k, precision, recall }
+            AtBudget {
+                budget_percent: p,
+                rows: k,
+                precision,
+                recall,
+            }
         })
         .collect();
     let mut recall_by_typology = BTreeMap::new();
@@ -91,9 +96,21 @@ pub fn ranking(scores: &[f64], labels: &[bool], typology: &[&str]) -> Ranking {
             let (_, r) = metrics::at_k(scores, &sel, k);
             r.unwrap_or(0.0)
         };
-        recall_by_typology.insert(name.to_string(), TypologyRecall { rows, recall_at_1pct: recall_at(1.0), recall_at_2pct: recall_at(2.0) });
+        recall_by_typology.insert(
+            name.to_string(),
+            TypologyRecall {
+                rows,
+                recall_at_1pct: recall_at(1.0),
+                recall_at_2pct: recall_at(2.0),
+            },
+        );
     }
-    Ranking { pr_auc: metrics::pr_auc(scores, labels), roc_auc: metrics::roc_auc(scores, labels), at_budget, recall_by_typology }
+    Ranking {
+        pr_auc: metrics::pr_auc(scores, labels),
+        roc_auc: metrics::roc_auc(scores, labels),
+        at_budget,
+        recall_by_typology,
+    }
 }
 
 /// Evaluates a model on a labelled batch.
@@ -126,7 +143,9 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
             })
             .collect();
         let forest = IsolationForest::fit(&cols, 200, 256, 1);
-        let s: Vec<f64> = (0..b.len).map(|i| forest.score(&cols.iter().map(|c| c[i]).collect::<Vec<_>>())).collect();
+        let s: Vec<f64> = (0..b.len)
+            .map(|i| forest.score(&cols.iter().map(|c| c[i]).collect::<Vec<_>>()))
+            .collect();
         ranking(&pick(&s), &labels, &typology)
     });
     // Calibration by score decile.
@@ -144,7 +163,12 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
             }
             let mean = idx.iter().map(|&i| s[i]).sum::<f64>() / idx.len() as f64;
             let rate = idx.iter().filter(|&&i| labels[i]).count() as f64 / idx.len() as f64;
-            calibration.push(Decile { decile: d + 1, rows: idx.len(), mean_score: mean, observed_rate: rate });
+            calibration.push(Decile {
+                decile: d + 1,
+                rows: idx.len(),
+                mean_score: mean,
+                observed_rate: rate,
+            });
         }
     }
     let mut likely_confusion: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
@@ -160,11 +184,19 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
         if likely == &truth[i] {
             agree += 1;
         }
-        *likely_confusion.entry(truth[i].to_string()).or_default().entry(likely.clone()).or_default() += 1;
+        *likely_confusion
+            .entry(truth[i].to_string())
+            .or_default()
+            .entry(likely.clone())
+            .or_default() += 1;
     }
     Report {
         model_id: model.id().to_string(),
-        mode: if mode == Mode::Supervised { "supervised".into() } else { "label-free".into() },
+        mode: if mode == Mode::Supervised {
+            "supervised".into()
+        } else {
+            "label-free".into()
+        },
         rows: b.len,
         positives: labels.iter().filter(|l| **l).count(),
         model: model_rank,
@@ -182,14 +214,30 @@ fn fmt_opt(v: Option<f64>) -> String {
 
 /// The report as text for people.
 pub fn text(r: &Report) -> String {
-    let mut out = format!("evaluate: model {} ({}), {} rows, {} positives\n", r.model_id, r.mode, r.rows, r.positives);
+    let mut out = format!(
+        "evaluate: model {} ({}), {} rows, {} positives\n",
+        r.model_id, r.mode, r.rows, r.positives
+    );
     let block = |name: &str, k: &Ranking| -> String {
-        let mut s = format!("  {name}: PR-AUC {}, ROC-AUC {}\n", fmt_opt(k.pr_auc), fmt_opt(k.roc_auc));
+        let mut s = format!(
+            "  {name}: PR-AUC {}, ROC-AUC {}\n",
+            fmt_opt(k.pr_auc),
+            fmt_opt(k.roc_auc)
+        );
         for b in &k.at_budget {
-            s.push_str(&format!("    top {:>4}% ({:>6} rows): precision {:.3}, recall {}\n", b.budget_percent, b.rows, b.precision, fmt_opt(b.recall)));
+            s.push_str(&format!(
+                "    top {:>4}% ({:>6} rows): precision {:.3}, recall {}\n",
+                b.budget_percent,
+                b.rows,
+                b.precision,
+                fmt_opt(b.recall)
+            ));
         }
         for (t, v) in &k.recall_by_typology {
-            s.push_str(&format!("    {t:<20} {:>5} rows: recall@1% {:.3}, recall@2% {:.3}\n", v.rows, v.recall_at_1pct, v.recall_at_2pct));
+            s.push_str(&format!(
+                "    {t:<20} {:>5} rows: recall@1% {:.3}, recall@2% {:.3}\n",
+                v.rows, v.recall_at_1pct, v.recall_at_2pct
+            ));
         }
         s
     };
@@ -205,7 +253,10 @@ pub fn text(r: &Report) -> String {
     if !r.calibration.is_empty() {
         out.push_str("  calibration (decile: mean score / observed rate):\n");
         for d in &r.calibration {
-            out.push_str(&format!("    {:>2}: {:.4} / {:.4} ({} rows)\n", d.decile, d.mean_score, d.observed_rate, d.rows));
+            out.push_str(&format!(
+                "    {:>2}: {:.4} / {:.4} ({} rows)\n",
+                d.decile, d.mean_score, d.observed_rate, d.rows
+            ));
         }
     }
     if let Some(a) = r.likely_accuracy {

@@ -64,6 +64,7 @@ features! {
     "exporter_prior_lines" => "log10(1 + lines the exporter filed before)",
     "exporter_category_share" => "share of this category in the exporter's earlier lines",
     "exporter_new_category" => "the exporter never declared this category before",
+    "exporter_prior_anomaly" => "mean physical anomaly (largest robust deviation) of the exporter's earlier lines",
     "address_residential" => "the exporter's address looks residential",
     "address_shared_exporters" => "exporters filing from the same normalised address",
     "consignee_forwarder" => "the ultimate consignee looks like a freight forwarder or logistics firm",
@@ -71,6 +72,7 @@ features! {
     "consignee_restricted" => "destination is China (with HK, MO) or another restricted country",
     "consignee_prior_lines" => "log10(1 + lines the consignee received before)",
     "consignee_age_days" => "days since the consignee's first line",
+    "consignee_prior_anomaly" => "mean physical anomaly of the consignee's earlier lines",
     "intermediate_present" => "an intermediate consignee is named",
     "intermediate_hub" => "the intermediate consignee is in a transshipment hub",
     "payer_abroad" => "payment came from another country than the consignee's",
@@ -85,14 +87,27 @@ features! {
 
 /// Features the likely-cargo model adds to the risk model's input.
 pub const LIKELY_FEATURES: &[FeatureDef] = &[
-    FeatureDef { name: "likely_controlled", meaning: "probability, from evidence other than the declaration, that the goods are controlled compute" },
-    FeatureDef { name: "likely_declared", meaning: "probability of the declared category given the evidence" },
-    FeatureDef { name: "mismatch", meaning: "probability the goods are controlled compute although the declaration says otherwise" },
+    FeatureDef {
+        name: "likely_controlled",
+        meaning:
+            "probability, from evidence other than the declaration, that the goods are controlled compute",
+    },
+    FeatureDef {
+        name: "likely_declared",
+        meaning: "probability of the declared category given the evidence",
+    },
+    FeatureDef {
+        name: "mismatch",
+        meaning: "probability the goods are controlled compute although the declaration says otherwise",
+    },
 ];
 
 /// Index of a base feature by name.
 pub fn index(name: &str) -> usize {
-    FEATURES.iter().position(|f| f.name == name).unwrap_or_else(|| panic!("unknown feature {name}"))
+    FEATURES
+        .iter()
+        .position(|f| f.name == name)
+        .unwrap_or_else(|| panic!("unknown feature {name}"))
 }
 
 /// Columns of features, row-aligned with the batch they came from.
@@ -105,7 +120,10 @@ pub struct Frame {
 
 impl Frame {
     pub fn col(&self, name: &str) -> Option<&[f64]> {
-        self.names.iter().position(|n| n == name).map(|j| self.cols[j].as_slice())
+        self.names
+            .iter()
+            .position(|n| n == name)
+            .map(|j| self.cols[j].as_slice())
     }
 
     pub fn push(&mut self, name: &str, v: Vec<f64>) {
@@ -152,7 +170,9 @@ enum Unit {
 
 fn unit_kind(u: &str) -> Unit {
     match u.trim().to_ascii_uppercase().as_str() {
-        "" | "NO" | "PCS" | "PC" | "EA" | "EACH" | "U" | "UNIT" | "UNITS" | "PIECES" | "X" => Unit::Count(1.0),
+        "" | "NO" | "PCS" | "PC" | "EA" | "EACH" | "U" | "UNIT" | "UNITS" | "PIECES" | "X" => {
+            Unit::Count(1.0)
+        }
         "PR" | "PAIR" | "PAIRS" => Unit::Count(2.0),
         "DOZ" | "DZ" => Unit::Count(12.0),
         "SET" | "SETS" => Unit::Set,
@@ -192,9 +212,34 @@ pub fn declared(b: &Batch) -> Declared {
         d.physical[0].push(((v + 1.0) / w).log10());
         d.physical[1].push(per_unit.map_or(f64::NAN, |q| (w / q).log10()));
         d.physical[2].push(per_unit.map_or(f64::NAN, |q| ((v + 1.0) / q).log10()));
-        d.physical[3].push(if pkgs[i] > 0.0 { (w / pkgs[i]).log10() } else { f64::NAN });
+        d.physical[3].push(if pkgs[i] > 0.0 {
+            (w / pkgs[i]).log10()
+        } else {
+            f64::NAN
+        });
     }
     d
+}
+
+/// How far each line's physical figures are from what is typical for its
+/// declaration: the largest absolute robust deviation among value per kg,
+/// weight per unit and value per unit (NaN when none is known). Party
+/// histories accumulate it, so a party that keeps shipping odd goods stands
+/// out even when each line alone is borderline.
+pub fn anomaly(d: &Declared, stats: &CatStats) -> Vec<f64> {
+    (0..d.category.len())
+        .map(|i| {
+            (0..3)
+                .map(|j| {
+                    stats
+                        .deviation(&d.hs6[i], d.category[i], j, d.physical[j][i])
+                        .abs()
+                })
+                .filter(|v| v.is_finite())
+                .fold(f64::NAN, |a, v| if a.is_nan() { v } else { a.max(v) })
+                .min(10.0)
+        })
+        .collect()
 }
 
 fn flag(b: bool) -> f64 {
@@ -233,7 +278,10 @@ impl ExtraEncoders {
             }
             cats.push((name.clone(), m));
         }
-        ExtraEncoders { numeric: numeric.to_vec(), categorical: cats }
+        ExtraEncoders {
+            numeric: numeric.to_vec(),
+            categorical: cats,
+        }
     }
 }
 
@@ -271,7 +319,11 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         let e = &eccn[i];
         let country_info = t.country(&country[i]);
         let restricted = country_info.is_some_and(|c| c.restricted || c.china);
-        let brand_cat = if brand[i].is_empty() { None } else { t.brand_category(&brand[i]) };
+        let brand_cat = if brand[i].is_empty() {
+            None
+        } else {
+            t.brand_category(&brand[i])
+        };
         let u = unit_kind(&unit[i]);
         let mut row = Vec::with_capacity(FEATURES.len());
         row.push(flag(declared_ctrl));
@@ -280,13 +332,21 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         row.push(flag(dcat == unknown));
         row.push(flag(cat == unknown));
         row.push(flag(e.is_empty()));
-        row.push(flag((e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl)));
-        row.push(flag(is_controlled_eccn(e) && !declared_ctrl && Some(cat) != consumer));
-        row.push(flag(&lic[i] == "C33" && (is_controlled_eccn(e) || declared_ctrl) && restricted));
+        row.push(flag(
+            (e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl),
+        ));
+        row.push(flag(
+            is_controlled_eccn(e) && !declared_ctrl && Some(cat) != consumer,
+        ));
+        row.push(flag(
+            &lic[i] == "C33" && (is_controlled_eccn(e) || declared_ctrl) && restricted,
+        ));
         row.push(flag(brand[i].is_empty()));
         row.push(flag(!brand[i].is_empty() && brand_cat.is_none()));
         row.push(flag(brand_cat.is_some_and(|c| c as u8 != cat)));
-        row.push(flag(brand_cat.is_some_and(|c| t.is_controlled(c)) && !declared_ctrl));
+        row.push(flag(
+            brand_cat.is_some_and(|c| t.is_controlled(c)) && !declared_ctrl,
+        ));
         for j in 0..4 {
             row.push(d.physical[j][i]);
         }
@@ -301,7 +361,12 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         row.push(h.exporter_age[i]);
         row.push((1.0 + h.exporter_lines[i]).log10());
         row.push(h.exporter_cat_share[i]);
-        row.push(if h.exporter_lines[i] > 0.0 { flag(h.exporter_cat_share[i] == 0.0) } else { f64::NAN });
+        row.push(if h.exporter_lines[i] > 0.0 {
+            flag(h.exporter_cat_share[i] == 0.0)
+        } else {
+            f64::NAN
+        });
+        row.push(h.exporter_anomaly[i]);
         let a = &addr[i];
         row.push(if a.is_empty() {
             f64::NAN
@@ -309,21 +374,58 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             flag(t.has_party_word(a, "residential") && !t.has_party_word(a, "commercial"))
         });
         row.push(h.address_exporters[i]);
-        row.push(if cons[i].is_empty() { f64::NAN } else { flag(t.has_party_word(&cons[i], "forwarder")) });
-        row.push(if country[i].is_empty() { f64::NAN } else { flag(country_info.is_some_and(|c| c.hub)) });
-        row.push(if country[i].is_empty() { f64::NAN } else { flag(restricted) });
-        row.push(if h.consignee_lines[i].is_nan() { f64::NAN } else { (1.0 + h.consignee_lines[i]).log10() });
+        row.push(if cons[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(t.has_party_word(&cons[i], "forwarder"))
+        });
+        row.push(if country[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(country_info.is_some_and(|c| c.hub))
+        });
+        row.push(if country[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(restricted)
+        });
+        row.push(if h.consignee_lines[i].is_nan() {
+            f64::NAN
+        } else {
+            (1.0 + h.consignee_lines[i]).log10()
+        });
         row.push(h.consignee_age[i]);
+        row.push(h.consignee_anomaly[i]);
         row.push(flag(!inter[i].is_empty() || !inter_c[i].is_empty()));
         row.push(flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)));
         let payer_known = !payer[i].is_empty() && !country[i].is_empty();
-        row.push(if payer_known { flag(payer[i] != country[i]) } else { f64::NAN });
+        row.push(if payer_known {
+            flag(payer[i] != country[i])
+        } else {
+            f64::NAN
+        });
         let payer_cn = t.country(&payer[i]).is_some_and(|c| c.china);
         let dest_cn = country_info.is_some_and(|c| c.china);
-        row.push(if payer[i].is_empty() { f64::NAN } else { flag(payer_cn && !dest_cn) });
-        row.push(if ctype[i].is_empty() { f64::NAN } else { flag(&ctype[i] == "D") });
-        row.push(if mode[i].is_empty() { f64::NAN } else { flag(&mode[i] == "air") });
-        row.push(if inv_val[i].is_nan() { f64::NAN } else { ((inv_val[i] + 1.0) / (value[i] + 1.0)).log10() });
+        row.push(if payer[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(payer_cn && !dest_cn)
+        });
+        row.push(if ctype[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(&ctype[i] == "D")
+        });
+        row.push(if mode[i].is_empty() {
+            f64::NAN
+        } else {
+            flag(&mode[i] == "air")
+        });
+        row.push(if inv_val[i].is_nan() {
+            f64::NAN
+        } else {
+            ((inv_val[i] + 1.0) / (value[i] + 1.0)).log10()
+        });
         row.push(if inv_desc[i].is_empty() {
             f64::NAN
         } else {
@@ -344,7 +446,11 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             c.push(v);
         }
     }
-    let mut f = Frame { names: FEATURES.iter().map(|f| f.name.to_string()).collect(), cols, n };
+    let mut f = Frame {
+        names: FEATURES.iter().map(|f| f.name.to_string()).collect(),
+        cols,
+        n,
+    };
     for (j, name) in extras.numeric.iter().enumerate() {
         let v = b.extra_num.get(j).cloned().unwrap_or_else(|| vec![f64::NAN; n]);
         f.push(&format!("extra_{name}"), v);

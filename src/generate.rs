@@ -753,9 +753,29 @@ impl<'a> Gen<'a> {
             b.set(Col::Eccn, eccn);
             b.set(Col::LicenseCode, lic);
             declare_quantity(r, &mut b, &g, &item.unit, e.unit_style, 0.06, 0.05);
-            let value = g.count * g.unit_price * r.range(0.97, 1.03);
+            let mut value = g.count * g.unit_price * r.range(0.97, 1.03);
+            let mut gross = g.gross;
+            // Honest oddities: keying errors, samples, consolidated lines.
+            if r.p(0.035) {
+                let x = r.f();
+                if x < 0.2 {
+                    value *= 100.0;
+                } else if x < 0.35 {
+                    value /= 1000.0;
+                } else if x < 0.5 {
+                    gross *= 2.2046;
+                } else if x < 0.6 {
+                    gross = (gross / 10.0).max(0.1);
+                } else if x < 0.8 {
+                    b.set(Col::Quantity, format!("{}", r.int(1, 3)));
+                    value = r.range(5.0, 60.0);
+                    gross = r.range(0.3, 4.0);
+                } else {
+                    gross *= r.range(4.0, 15.0);
+                }
+            }
             b.set(Col::ValueUsd, money(value));
-            b.set(Col::ShippingWeightKg, kg(g.gross));
+            b.set(Col::ShippingWeightKg, kg(gross));
             if r.p(0.9) {
                 b.set(Col::PackageCount, g.packages.to_string());
             }
@@ -891,7 +911,12 @@ impl<'a> Gen<'a> {
         let items = self.w.items_by_cat[true_cat].clone();
         let item_idx = *r.pick(&items);
         let item = self.w.t.catalogue[item_idx].clone();
-        let scale = r.range(0.5, 1.5);
+        // First-time buyers with large orders: paper end users buy big.
+        let scale = if name == "false_end_user" {
+            r.range(1.0, 3.0)
+        } else {
+            r.range(0.5, 1.5)
+        };
         let g = goods(r, &item, scale);
         // Routing: hubs, forwarders, paper end users.
         let x = r.f();
@@ -903,8 +928,10 @@ impl<'a> Gen<'a> {
         let forwarder = name != "false_end_user" && r.p(0.45);
         let ci = {
             let existing = self.w.pick_consignee(&mut self.r, &country, forwarder);
+            // A paper end user is made for the scheme and rarely reused by honest trade.
+            let reuse = if name == "false_end_user" { 0.1 } else { 0.5 };
             match existing {
-                Some(i) if !self.r.p(0.5) => i,
+                Some(i) if self.r.p(reuse) => i,
                 _ => {
                     let ctype = if name == "false_end_user" { Some("D") } else { None };
                     self.w.add_consignee(&mut self.r, &country, forwarder, ctype)
@@ -931,7 +958,7 @@ impl<'a> Gen<'a> {
             b.set(Col::IntermediateCountry, ic);
         }
         let payer = {
-            let y = r.f();
+            let y = r.f() * if name == "false_end_user" { 0.7 } else { 1.0 };
             if y < 0.4 {
                 "CN".to_string()
             } else if y < 0.55 {

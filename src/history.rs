@@ -22,6 +22,9 @@ pub struct PartyHist {
     pub lines: u32,
     /// Lines per declared category (index of `categories.csv`).
     pub cats: Vec<u32>,
+    /// Sum and count of the physical anomaly of earlier lines (see [`RowKeys::anomaly`]).
+    pub anomaly_sum: f64,
+    pub anomaly_n: u32,
 }
 
 /// Histories learned at training.
@@ -41,17 +44,19 @@ pub struct RowKeys {
     pub consignee: Vec<String>,
     pub address: Vec<String>,
     pub category: Vec<u8>,
+    /// How far the line's physical figures are from typical (NaN when unknown).
+    pub anomaly: Vec<f64>,
 }
 
 impl RowKeys {
     /// Keys of a batch's rows: normalised names and addresses, declared category.
-    pub fn from_batch(b: &Batch, declared: &[u8]) -> RowKeys {
+    pub fn from_batch(b: &Batch, declared: &[u8], anomaly: &[f64]) -> RowKeys {
         let mut k = RowKeys::default();
-        k.append(b, declared);
+        k.append(b, declared, anomaly);
         k
     }
 
-    pub fn append(&mut self, b: &Batch, declared: &[u8]) {
+    pub fn append(&mut self, b: &Batch, declared: &[u8], anomaly: &[f64]) {
         let names = b.text(Col::UsppiName);
         let ids = b.text(Col::UsppiId);
         let cons = b.text(Col::ConsigneeName);
@@ -65,9 +70,14 @@ impl RowKeys {
             }
             self.exporter.push(e);
             let c = normalize::party_name(&cons[i]);
-            self.consignee.push(if c.is_empty() { c } else { format!("{c}|{}", &country[i]) });
+            self.consignee.push(if c.is_empty() {
+                c
+            } else {
+                format!("{c}|{}", &country[i])
+            });
             self.address.push(normalize::address(&addr[i]));
             self.category.push(declared[i]);
+            self.anomaly.push(anomaly[i]);
         }
     }
 
@@ -97,6 +107,10 @@ pub struct HistFeatures {
     pub consignee_lines: Vec<f64>,
     /// Days since the consignee's first line.
     pub consignee_age: Vec<f64>,
+    /// Mean physical anomaly of the exporter's earlier lines (NaN without any).
+    pub exporter_anomaly: Vec<f64>,
+    /// Mean physical anomaly of the consignee's earlier lines.
+    pub consignee_anomaly: Vec<f64>,
 }
 
 /// Computes each row's history figures and the profiles after the run.
@@ -116,8 +130,29 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
         address_exporters: vec![nan; n],
         consignee_lines: vec![nan; n],
         consignee_age: vec![nan; n],
+        exporter_anomaly: vec![nan; n],
+        consignee_anomaly: vec![nan; n],
     };
-    let fresh = |day: i32| PartyHist { first: day, lines: 0, cats: vec![0; n_cat] };
+    let fresh = |day: i32| PartyHist {
+        first: day,
+        lines: 0,
+        cats: vec![0; n_cat],
+        anomaly_sum: 0.0,
+        anomaly_n: 0,
+    };
+    let mean = |h: &PartyHist| {
+        if h.anomaly_n > 0 {
+            h.anomaly_sum / h.anomaly_n as f64
+        } else {
+            f64::NAN
+        }
+    };
+    let add = |h: &mut PartyHist, a: f64| {
+        if a.is_finite() {
+            h.anomaly_sum += a;
+            h.anomaly_n += 1;
+        }
+    };
     for &i in &order {
         let day = keys.date[i];
         let cat = keys.category[i] as usize;
@@ -137,8 +172,10 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
                     f.exporter_mix[i * n_cat + k] = *c as f64 / h.lines as f64;
                 }
             }
+            f.exporter_anomaly[i] = mean(h);
             h.lines += 1;
             h.cats[cat] += 1;
+            add(h, keys.anomaly[i]);
         }
         let a = keys.address[i].as_str();
         if !a.is_empty() {
@@ -160,8 +197,10 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
             h.first = h.first.min(day);
             f.consignee_lines[i] = h.lines as f64;
             f.consignee_age[i] = (day - h.first) as f64;
+            f.consignee_anomaly[i] = mean(h);
             h.lines += 1;
             h.cats[cat] += 1;
+            add(h, keys.anomaly[i]);
         }
     }
     let mut after = profiles.clone();
@@ -188,6 +227,8 @@ impl HistFeatures {
             address_exporters: self.address_exporters[start..end].to_vec(),
             consignee_lines: self.consignee_lines[start..end].to_vec(),
             consignee_age: self.consignee_age[start..end].to_vec(),
+            exporter_anomaly: self.exporter_anomaly[start..end].to_vec(),
+            consignee_anomaly: self.consignee_anomaly[start..end].to_vec(),
         }
     }
 }
@@ -204,6 +245,7 @@ mod tests {
             k.consignee.push(String::new());
             k.address.push(a.to_string());
             k.category.push(*c);
+            k.anomaly.push(f64::NAN);
         }
         k
     }
@@ -211,7 +253,12 @@ mod tests {
     #[test]
     fn rows_see_only_earlier_dates_and_ties_in_input_order() {
         // Input order is not date order: the day-5 row comes first.
-        let k = keys(&[(5, "A", "X", 1), (1, "A", "X", 0), (5, "A", "X", 0), (3, "B", "X", 0)]);
+        let k = keys(&[
+            (5, "A", "X", 1),
+            (1, "A", "X", 0),
+            (5, "A", "X", 0),
+            (3, "B", "X", 0),
+        ]);
         let (f, after) = compute(&Profiles::default(), &k, 2);
         assert_eq!(f.exporter_lines, [1.0, 0.0, 2.0, 0.0]);
         assert_eq!(f.exporter_age, [4.0, 0.0, 4.0, 0.0]);

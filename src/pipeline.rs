@@ -37,7 +37,11 @@ pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
     let (w, x) = likely::inputs(&frame, hist, n_cat);
     let probs = parts.likely.predict(w, &x);
     add_likely(&mut frame, &declared, &probs, n_cat);
-    Evidence { declared, frame, probs }
+    Evidence {
+        declared,
+        frame,
+        probs,
+    }
 }
 
 /// Appends the likely-cargo features to a frame.
@@ -52,7 +56,11 @@ pub fn add_likely(frame: &mut Frame, d: &Declared, probs: &[f64], n_cat: usize) 
         let c: f64 = controlled.iter().map(|k| p[*k]).sum();
         lc.push(c);
         ld.push(p[d.category[i] as usize]);
-        mm.push(if t.is_controlled(d.category[i] as usize) { 0.0 } else { c });
+        mm.push(if t.is_controlled(d.category[i] as usize) {
+            0.0
+        } else {
+            c
+        });
     }
     frame.push("likely_controlled", lc);
     frame.push("likely_declared", ld);
@@ -83,10 +91,17 @@ pub struct Scores {
 pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
     let n_cat = Tables::get().n_categories();
     let n = ev.frame.n;
-    let mut s = Scores { risk: Vec::with_capacity(n), likely_category: Vec::with_capacity(n), likely_probability: Vec::with_capacity(n) };
+    let mut s = Scores {
+        risk: Vec::with_capacity(n),
+        likely_category: Vec::with_capacity(n),
+        likely_probability: Vec::with_capacity(n),
+    };
     for i in 0..n {
         let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
-        let (k, best) = p.iter().enumerate().fold((0, f64::NEG_INFINITY), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+        let (k, best) = p.iter().enumerate().fold(
+            (0, f64::NEG_INFINITY),
+            |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
+        );
         s.likely_category.push(k as u8);
         s.likely_probability.push(best);
     }
@@ -110,14 +125,26 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
 pub fn attributions(parts: &Parts, ev: &Evidence, mode: Mode, i: usize) -> Vec<(String, f64)> {
     let mut out: Vec<(String, f64)> = match (mode, &parts.risk) {
         (Mode::Supervised, Some(forest)) => {
-            let row: Vec<f64> = parts.risk_inputs.iter().map(|n| ev.frame.col(n).map_or(f64::NAN, |c| c[i])).collect();
+            let row: Vec<f64> = parts
+                .risk_inputs
+                .iter()
+                .map(|n| ev.frame.col(n).map_or(f64::NAN, |c| c[i]))
+                .collect();
             let c = forest.contributions(&row);
             parts.risk_inputs.iter().cloned().zip(c).collect()
         }
         _ => {
-            let one = Frame { names: ev.frame.names.clone(), cols: ev.frame.cols.iter().map(|c| vec![c[i]]).collect(), n: 1 };
+            let one = Frame {
+                names: ev.frame.names.clone(),
+                cols: ev.frame.cols.iter().map(|c| vec![c[i]]).collect(),
+                n: 1,
+            };
             let (contrib, _) = labelfree::terms(&one);
-            labelfree::TERMS.iter().map(|t| t.0.to_string()).zip(contrib).collect()
+            labelfree::TERMS
+                .iter()
+                .map(|t| t.0.to_string())
+                .zip(contrib)
+                .collect()
         }
     };
     out.sort_by(|a, b| b.1.total_cmp(&a.1));

@@ -225,7 +225,9 @@ impl Tables {
     /// Whether any word of `text` (upper-cased, split on non-alphanumerics)
     /// is a party word of `kind`.
     pub fn has_party_word(&self, text: &str, kind: &str) -> bool {
-        let Some(words) = self.party_words.get(kind) else { return false };
+        let Some(words) = self.party_words.get(kind) else {
+            return false;
+        };
         text.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .any(|w| words.iter().any(|k| k.eq_ignore_ascii_case(w)))

@@ -12,7 +12,9 @@ use crate::pipeline::Mode;
 use crate::reader::{Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  sentinel evaluate test.csv --model models/mine\n  sentinel evaluate test.csv --model models/mine --json > metrics.json")]
+#[command(
+    after_help = "Examples:\n  sentinel evaluate test.csv --model models/mine\n  sentinel evaluate test.csv --model models/mine --json > metrics.json"
+)]
 pub struct Args {
     /// Labelled manifests (CSV or Parquet), `-` for stdin
     #[arg(required = true)]
@@ -53,7 +55,11 @@ pub fn run(a: Args) -> Result<u8> {
     if batch.len == 0 {
         return Err(InputError::new("no rows to evaluate").into());
     }
-    let mode = if a.ignore_labels || !model.supervised() { Mode::LabelFree } else { Mode::Supervised };
+    let mode = if a.ignore_labels || !model.supervised() {
+        Mode::LabelFree
+    } else {
+        Mode::Supervised
+    };
     let report = evaluate(&model, &batch, mode, !a.no_baseline);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -63,5 +69,9 @@ pub fn run(a: Args) -> Result<u8> {
     if !a.quiet && reader.stats.rejected > 0 {
         eprintln!("evaluate: {} rows rejected", reader.stats.rejected);
     }
-    Ok(if reader.stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
+    Ok(if reader.stats.rejected > 0 {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    })
 }

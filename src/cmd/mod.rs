@@ -6,6 +6,7 @@ pub mod check;
 pub mod completions;
 pub mod evaluate;
 pub mod generate;
+pub mod score;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -28,6 +29,8 @@ pub enum Command {
     Train(train::Args),
     /// Measure a model on labelled manifests at inspection budgets
     Evaluate(evaluate::Args),
+    /// Score manifests: rank, flag and explain
+    Score(score::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -39,6 +42,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Check(a) => check::run(a),
         Command::Completions(a) => completions::run(a),
         Command::Train(a) => train::run(a),
+        Command::Score(a) => score::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     }
 }

@@ -17,7 +17,9 @@ use crate::model::{feature_infos, sha256_hex, Manifest, Model, TrainingFile, FOR
 use crate::reader::{Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:\n  sentinel generate --rows 200000 --seed 1 --out train.csv\n  sentinel train --data train.csv --out models/mine\n  sentinel train --data export.csv --mapping datasets/mapping-example.toml --out models/agency --ignore-labels")]
+#[command(
+    after_help = "Examples:\n  sentinel generate --rows 200000 --seed 1 --out train.csv\n  sentinel train --data train.csv --out models/mine\n  sentinel train --data export.csv --mapping datasets/mapping-example.toml --out models/agency --ignore-labels"
+)]
 pub struct Args {
     /// Training manifests (CSV or Parquet); `label` and `true_category` are used when present
     #[arg(long, required = true, num_args = 1..)]
@@ -34,6 +36,18 @@ pub struct Args {
     /// Seed of every random choice
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
+    /// Boosting rounds of the risk model
+    #[arg(long, default_value_t = GbmParams::default().iterations)]
+    pub iterations: usize,
+    /// Depth of each tree of the risk model
+    #[arg(long, default_value_t = GbmParams::default().max_depth)]
+    pub depth: usize,
+    /// Learning rate of the risk model
+    #[arg(long, default_value_t = GbmParams::default().learning_rate)]
+    pub learning_rate: f32,
+    /// Weight of a positive (label 1) row relative to a negative one
+    #[arg(long, default_value_t = GbmParams::default().positive_weight)]
+    pub positive_weight: f64,
     /// Replace the contents of a non-empty --out
     #[arg(long)]
     pub force: bool,
@@ -59,15 +73,30 @@ fn file_digest(path: &str) -> Result<TrainingFile> {
         h.update(&buf[..k]);
     }
     let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(TrainingFile { name: path.to_string(), sha256, bytes })
+    Ok(TrainingFile {
+        name: path.to_string(),
+        sha256,
+        bytes,
+    })
 }
 
 pub fn run(a: Args) -> Result<u8> {
     if a.data.iter().any(|d| d == "-") {
-        return Err(InputError::new("train reads files, not stdin (the training data is fingerprinted)").into());
+        return Err(
+            InputError::new("train reads files, not stdin (the training data is fingerprinted)").into(),
+        );
     }
-    if a.out.exists() && !a.force && std::fs::read_dir(&a.out).map(|mut d| d.next().is_some()).unwrap_or(true) {
-        return Err(InputError::new(format!("{}: exists and is not empty; pass --force to replace the model in it", a.out.display())).into());
+    if a.out.exists()
+        && !a.force
+        && std::fs::read_dir(&a.out)
+            .map(|mut d| d.next().is_some())
+            .unwrap_or(true)
+    {
+        return Err(InputError::new(format!(
+            "{}: exists and is not empty; pass --force to replace the model in it",
+            a.out.display()
+        ))
+        .into());
     }
     let started = std::time::Instant::now();
     let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
@@ -88,7 +117,17 @@ pub fn run(a: Args) -> Result<u8> {
         eprintln!("train: expected column {name} is absent: switched off: {disables}");
     }
     let outcomes = Outcomes::from_batch(&batch);
-    let cfg = TrainConfig { seed: a.seed, ignore_labels: a.ignore_labels, gbm: GbmParams { seed: a.seed, ..GbmParams::default() } };
+    let cfg = TrainConfig {
+        seed: a.seed,
+        ignore_labels: a.ignore_labels,
+        gbm: GbmParams {
+            iterations: a.iterations,
+            learning_rate: a.learning_rate,
+            max_depth: a.depth,
+            positive_weight: a.positive_weight,
+            seed: a.seed,
+        },
+    };
     let trained = train(&batch, &outcomes, mapping.as_ref(), &cfg, &stage)?;
     let files: Vec<TrainingFile> = a.data.iter().map(|d| file_digest(d)).collect::<Result<_>>()?;
     let mut fp = Sha256::new();
@@ -101,9 +140,16 @@ pub fn run(a: Args) -> Result<u8> {
         feature_set_version: FEATURE_SET_VERSION,
         model_id: String::new(),
         tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_unix: SystemTime::now().duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0),
+        created_unix: SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
         command_line: std::env::args().collect(),
-        mode: if trained.parts.risk.is_some() { "supervised".into() } else { "label-free".into() },
+        mode: if trained.parts.risk.is_some() {
+            "supervised".into()
+        } else {
+            "label-free".into()
+        },
         seed: a.seed,
         training_rows: batch.len as u64,
         training_positives: trained.positives,
@@ -114,7 +160,11 @@ pub fn run(a: Args) -> Result<u8> {
         metrics: trained.metrics,
         files: Default::default(),
     };
-    let mut model = Model { manifest, parts: trained.parts, profiles: trained.profiles };
+    let mut model = Model {
+        manifest,
+        parts: trained.parts,
+        profiles: trained.profiles,
+    };
     stage("writing");
     model.save(&a.out, a.force)?;
     let rejects_at = match (&a.rejects, stats.rejected) {

@@ -37,18 +37,26 @@ pub struct Forest {
 /// Hyper-parameters of the risk model.
 #[derive(Debug, Clone, Copy)]
 pub struct GbmParams {
-    /// Boosting rounds (default 300).
+    /// Boosting rounds (default 400).
     pub iterations: usize,
     /// Learning rate (default 0.08).
     pub learning_rate: f32,
-    /// Depth of each tree (default 5).
+    /// Depth of each tree (default 6).
     pub max_depth: usize,
+    /// Weight of a positive row relative to a negative one (default 5).
+    pub positive_weight: f64,
     pub seed: u64,
 }
 
 impl Default for GbmParams {
     fn default() -> Self {
-        GbmParams { iterations: 300, learning_rate: 0.08, max_depth: 5, seed: 1 }
+        GbmParams {
+            iterations: 400,
+            learning_rate: 0.08,
+            max_depth: 6,
+            positive_weight: 5.0,
+            seed: 1,
+        }
     }
 }
 
@@ -59,7 +67,7 @@ fn sigmoid(x: f64) -> f64 {
 impl Forest {
     /// Fits on column-major `x` (n rows) with 0/1 labels and row weights.
     pub fn fit(x: &[f64], n: usize, y: &[f64], w: &[f64], p: GbmParams) -> Result<Forest> {
-        let cols = if n == 0 { 0 } else { x.len() / n };
+        let cols = x.len().checked_div(n).unwrap_or(0);
         let m = Matrix::new(x, n, cols);
         let mut booster = GradientBooster::default()
             .set_objective_type(ObjectiveType::LogLoss)
@@ -69,7 +77,9 @@ impl Forest {
             .set_min_leaf_weight(1.0)
             .set_seed(p.seed)
             .set_parallel(true);
-        booster.fit(&m, y, w, None).map_err(|e| anyhow!("fitting the risk model: {e}"))?;
+        booster
+            .fit(&m, y, w, None)
+            .map_err(|e| anyhow!("fitting the risk model: {e}"))?;
         let trees = booster
             .trees
             .iter()
@@ -88,7 +98,11 @@ impl Forest {
                     .collect()
             })
             .collect();
-        Ok(Forest { base: booster.base_score, trees, n_features: cols })
+        Ok(Forest {
+            base: booster.base_score,
+            trees,
+            n_features: cols,
+        })
     }
 
     fn next(node: &Node, v: f64) -> usize {
@@ -145,11 +159,13 @@ mod tests {
     fn learns_an_interaction_and_attributes_it() {
         // y = 1 when x0 > 0.5 and x1 > 0.5; x2 is noise.
         let n = 2000;
-        let mut cols = vec![Vec::new(), Vec::new(), Vec::new()];
+        let mut cols = [Vec::new(), Vec::new(), Vec::new()];
         let mut y = Vec::new();
         let mut s: u64 = 7;
         let mut rnd = || {
-            s = s.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (s >> 11) as f64 / (1u64 << 53) as f64
         };
         for _ in 0..n {
@@ -160,7 +176,17 @@ mod tests {
             y.push(if a > 0.5 && b > 0.5 { 1.0 } else { 0.0 });
         }
         let x: Vec<f64> = cols.concat();
-        let f = Forest::fit(&x, n, &y, &vec![1.0; n], GbmParams { iterations: 50, ..Default::default() }).unwrap();
+        let f = Forest::fit(
+            &x,
+            n,
+            &y,
+            &vec![1.0; n],
+            GbmParams {
+                iterations: 50,
+                ..Default::default()
+            },
+        )
+        .unwrap();
         assert!(f.predict(&[0.9, 0.9, 0.1]) > 0.9);
         assert!(f.predict(&[0.1, 0.9, 0.1]) < 0.1);
         let c = f.contributions(&[0.9, 0.9, 0.1]);

@@ -6,8 +6,15 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 
 enum INode {
-    Split { feature: usize, value: f64, left: usize, right: usize },
-    Leaf { size: usize },
+    Split {
+        feature: usize,
+        value: f64,
+        left: usize,
+        right: usize,
+    },
+    Leaf {
+        size: usize,
+    },
 }
 
 pub struct IsolationForest {
@@ -52,7 +59,12 @@ impl IsolationForest {
                         total += depth + c(*size);
                         break;
                     }
-                    INode::Split { feature, value, left, right } => {
+                    INode::Split {
+                        feature,
+                        value,
+                        left,
+                        right,
+                    } => {
                         k = if row[*feature] < *value { *left } else { *right };
                         depth += 1.0;
                     }
@@ -64,7 +76,14 @@ impl IsolationForest {
     }
 }
 
-fn build(cols: &[Vec<f64>], idx: Vec<usize>, depth: usize, limit: usize, rng: &mut Xoshiro256PlusPlus, nodes: &mut Vec<INode>) -> usize {
+fn build(
+    cols: &[Vec<f64>],
+    idx: Vec<usize>,
+    depth: usize,
+    limit: usize,
+    rng: &mut Xoshiro256PlusPlus,
+    nodes: &mut Vec<INode>,
+) -> usize {
     let me = nodes.len();
     nodes.push(INode::Leaf { size: idx.len() });
     if idx.len() <= 1 || depth >= limit || cols.is_empty() {
@@ -73,15 +92,24 @@ fn build(cols: &[Vec<f64>], idx: Vec<usize>, depth: usize, limit: usize, rng: &m
     // Try a few features for one that varies in this node.
     for _ in 0..8 {
         let f = rng.gen_range(0..cols.len());
-        let (lo, hi) = idx.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| (lo.min(cols[f][i]), hi.max(cols[f][i])));
-        if !(hi > lo) {
+        let (lo, hi) = idx
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), &i| {
+                (lo.min(cols[f][i]), hi.max(cols[f][i]))
+            });
+        if hi.partial_cmp(&lo) != Some(std::cmp::Ordering::Greater) {
             continue;
         }
         let v = rng.gen_range(lo..hi);
         let (l, r): (Vec<usize>, Vec<usize>) = idx.iter().partition(|&&i| cols[f][i] < v);
         let left = build(cols, l, depth + 1, limit, rng, nodes);
         let right = build(cols, r, depth + 1, limit, rng, nodes);
-        nodes[me] = INode::Split { feature: f, value: v, left, right };
+        nodes[me] = INode::Split {
+            feature: f,
+            value: v,
+            left,
+            right,
+        };
         return me;
     }
     me

@@ -53,6 +53,8 @@ pub const TERMS: &[(&str, Transform, f64)] = &[
     ("brand_unknown", Transform::Above(0.5), 0.3),
     ("brand_controlled_maker", Transform::Above(0.5), 0.5),
     ("exporter_prior_lines", Transform::Below(0.5), 0.3),
+    ("exporter_prior_anomaly", Transform::Beyond(1.5), 1.5),
+    ("consignee_prior_anomaly", Transform::Beyond(1.5), 0.5),
     ("exporter_new_category", Transform::Above(0.5), 0.4),
     ("address_residential", Transform::Above(0.5), 0.4),
     ("consignee_forwarder", Transform::Above(0.5), 0.3),

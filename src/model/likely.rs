@@ -42,8 +42,16 @@ const EVIDENCE: &[&str] = &[
 /// Bin edges (log10) that let a linear model draw bands: kg per unit,
 /// value per unit, value per kg.
 const BINS: &[(&str, &[f64])] = &[
-    ("log_weight_per_unit", &[-2.0, -1.5, -1.0, -0.6, -0.3, 0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0, 2.5]),
-    ("log_value_per_unit", &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5, 5.0, 5.5]),
+    (
+        "log_weight_per_unit",
+        &[
+            -2.0, -1.5, -1.0, -0.6, -0.3, 0.0, 0.2, 0.35, 0.5, 0.7, 1.0, 1.5, 2.0, 2.5,
+        ],
+    ),
+    (
+        "log_value_per_unit",
+        &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.3, 3.6, 3.9, 4.2, 4.5, 5.0, 5.5],
+    ),
     ("log_value_per_kg", &[0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 4.5]),
 ];
 
@@ -66,8 +74,14 @@ pub struct LikelyModel {
 
 /// The model's input matrix (row-major), built from the frame and the exporter mix.
 pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f64>) {
-    let cols: Vec<&[f64]> = EVIDENCE.iter().map(|n| frame.col(n).expect("evidence column in frame")).collect();
-    let bins: Vec<(&[f64], &[f64])> = BINS.iter().map(|(n, e)| (frame.col(n).expect("binned column"), *e)).collect();
+    let cols: Vec<&[f64]> = EVIDENCE
+        .iter()
+        .map(|n| frame.col(n).expect("evidence column in frame"))
+        .collect();
+    let bins: Vec<(&[f64], &[f64])> = BINS
+        .iter()
+        .map(|(n, e)| (frame.col(n).expect("binned column"), *e))
+        .collect();
     let width = cols.len() * 2 + bins.iter().map(|(_, e)| e.len() + 1).sum::<usize>() + n_cat + 1;
     let mut x = Vec::with_capacity(frame.n * width);
     for i in 0..frame.n {
@@ -80,7 +94,11 @@ pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f
         }
         for (c, edges) in &bins {
             let v = c[i];
-            let k = if v.is_finite() { edges.partition_point(|e| *e <= v) } else { usize::MAX };
+            let k = if v.is_finite() {
+                edges.partition_point(|e| *e <= v)
+            } else {
+                usize::MAX
+            };
             for b in 0..=edges.len() {
                 x.push(if b == k { 1.0 } else { 0.0 });
             }
@@ -149,7 +167,9 @@ impl LikelyModel {
             .context("fitting the likely-cargo model")?;
         let params = fitted.params();
         let classes: Vec<usize> = fitted.classes().to_vec();
-        let weights: Vec<Vec<f64>> = (0..width).map(|j| (0..classes.len()).map(|k| params[[j, k]]).collect()).collect();
+        let weights: Vec<Vec<f64>> = (0..width)
+            .map(|j| (0..classes.len()).map(|k| params[[j, k]]).collect())
+            .collect();
         let intercept = fitted.intercept().to_vec();
         let mut pop = vec![0usize; n_cat];
         for t in target {
@@ -159,22 +179,30 @@ impl LikelyModel {
             .iter()
             .map(|&c| ((pop[c] as f64 / n as f64) / (sample_count[c] as f64 / m as f64)).ln())
             .collect();
-        Ok(LikelyModel { n_categories: n_cat, mean, scale, weights, intercept, classes, prior_shift })
+        Ok(LikelyModel {
+            n_categories: n_cat,
+            mean,
+            scale,
+            weights,
+            intercept,
+            classes,
+            prior_shift,
+        })
     }
 
     /// P(category) per row, row-major `n x n_categories`.
     pub fn predict(&self, width: usize, x: &[f64]) -> Vec<f64> {
-        let n = if width == 0 { 0 } else { x.len() / width };
+        let n = x.len().checked_div(width).unwrap_or(0);
         let k = self.classes.len();
         let mut out = vec![0.0; n * self.n_categories];
         let mut logits = vec![0.0; k];
         for i in 0..n {
             let row = &x[i * width..(i + 1) * width];
-            for c in 0..k {
-                logits[c] = self.intercept[c] + self.prior_shift[c];
+            for (c, l) in logits.iter_mut().enumerate() {
+                *l = self.intercept[c] + self.prior_shift[c];
             }
-            for j in 0..width.min(self.weights.len()) {
-                let z = (row[j] - self.mean[j]) / self.scale[j];
+            for (j, v) in row.iter().enumerate().take(self.weights.len()) {
+                let z = (v - self.mean[j]) / self.scale[j];
                 if z != 0.0 {
                     for (c, w) in self.weights[j].iter().enumerate() {
                         logits[c] += z * w;

@@ -3,6 +3,7 @@
 //! party profiles, training metrics, a fingerprint of the training data, the
 //! tool version and command line), with checksums checked on load.
 
+pub mod embedded;
 pub mod gbm;
 pub mod iforest;
 pub mod labelfree;
@@ -121,15 +122,23 @@ impl Model {
     /// Writes the artifact into `dir` (created; must be empty unless `force`).
     pub fn save(&mut self, dir: &Path, force: bool) -> Result<()> {
         if dir.exists() {
-            let non_empty = std::fs::read_dir(dir).map(|mut d| d.next().is_some()).unwrap_or(true);
+            let non_empty = std::fs::read_dir(dir)
+                .map(|mut d| d.next().is_some())
+                .unwrap_or(true);
             if non_empty && !force {
-                return Err(InputError::new(format!("{}: exists and is not empty; pass --force to replace the model in it", dir.display())).into());
+                return Err(InputError::new(format!(
+                    "{}: exists and is not empty; pass --force to replace the model in it",
+                    dir.display()
+                ))
+                .into());
             }
         }
-        std::fs::create_dir_all(dir.join("tables")).with_context(|| format!("cannot create {}", dir.display()))?;
+        std::fs::create_dir_all(dir.join("tables"))
+            .with_context(|| format!("cannot create {}", dir.display()))?;
         let mut files = BTreeMap::new();
         let mut write = |name: &str, bytes: &[u8]| -> Result<()> {
-            std::fs::write(dir.join(name), bytes).with_context(|| format!("cannot write {}", dir.join(name).display()))?;
+            std::fs::write(dir.join(name), bytes)
+                .with_context(|| format!("cannot write {}", dir.join(name).display()))?;
             files.insert(name.to_string(), sha256_hex(bytes));
             Ok(())
         };
@@ -142,7 +151,8 @@ impl Model {
         self.manifest.model_id = format!("sentinel-{}", &sha256_hex(&model_bin)[..12]);
         self.manifest.files = files;
         let json = serde_json::to_string_pretty(&self.manifest)?;
-        std::fs::write(dir.join("manifest.json"), json).with_context(|| format!("cannot write {}", dir.join("manifest.json").display()))?;
+        std::fs::write(dir.join("manifest.json"), json)
+            .with_context(|| format!("cannot write {}", dir.join("manifest.json").display()))?;
         Ok(())
     }
 
@@ -154,20 +164,33 @@ impl Model {
         }
         let read = |name: &str| -> Result<Vec<u8>, InputError> {
             let p = dir.join(name);
-            let meta = std::fs::metadata(&p).map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))?;
+            let meta = std::fs::metadata(&p)
+                .map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))?;
             if meta.len() > MAX_FILE {
-                return Err(InputError::new(format!("{shown}: model file {name} is {} bytes, more than any model holds", meta.len())));
+                return Err(InputError::new(format!(
+                    "{shown}: model file {name} is {} bytes, more than any model holds",
+                    meta.len()
+                )));
             }
-            std::fs::read(&p).map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))
+            std::fs::read(&p)
+                .map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))
         };
         let manifest_bytes = read("manifest.json")?;
         Model::from_files(&shown, &manifest_bytes, &mut |name| read(name))
     }
 
     /// Builds a model from its files, checking versions and checksums.
-    pub fn from_files(shown: &str, manifest_bytes: &[u8], read: &mut dyn FnMut(&str) -> Result<Vec<u8>, InputError>) -> Result<Model> {
+    pub fn from_files(
+        shown: &str,
+        manifest_bytes: &[u8],
+        read: &mut dyn FnMut(&str) -> Result<Vec<u8>, InputError>,
+    ) -> Result<Model> {
         let bad = |m: String| -> anyhow::Error { InputError::new(format!("{shown}: {m}")).into() };
-        let value: serde_json::Value = serde_json::from_slice(manifest_bytes).map_err(|e| bad(format!("manifest.json is not valid JSON ({e}); the model is corrupt")))?;
+        let value: serde_json::Value = serde_json::from_slice(manifest_bytes).map_err(|e| {
+            bad(format!(
+                "manifest.json is not valid JSON ({e}); the model is corrupt"
+            ))
+        })?;
         let format = value.get("format_version").and_then(|v| v.as_u64());
         match format {
             Some(v) if v == FORMAT_VERSION as u64 => {}
@@ -175,7 +198,8 @@ impl Model {
             Some(v) => return Err(bad(format!("the model has artifact format {v}, older than the format {FORMAT_VERSION} this sentinel reads; retrain it"))),
             None => return Err(bad("manifest.json has no format_version; not a sentinel model".into())),
         }
-        let manifest: Manifest = serde_json::from_value(value).map_err(|e| bad(format!("manifest.json does not describe a model ({e})")))?;
+        let manifest: Manifest = serde_json::from_value(value)
+            .map_err(|e| bad(format!("manifest.json does not describe a model ({e})")))?;
         if manifest.feature_set_version != FEATURE_SET_VERSION {
             return Err(bad(format!(
                 "the model was trained on feature set {}, this sentinel computes feature set {FEATURE_SET_VERSION}; retrain it",
@@ -192,12 +216,18 @@ impl Model {
             let bytes = read(name)?;
             let got = sha256_hex(&bytes);
             if &got != sum {
-                return Err(bad(format!("{name} has checksum {got}, the manifest says {sum}: the file was changed or damaged")));
+                return Err(bad(format!(
+                    "{name} has checksum {got}, the manifest says {sum}: the file was changed or damaged"
+                )));
             }
             contents.insert(name.clone(), bytes);
         }
-        let parts: Parts = codec().deserialize(&contents["model.bin"]).map_err(|e| bad(format!("model.bin cannot be decoded ({e})")))?;
-        let profiles: Profiles = codec().deserialize(&contents["profiles.bin"]).map_err(|e| bad(format!("profiles.bin cannot be decoded ({e})")))?;
+        let parts: Parts = codec()
+            .deserialize(&contents["model.bin"])
+            .map_err(|e| bad(format!("model.bin cannot be decoded ({e})")))?;
+        let profiles: Profiles = codec()
+            .deserialize(&contents["profiles.bin"])
+            .map_err(|e| bad(format!("profiles.bin cannot be decoded ({e})")))?;
         for (name, text) in tables::EMBEDDED {
             if let Some(stored) = contents.get(&format!("tables/{name}")) {
                 if stored.as_slice() != text.as_bytes() {
@@ -207,9 +237,16 @@ impl Model {
         }
         let n_cat = tables::Tables::get().n_categories();
         if parts.likely.n_categories != n_cat {
-            return Err(bad(format!("the model knows {} categories, this sentinel {n_cat}", parts.likely.n_categories)));
+            return Err(bad(format!(
+                "the model knows {} categories, this sentinel {n_cat}",
+                parts.likely.n_categories
+            )));
         }
-        Ok(Model { manifest, parts, profiles })
+        Ok(Model {
+            manifest,
+            parts,
+            profiles,
+        })
     }
 
     pub fn id(&self) -> &str {

@@ -41,7 +41,11 @@ impl Outcomes {
         let t = Tables::get();
         Outcomes {
             label: b.num(crate::schema::Col::Label).to_vec(),
-            true_category: b.text(crate::schema::Col::TrueCategory).iter().map(|s| t.category_index(s).map(|c| c as u8)).collect(),
+            true_category: b
+                .text(crate::schema::Col::TrueCategory)
+                .iter()
+                .map(|s| t.category_index(s).map(|c| c as u8))
+                .collect(),
         }
     }
 }
@@ -55,18 +59,25 @@ pub struct Trained {
 }
 
 /// Trains every model on one batch.
-pub fn train(b: &Batch, outcomes: &Outcomes, mapping: Option<&Mapping>, cfg: &TrainConfig, stage: &dyn Fn(&str)) -> Result<Trained> {
+pub fn train(
+    b: &Batch,
+    outcomes: &Outcomes,
+    mapping: Option<&Mapping>,
+    cfg: &TrainConfig,
+    stage: &dyn Fn(&str),
+) -> Result<Trained> {
     if b.len < 50 {
         bail!("training needs at least 50 accepted rows, got {}", b.len);
     }
     let t = Tables::get();
     let n_cat = t.n_categories();
-    stage("histories");
-    let declared = features::declared(b);
-    let keys = RowKeys::from_batch(b, &declared.category);
-    let (hist, profiles) = history::compute(&Profiles::default(), &keys, n_cat);
     stage("typical figures");
+    let declared = features::declared(b);
     let stats = CatStats::fit(&declared.hs6, &declared.category, &declared.physical)?;
+    stage("histories");
+    let anomaly = features::anomaly(&declared, &stats);
+    let keys = RowKeys::from_batch(b, &declared.category, &anomaly);
+    let (hist, profiles) = history::compute(&Profiles::default(), &keys, n_cat);
     let extras = match mapping {
         Some(m) => ExtraEncoders::fit(b, &m.features.numeric, &m.features.categorical),
         None => ExtraEncoders::default(),
@@ -75,9 +86,14 @@ pub fn train(b: &Batch, outcomes: &Outcomes, mapping: Option<&Mapping>, cfg: &Tr
 
     stage("likely cargo");
     let target: Vec<u8> = (0..b.len)
-        .map(|i| match (cfg.ignore_labels, outcomes.true_category.get(i).copied().flatten()) {
-            (false, Some(c)) => c,
-            _ => declared.category[i],
+        .map(|i| {
+            match (
+                cfg.ignore_labels,
+                outcomes.true_category.get(i).copied().flatten(),
+            ) {
+                (false, Some(c)) => c,
+                _ => declared.category[i],
+            }
         })
         .collect();
     let (w, x) = likely::inputs(&frame, &hist, n_cat);
@@ -89,31 +105,63 @@ pub fn train(b: &Batch, outcomes: &Outcomes, mapping: Option<&Mapping>, cfg: &Tr
     let (_, raw) = labelfree::terms(&frame);
     let labelfree = LabelFree::fit(&raw);
 
-    let labelled: Vec<usize> = (0..b.len).filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite())).collect();
+    let labelled: Vec<usize> = (0..b.len)
+        .filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite()))
+        .collect();
     let positives = labelled.iter().filter(|&&i| outcomes.label[i] > 0.5).count();
     let risk_inputs: Vec<String> = frame.names.clone();
     let use_labels = !cfg.ignore_labels && positives >= 5 && positives < labelled.len();
     let risk = if use_labels {
         stage("risk model");
-        let cols: Vec<&[f64]> = risk_inputs.iter().map(|n| frame.col(n).expect("risk input")).collect();
+        let cols: Vec<&[f64]> = risk_inputs
+            .iter()
+            .map(|n| frame.col(n).expect("risk input"))
+            .collect();
         let mut xm = Vec::with_capacity(labelled.len() * cols.len());
         for c in &cols {
             xm.extend(labelled.iter().map(|&i| c[i]));
         }
-        let y: Vec<f64> = labelled.iter().map(|&i| if outcomes.label[i] > 0.5 { 1.0 } else { 0.0 }).collect();
-        let weights = vec![1.0; y.len()];
-        let p = GbmParams { seed: cfg.seed, ..cfg.gbm };
+        let y: Vec<f64> = labelled
+            .iter()
+            .map(|&i| if outcomes.label[i] > 0.5 { 1.0 } else { 0.0 })
+            .collect();
+        let weights: Vec<f64> = y
+            .iter()
+            .map(|v| if *v > 0.5 { cfg.gbm.positive_weight } else { 1.0 })
+            .collect();
+        let p = GbmParams {
+            seed: cfg.seed,
+            ..cfg.gbm
+        };
         Some(Forest::fit(&xm, labelled.len(), &y, &weights, p)?)
     } else {
         None
     };
-    let parts = Parts { likely, risk, labelfree, stats, extras, risk_inputs, mapping: mapping.cloned() };
+    let parts = Parts {
+        likely,
+        risk,
+        labelfree,
+        stats,
+        extras,
+        risk_inputs,
+        mapping: mapping.cloned(),
+    };
 
     stage("training metrics");
-    let ev = Evidence { declared, frame, probs };
-    let mode = if parts.risk.is_some() { Mode::Supervised } else { Mode::LabelFree };
+    let ev = Evidence {
+        declared,
+        frame,
+        probs,
+    };
+    let mode = if parts.risk.is_some() {
+        Mode::Supervised
+    } else {
+        Mode::LabelFree
+    };
     let scores = pipeline::score(&parts, &ev, mode);
-    let agree = (0..b.len).filter(|&i| scores.likely_category[i] == target[i]).count();
+    let agree = (0..b.len)
+        .filter(|&i| scores.likely_category[i] == target[i])
+        .count();
     let mut m = json!({
         "note": "in-sample figures on the training rows; `sentinel evaluate` on unseen data gives honest ones",
         "mode": if mode == Mode::Supervised { "supervised" } else { "label-free" },
@@ -125,5 +173,10 @@ pub fn train(b: &Batch, outcomes: &Outcomes, mapping: Option<&Mapping>, cfg: &Tr
         m["pr_auc"] = json!(metrics::pr_auc(&s, &l));
         m["roc_auc"] = json!(metrics::roc_auc(&s, &l));
     }
-    Ok(Trained { parts, profiles, metrics: m, positives: positives as u64 })
+    Ok(Trained {
+        parts,
+        profiles,
+        metrics: m,
+        positives: positives as u64,
+    })
 }

@@ -1,0 +1,57 @@
+//! The default model, embedded in the binary at build time from
+//! `models/default/`, so `score` works from any directory without
+//! `--model`. Retrain it with the command in `models/README.md` and rebuild.
+
+use anyhow::Result;
+
+use super::Model;
+use crate::error::InputError;
+
+macro_rules! files {
+    ($($name:literal),* $(,)?) => {
+        const FILES: &[(&str, &[u8])] = &[$(($name, include_bytes!(concat!("../../models/default/", $name))),)*];
+    };
+}
+
+files!(
+    "manifest.json",
+    "model.bin",
+    "profiles.bin",
+    "tables/categories.csv",
+    "tables/hs_codes.csv",
+    "tables/lexicon.csv",
+    "tables/brands.csv",
+    "tables/countries.csv",
+    "tables/catalogue.csv",
+    "tables/world.toml",
+    "tables/party_words.csv",
+);
+
+/// What the embedded model is called in messages and `--model` defaults.
+pub const NAME: &str = "embedded default model";
+
+/// Loads the embedded default model.
+pub fn load() -> Result<Model> {
+    let manifest = FILES
+        .iter()
+        .find(|f| f.0 == "manifest.json")
+        .map(|f| f.1)
+        .unwrap_or_default();
+    Model::from_files(NAME, manifest, &mut |name| {
+        FILES
+            .iter()
+            .find(|f| f.0 == name)
+            .map(|f| f.1.to_vec())
+            .ok_or_else(|| InputError::new(format!("{NAME}: file {name} is not embedded")))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn embedded_model_loads() {
+        let m = super::load().expect("embedded default model loads");
+        assert!(m.supervised());
+        assert!(m.id().starts_with("sentinel-"));
+    }
+}

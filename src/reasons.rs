@@ -1,0 +1,328 @@
+//! Reasons: a row's largest contributions to its own score, grouped into
+//! stable codes, each with a sentence that gives the figures behind it.
+
+use crate::features::Frame;
+use crate::model::Parts;
+use crate::pipeline::{self, Evidence, Mode};
+use crate::reader::{cut, printable, Batch};
+use crate::schema::Col;
+use crate::tables::Tables;
+
+/// Every reason code with its meaning (the README lists the same).
+pub const CODES: &[(&str, &str)] = &[
+    (
+        "LIKELY_GPU",
+        "the evidence other than the declaration points to controlled compute",
+    ),
+    (
+        "WEIGHT_PER_UNIT",
+        "kg per unit far from what is typical for the declared HS code",
+    ),
+    (
+        "VALUE_PER_KG",
+        "value per kg far from what is typical for the declared HS code",
+    ),
+    (
+        "VALUE_PER_UNIT",
+        "value per unit far from what is typical for the declared HS code",
+    ),
+    ("WEIGHT_PER_PACKAGE", "kg per package far from what is typical"),
+    (
+        "DESCRIPTION_MISMATCH",
+        "the description and the HS code point to different goods",
+    ),
+    ("UNKNOWN_HS", "the HS code maps to no category"),
+    ("ECCN_MISMATCH", "the ECCN does not fit the goods"),
+    (
+        "LICENCE_MISMATCH",
+        "no-licence-required on controlled goods to a restricted destination",
+    ),
+    ("BRAND", "the brand is unknown, absent, or belongs to other goods"),
+    ("NEW_EXPORTER", "the exporter is new or has little history"),
+    ("NEW_CATEGORY", "the exporter has not declared these goods before"),
+    (
+        "PARTY_HISTORY",
+        "the exporter's or consignee's earlier lines were physically odd too",
+    ),
+    ("RESIDENTIAL_ADDRESS", "the exporter's address looks residential"),
+    (
+        "SHARED_ADDRESS",
+        "many exporters file from the same address (a third-party warehouse)",
+    ),
+    (
+        "FORWARDER_CONSIGNEE",
+        "the ultimate consignee looks like a freight forwarder",
+    ),
+    ("HUB_DESTINATION", "destination is a transshipment hub"),
+    (
+        "RESTRICTED_DESTINATION",
+        "destination is China or another restricted country",
+    ),
+    ("NEW_CONSIGNEE", "the consignee is new or has little history"),
+    ("CONSIGNEE_TYPE", "the consignee type"),
+    ("INTERMEDIATE_CONSIGNEE", "an intermediate consignee is named"),
+    (
+        "PAYER_ABROAD",
+        "payment came from another country than the consignee's",
+    ),
+    (
+        "INVOICE_VALUE_MISMATCH",
+        "the invoice value differs from the filed value",
+    ),
+    (
+        "INVOICE_DESCRIPTION_MISMATCH",
+        "the invoice describes the goods differently",
+    ),
+    ("AMENDED", "the filing was corrected after submission"),
+    ("INVALID_FIELD", "cells were invalid and emptied by the reader"),
+    (
+        "DECLARED_CONTROLLED",
+        "the declaration itself is of controlled compute",
+    ),
+    ("SHIPMENT_SIZE", "the quantity, value or weight of the line"),
+    ("TRANSPORT_MODE", "the transport mode"),
+    ("EXTRA_FEATURE", "a column of the mapping's [features]"),
+];
+
+/// The code a feature's evidence is reported under.
+pub fn code_of(feature: &str) -> &'static str {
+    match feature {
+        "likely_controlled" | "likely_declared" | "mismatch" => "LIKELY_GPU",
+        "log_weight_per_unit" | "dev_weight_per_unit" => "WEIGHT_PER_UNIT",
+        "log_value_per_kg" | "dev_value_per_kg" => "VALUE_PER_KG",
+        "log_value_per_unit" | "dev_value_per_unit" => "VALUE_PER_UNIT",
+        "log_weight_per_package" | "dev_weight_per_package" => "WEIGHT_PER_PACKAGE",
+        "desc_category_differs" | "desc_suggests_controlled" | "desc_unknown" => "DESCRIPTION_MISMATCH",
+        "hs_unknown" => "UNKNOWN_HS",
+        "eccn_absent" | "eccn_ear99_on_controlled" | "eccn_controlled_on_other" => "ECCN_MISMATCH",
+        "licence_nlr_restricted" => "LICENCE_MISMATCH",
+        "brand_absent" | "brand_unknown" | "brand_other_category" | "brand_controlled_maker" => "BRAND",
+        "exporter_age_days" | "exporter_prior_lines" => "NEW_EXPORTER",
+        "exporter_category_share" | "exporter_new_category" => "NEW_CATEGORY",
+        "exporter_prior_anomaly" | "consignee_prior_anomaly" => "PARTY_HISTORY",
+        "address_residential" => "RESIDENTIAL_ADDRESS",
+        "address_shared_exporters" => "SHARED_ADDRESS",
+        "consignee_forwarder" => "FORWARDER_CONSIGNEE",
+        "consignee_hub" => "HUB_DESTINATION",
+        "consignee_restricted" => "RESTRICTED_DESTINATION",
+        "consignee_prior_lines" | "consignee_age_days" => "NEW_CONSIGNEE",
+        "consignee_direct" => "CONSIGNEE_TYPE",
+        "intermediate_present" | "intermediate_hub" => "INTERMEDIATE_CONSIGNEE",
+        "payer_abroad" | "payer_china" => "PAYER_ABROAD",
+        "invoice_value_ratio" => "INVOICE_VALUE_MISMATCH",
+        "invoice_description_differs" => "INVOICE_DESCRIPTION_MISMATCH",
+        "amendment_count" => "AMENDED",
+        "invalid_fields" => "INVALID_FIELD",
+        "declared_controlled" => "DECLARED_CONTROLLED",
+        "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" => "SHIPMENT_SIZE",
+        "mode_air" => "TRANSPORT_MODE",
+        _ => "EXTRA_FEATURE",
+    }
+}
+
+/// One reason: its code, the sentence, and its weight in the score.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Reason {
+    pub code: &'static str,
+    pub text: String,
+    pub weight: f64,
+}
+
+fn q(s: &str) -> String {
+    printable(&cut(s.trim(), 60))
+}
+
+fn money(v: f64) -> String {
+    if v >= 1e6 {
+        format!("${:.1}M", v / 1e6)
+    } else if v >= 1e4 {
+        format!("${:.0}k", v / 1e3)
+    } else {
+        format!("${v:.0}")
+    }
+}
+
+fn val(frame: &Frame, name: &str, i: usize) -> f64 {
+    frame.col(name).map_or(f64::NAN, |c| c[i])
+}
+
+/// The sentence of a code for row `i`.
+fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats: &[String]) -> String {
+    let t = Tables::get();
+    let f = &ev.frame;
+    let cat = ev.declared.category[i];
+    let decl = &t.categories[cat as usize].name;
+    let hs6 = &ev.declared.hs6[i];
+    let typical = |j: usize| parts.stats.typical(hs6, cat, j).median;
+    let n_cat = t.n_categories();
+    match code {
+        "LIKELY_GPU" => {
+            let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
+            let (k, pk) = p.iter().enumerate().fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+            format!(
+                "{code}: the figures, parties and routing point to {} ({:.0}%; controlled compute {:.0}%), declared {decl}",
+                t.categories[k].name,
+                pk * 100.0,
+                val(f, "likely_controlled", i) * 100.0
+            )
+        }
+        "WEIGHT_PER_UNIT" => format!(
+            "{code}: {:.2} kg per unit, typical for HS {hs6} ({decl}) {:.2} kg",
+            10f64.powf(ev.declared.physical[1][i]),
+            10f64.powf(typical(1))
+        ),
+        "VALUE_PER_KG" => format!(
+            "{code}: {} per kg, typical for HS {hs6} ({decl}) {} per kg",
+            money(10f64.powf(ev.declared.physical[0][i])),
+            money(10f64.powf(typical(0)))
+        ),
+        "VALUE_PER_UNIT" => format!(
+            "{code}: {} per unit, typical for HS {hs6} ({decl}) {} per unit",
+            money(10f64.powf(ev.declared.physical[2][i])),
+            money(10f64.powf(typical(2)))
+        ),
+        "WEIGHT_PER_PACKAGE" => format!(
+            "{code}: {:.1} kg per package, typical {:.1} kg",
+            10f64.powf(ev.declared.physical[3][i]),
+            10f64.powf(typical(3))
+        ),
+        "DESCRIPTION_MISMATCH" => format!(
+            "{code}: description \"{}\" suggests {}, HS {} is {decl}",
+            q(&b.text(Col::Description)[i]),
+            t.categories[ev.declared.desc_category[i] as usize].name,
+            &b.text(Col::HsCode)[i]
+        ),
+        "UNKNOWN_HS" => format!("{code}: HS {} maps to no category", &b.text(Col::HsCode)[i]),
+        "ECCN_MISMATCH" => {
+            let e = &b.text(Col::Eccn)[i];
+            format!("{code}: ECCN {} on goods declared as {decl}", if e.is_empty() { "absent".to_string() } else { q(e) })
+        }
+        "LICENCE_MISMATCH" => format!(
+            "{code}: licence code {} with ECCN {} to {}",
+            q(&b.text(Col::LicenseCode)[i]),
+            q(&b.text(Col::Eccn)[i]),
+            &b.text(Col::ConsigneeCountry)[i]
+        ),
+        "BRAND" => {
+            let brand = &b.text(Col::Brand)[i];
+            match t.brand_category(brand) {
+                _ if brand.is_empty() => format!("{code}: no brand on goods declared as {decl}"),
+                Some(c) => format!("{code}: brand \"{}\" is known for {}, declared {decl}", q(brand), t.categories[c].name),
+                None => format!("{code}: brand \"{}\" is not a known brand", q(brand)),
+            }
+        }
+        "NEW_EXPORTER" => format!(
+            "{code}: exporter's first filing {:.0} days ago, {:.0} earlier lines",
+            val(f, "exporter_age_days", i).max(0.0),
+            10f64.powf(val(f, "exporter_prior_lines", i)) - 1.0
+        ),
+        "NEW_CATEGORY" => {
+            let share = val(f, "exporter_category_share", i);
+            if share.is_nan() {
+                format!("{code}: the exporter has no earlier lines")
+            } else {
+                format!("{code}: {decl} is {:.0}% of the exporter's earlier lines", share * 100.0)
+            }
+        }
+        "PARTY_HISTORY" => format!(
+            "{code}: the exporter's earlier lines deviated {:.1} and the consignee's {:.1} robust units from typical on average",
+            val(f, "exporter_prior_anomaly", i),
+            val(f, "consignee_prior_anomaly", i)
+        ),
+        "RESIDENTIAL_ADDRESS" => format!("{code}: exporter address \"{}\" looks residential", q(&b.text(Col::UsppiAddress)[i])),
+        "SHARED_ADDRESS" => format!(
+            "{code}: {:.0} exporters file from \"{}\"",
+            val(f, "address_shared_exporters", i),
+            q(&b.text(Col::UsppiAddress)[i])
+        ),
+        "FORWARDER_CONSIGNEE" => format!("{code}: consignee \"{}\" looks like a freight forwarder", q(&b.text(Col::ConsigneeName)[i])),
+        "HUB_DESTINATION" => format!("{code}: destination {} is a transshipment hub", &b.text(Col::ConsigneeCountry)[i]),
+        "RESTRICTED_DESTINATION" => format!("{code}: destination {} is China or restricted", &b.text(Col::ConsigneeCountry)[i]),
+        "NEW_CONSIGNEE" => format!(
+            "{code}: consignee \"{}\" received {:.0} earlier lines",
+            q(&b.text(Col::ConsigneeName)[i]),
+            (10f64.powf(val(f, "consignee_prior_lines", i)) - 1.0).max(0.0)
+        ),
+        "CONSIGNEE_TYPE" => format!("{code}: consignee type {}", q(&b.text(Col::ConsigneeType)[i])),
+        "INTERMEDIATE_CONSIGNEE" => format!(
+            "{code}: intermediate consignee \"{}\" in {}",
+            q(&b.text(Col::IntermediateName)[i]),
+            &b.text(Col::IntermediateCountry)[i]
+        ),
+        "PAYER_ABROAD" => format!(
+            "{code}: paid from {}, consignee in {}",
+            &b.text(Col::PayerCountry)[i],
+            &b.text(Col::ConsigneeCountry)[i]
+        ),
+        "INVOICE_VALUE_MISMATCH" => format!(
+            "{code}: invoice {} against filed {}",
+            money(b.num(Col::InvoiceValueUsd)[i]),
+            money(b.num(Col::ValueUsd)[i])
+        ),
+        "INVOICE_DESCRIPTION_MISMATCH" => format!(
+            "{code}: invoice says \"{}\", filing says \"{}\"",
+            q(&b.text(Col::InvoiceDescription)[i]),
+            q(&b.text(Col::Description)[i])
+        ),
+        "AMENDED" => format!("{code}: filing amended {:.0} times", b.num(Col::AmendmentCount)[i]),
+        "INVALID_FIELD" => {
+            let cols: Vec<&str> = Col::ALL.iter().filter(|c| b.invalid[i] & c.bit() != 0).map(|c| c.name()).collect();
+            format!("{code}: invalid cells emptied: {}", cols.join(", "))
+        }
+        "DECLARED_CONTROLLED" => format!("{code}: declared as {decl} (HS {})", &b.text(Col::HsCode)[i]),
+        "SHIPMENT_SIZE" => format!(
+            "{code}: {} {}, {}, {:.1} kg",
+            b.num(Col::Quantity)[i],
+            q(&b.text(Col::QuantityUnit)[i]),
+            money(b.num(Col::ValueUsd)[i]),
+            b.num(Col::ShippingWeightKg)[i]
+        ),
+        "TRANSPORT_MODE" => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
+        _ => {
+            let shown: Vec<String> = feats.iter().map(|n| format!("{n} = {:.3}", val(f, n, i))).collect();
+            format!("{code}: {}", shown.join(", "))
+        }
+    }
+}
+
+/// The strongest evidence for row `i`'s score, at most `max` reasons.
+pub fn explain(parts: &Parts, ev: &Evidence, b: &Batch, mode: Mode, i: usize, max: usize) -> Vec<Reason> {
+    let attr = pipeline::attributions(parts, ev, mode, i);
+    let mut by_code: Vec<(&'static str, f64, Vec<String>)> = Vec::new();
+    for (name, w) in attr {
+        let code = code_of(&name);
+        match by_code.iter_mut().find(|e| e.0 == code) {
+            Some(e) => {
+                e.1 += w;
+                e.2.push(name);
+            }
+            None => by_code.push((code, w, vec![name])),
+        }
+    }
+    by_code.retain(|e| e.1 > 1e-6);
+    by_code.sort_by(|a, b| b.1.total_cmp(&a.1));
+    by_code
+        .into_iter()
+        .take(max)
+        .map(|(code, w, feats)| Reason {
+            code,
+            text: sentence(code, parts, ev, b, i, &feats),
+            weight: w,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::features::{FEATURES, LIKELY_FEATURES};
+
+    #[test]
+    fn every_feature_has_a_listed_code() {
+        for f in FEATURES.iter().chain(LIKELY_FEATURES) {
+            let code = code_of(f.name);
+            assert_ne!(code, "EXTRA_FEATURE", "{} has no code", f.name);
+            assert!(CODES.iter().any(|(c, _)| *c == code), "{code} not in CODES");
+        }
+    }
+}
