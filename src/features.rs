@@ -6,7 +6,7 @@
 //! ([`crate::history`]) plus what is typical per declaration
 //! ([`crate::catstats`]) give a column-major [`Frame`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
@@ -198,11 +198,20 @@ pub fn declared(b: &Batch) -> Declared {
         desc_category: Vec::with_capacity(n),
         physical: std::array::from_fn(|_| Vec::with_capacity(n)),
     };
+    // Descriptions and codes repeat heavily within a batch: look each up once.
+    let mut desc_memo: HashMap<&str, u8> = HashMap::new();
+    let mut hs_memo: HashMap<&str, u8> = HashMap::new();
     for i in 0..n {
         let code = &hs[i];
         d.hs6.push(code.get(..6).unwrap_or(code).to_string());
-        d.category.push(t.hs_category(code) as u8);
-        d.desc_category.push(t.description_category(&desc[i]) as u8);
+        d.category
+            .push(*hs_memo.entry(code).or_insert_with(|| t.hs_category(code) as u8));
+        let text = &desc[i];
+        d.desc_category.push(
+            *desc_memo
+                .entry(text)
+                .or_insert_with(|| t.description_category(text) as u8),
+        );
         let (v, w) = (value[i], weight[i]);
         let per_unit = match unit_kind(&unit[i]) {
             Unit::Count(k) if qty[i] > 0.0 => Some(qty[i] * k),
@@ -310,6 +319,7 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
     let weight = b.num(Col::ShippingWeightKg);
     let amend = b.num(Col::AmendmentCount);
     let unknown = t.unknown_category() as u8;
+    let mut inv_memo: HashMap<&str, u8> = HashMap::new();
     let consumer = t.category_index("consumer_gpu").map(|c| c as u8);
     for i in 0..n {
         let cat = d.category[i];
@@ -358,22 +368,22 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         row.push(if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN });
         row.push((value[i] + 1.0).log10());
         row.push(weight[i].log10());
-        row.push(h.exporter_age[i]);
-        row.push((1.0 + h.exporter_lines[i]).log10());
-        row.push(h.exporter_cat_share[i]);
-        row.push(if h.exporter_lines[i] > 0.0 {
-            flag(h.exporter_cat_share[i] == 0.0)
+        row.push(h.exporter_age[i] as f64);
+        row.push((1.0 + (h.exporter_lines[i] as f64)).log10());
+        row.push(h.exporter_cat_share[i] as f64);
+        row.push(if (h.exporter_lines[i] as f64) > 0.0 {
+            flag((h.exporter_cat_share[i] as f64) == 0.0)
         } else {
             f64::NAN
         });
-        row.push(h.exporter_anomaly[i]);
+        row.push(h.exporter_anomaly[i] as f64);
         let a = &addr[i];
         row.push(if a.is_empty() {
             f64::NAN
         } else {
             flag(t.has_party_word(a, "residential") && !t.has_party_word(a, "commercial"))
         });
-        row.push(h.address_exporters[i]);
+        row.push(h.address_exporters[i] as f64);
         row.push(if cons[i].is_empty() {
             f64::NAN
         } else {
@@ -389,13 +399,13 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         } else {
             flag(restricted)
         });
-        row.push(if h.consignee_lines[i].is_nan() {
+        row.push(if (h.consignee_lines[i] as f64).is_nan() {
             f64::NAN
         } else {
-            (1.0 + h.consignee_lines[i]).log10()
+            (1.0 + (h.consignee_lines[i] as f64)).log10()
         });
-        row.push(h.consignee_age[i]);
-        row.push(h.consignee_anomaly[i]);
+        row.push(h.consignee_age[i] as f64);
+        row.push(h.consignee_anomaly[i] as f64);
         row.push(flag(!inter[i].is_empty() || !inter_c[i].is_empty()));
         row.push(flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)));
         let payer_known = !payer[i].is_empty() && !country[i].is_empty();
@@ -429,7 +439,10 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         row.push(if inv_desc[i].is_empty() {
             f64::NAN
         } else {
-            let icat = t.description_category(&inv_desc[i]) as u8;
+            let text = &inv_desc[i];
+            let icat = *inv_memo
+                .entry(text)
+                .or_insert_with(|| t.description_category(text) as u8);
             let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
             if icat != dcat {
                 1.0

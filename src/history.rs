@@ -36,16 +36,45 @@ pub struct Profiles {
     pub addresses: BTreeMap<String, BTreeSet<String>>,
 }
 
-/// The keys of one row that histories are about.
+/// Interned party keys: each distinct normalised text gets a number, so a
+/// run of millions of rows holds each name once.
+#[derive(Debug, Clone, Default)]
+pub struct Interner {
+    map: HashMap<String, u32>,
+    pub list: Vec<String>,
+}
+
+/// The id of an empty key.
+pub const NONE: u32 = u32::MAX;
+
+impl Interner {
+    pub fn id(&mut self, key: &str) -> u32 {
+        if key.is_empty() {
+            return NONE;
+        }
+        if let Some(&i) = self.map.get(key) {
+            return i;
+        }
+        let i = self.list.len() as u32;
+        self.list.push(key.to_string());
+        self.map.insert(key.to_string(), i);
+        i
+    }
+}
+
+/// The keys of each row that histories are about.
 #[derive(Debug, Clone, Default)]
 pub struct RowKeys {
     pub date: Vec<i32>,
-    pub exporter: Vec<String>,
-    pub consignee: Vec<String>,
-    pub address: Vec<String>,
+    pub exporter: Vec<u32>,
+    pub consignee: Vec<u32>,
+    pub address: Vec<u32>,
     pub category: Vec<u8>,
     /// How far the line's physical figures are from typical (NaN when unknown).
-    pub anomaly: Vec<f64>,
+    pub anomaly: Vec<f32>,
+    pub exporters: Interner,
+    pub consignees: Interner,
+    pub addresses: Interner,
 }
 
 impl RowKeys {
@@ -56,28 +85,43 @@ impl RowKeys {
         k
     }
 
+    /// Appends a chunk's keys (chunks in input order).
     pub fn append(&mut self, b: &Batch, declared: &[u8], anomaly: &[f64]) {
         let names = b.text(Col::UsppiName);
         let ids = b.text(Col::UsppiId);
         let cons = b.text(Col::ConsigneeName);
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
+        // Parties repeat heavily within a chunk: normalise each text once.
+        let mut names_memo: HashMap<&str, String> = HashMap::new();
+        let mut addr_memo: HashMap<&str, u32> = HashMap::new();
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
-            let mut e = normalize::party_name(&names[i]);
+            let mut e = names_memo
+                .entry(&names[i])
+                .or_insert_with_key(|k| normalize::party_name(k))
+                .clone();
             if e.is_empty() && !ids[i].is_empty() {
                 e = format!("#{}", ids[i].trim());
             }
-            self.exporter.push(e);
-            let c = normalize::party_name(&cons[i]);
-            self.consignee.push(if c.is_empty() {
-                c
+            self.exporter.push(self.exporters.id(&e));
+            let c = names_memo
+                .entry(&cons[i])
+                .or_insert_with_key(|k| normalize::party_name(k));
+            let ckey = if c.is_empty() {
+                String::new()
             } else {
                 format!("{c}|{}", &country[i])
-            });
-            self.address.push(normalize::address(&addr[i]));
+            };
+            self.consignee.push(self.consignees.id(&ckey));
+            let addresses = &mut self.addresses;
+            self.address.push(
+                *addr_memo
+                    .entry(&addr[i])
+                    .or_insert_with_key(|k| addresses.id(&normalize::address(k))),
+            );
             self.category.push(declared[i]);
-            self.anomaly.push(anomaly[i]);
+            self.anomaly.push(anomaly[i] as f32);
         }
     }
 
@@ -90,43 +134,46 @@ impl RowKeys {
     }
 }
 
-/// History figures of each row (aligned with the rows they were computed for).
+/// History figures of each row (aligned with the rows they were computed
+/// for), stored compactly (f32, shares as bytes) so a run of ten million
+/// rows keeps them in a few hundred MB.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistFeatures {
     /// Days since the exporter's first filing (0 for a first filing; NaN without a name).
-    pub exporter_age: Vec<f64>,
+    pub exporter_age: Vec<f32>,
     /// Lines the exporter filed before.
-    pub exporter_lines: Vec<f64>,
+    pub exporter_lines: Vec<f32>,
     /// Share of this row's declared category in the exporter's earlier lines (NaN without history).
-    pub exporter_cat_share: Vec<f64>,
-    /// Share of each category in the exporter's earlier lines (row-major, n x categories).
-    pub exporter_mix: Vec<f64>,
+    pub exporter_cat_share: Vec<f32>,
+    /// Share of each category in the exporter's earlier lines, in 1/255
+    /// (row-major, n x categories).
+    pub exporter_mix: Vec<u8>,
     /// Distinct exporters seen filing from this normalised address (this one included).
-    pub address_exporters: Vec<f64>,
+    pub address_exporters: Vec<f32>,
     /// Lines the consignee received before (NaN without a name).
-    pub consignee_lines: Vec<f64>,
+    pub consignee_lines: Vec<f32>,
     /// Days since the consignee's first line.
-    pub consignee_age: Vec<f64>,
+    pub consignee_age: Vec<f32>,
     /// Mean physical anomaly of the exporter's earlier lines (NaN without any).
-    pub exporter_anomaly: Vec<f64>,
+    pub exporter_anomaly: Vec<f32>,
     /// Mean physical anomaly of the consignee's earlier lines.
-    pub consignee_anomaly: Vec<f64>,
+    pub consignee_anomaly: Vec<f32>,
 }
 
 /// Computes each row's history figures and the profiles after the run.
 pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
     let n = keys.len();
-    let mut order: Vec<usize> = (0..n).collect();
-    order.sort_by_key(|&i| (keys.date[i], i));
-    let mut exporters: HashMap<&str, PartyHist> = HashMap::new();
-    let mut consignees: HashMap<&str, PartyHist> = HashMap::new();
-    let mut addresses: HashMap<&str, BTreeSet<String>> = HashMap::new();
-    let nan = f64::NAN;
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_by_key(|&i| (keys.date[i as usize], i));
+    let mut exporters: Vec<Option<PartyHist>> = vec![None; keys.exporters.list.len()];
+    let mut consignees: Vec<Option<PartyHist>> = vec![None; keys.consignees.list.len()];
+    let mut addresses: Vec<Option<BTreeSet<String>>> = vec![None; keys.addresses.list.len()];
+    let nan = f32::NAN;
     let mut f = HistFeatures {
         exporter_age: vec![nan; n],
         exporter_lines: vec![0.0; n],
         exporter_cat_share: vec![nan; n],
-        exporter_mix: vec![0.0; n * n_cat],
+        exporter_mix: vec![0; n * n_cat],
         address_exporters: vec![nan; n],
         consignee_lines: vec![nan; n],
         consignee_age: vec![nan; n],
@@ -142,76 +189,94 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
     };
     let mean = |h: &PartyHist| {
         if h.anomaly_n > 0 {
-            h.anomaly_sum / h.anomaly_n as f64
+            (h.anomaly_sum / h.anomaly_n as f64) as f32
         } else {
-            f64::NAN
+            f32::NAN
         }
     };
-    let add = |h: &mut PartyHist, a: f64| {
+    let add = |h: &mut PartyHist, a: f32| {
         if a.is_finite() {
-            h.anomaly_sum += a;
+            h.anomaly_sum += a as f64;
             h.anomaly_n += 1;
         }
     };
+    let start = |slot: &mut Option<PartyHist>, stored: Option<&PartyHist>, day: i32| -> PartyHist {
+        let mut h = slot
+            .take()
+            .unwrap_or_else(|| stored.cloned().unwrap_or_else(|| fresh(day)));
+        h.cats.resize(n_cat, 0);
+        h
+    };
     for &i in &order {
+        let i = i as usize;
         let day = keys.date[i];
         let cat = keys.category[i] as usize;
-        let e = keys.exporter[i].as_str();
-        if !e.is_empty() {
-            let h = exporters.entry(e).or_insert_with(|| {
-                let mut h = profiles.exporters.get(e).cloned().unwrap_or_else(|| fresh(day));
-                h.cats.resize(n_cat, 0);
-                h
-            });
+        let e = keys.exporter[i];
+        if e != NONE {
+            let name = &keys.exporters.list[e as usize];
+            let mut h = start(&mut exporters[e as usize], profiles.exporters.get(name), day);
             h.first = h.first.min(day);
-            f.exporter_age[i] = (day - h.first) as f64;
-            f.exporter_lines[i] = h.lines as f64;
+            f.exporter_age[i] = (day - h.first) as f32;
+            f.exporter_lines[i] = h.lines as f32;
             if h.lines > 0 {
-                f.exporter_cat_share[i] = h.cats[cat] as f64 / h.lines as f64;
+                f.exporter_cat_share[i] = (h.cats[cat] as f64 / h.lines as f64) as f32;
                 for (k, c) in h.cats.iter().enumerate() {
-                    f.exporter_mix[i * n_cat + k] = *c as f64 / h.lines as f64;
+                    f.exporter_mix[i * n_cat + k] = (*c as f64 / h.lines as f64 * 255.0).round() as u8;
                 }
             }
-            f.exporter_anomaly[i] = mean(h);
+            f.exporter_anomaly[i] = mean(&h);
             h.lines += 1;
             h.cats[cat] += 1;
-            add(h, keys.anomaly[i]);
+            add(&mut h, keys.anomaly[i]);
+            exporters[e as usize] = Some(h);
         }
-        let a = keys.address[i].as_str();
-        if !a.is_empty() {
-            let set = addresses
-                .entry(a)
-                .or_insert_with(|| profiles.addresses.get(a).cloned().unwrap_or_default());
-            if !e.is_empty() && !set.contains(e) {
-                set.insert(e.to_string());
-            }
-            f.address_exporters[i] = set.len().max(1) as f64;
-        }
-        let c = keys.consignee[i].as_str();
-        if !c.is_empty() {
-            let h = consignees.entry(c).or_insert_with(|| {
-                let mut h = profiles.consignees.get(c).cloned().unwrap_or_else(|| fresh(day));
-                h.cats.resize(n_cat, 0);
-                h
+        let a = keys.address[i];
+        if a != NONE {
+            let slot = &mut addresses[a as usize];
+            let set = slot.get_or_insert_with(|| {
+                profiles
+                    .addresses
+                    .get(&keys.addresses.list[a as usize])
+                    .cloned()
+                    .unwrap_or_default()
             });
+            if e != NONE {
+                let name = &keys.exporters.list[e as usize];
+                if !set.contains(name) {
+                    set.insert(name.clone());
+                }
+            }
+            f.address_exporters[i] = set.len().max(1) as f32;
+        }
+        let c = keys.consignee[i];
+        if c != NONE {
+            let name = &keys.consignees.list[c as usize];
+            let mut h = start(&mut consignees[c as usize], profiles.consignees.get(name), day);
             h.first = h.first.min(day);
-            f.consignee_lines[i] = h.lines as f64;
-            f.consignee_age[i] = (day - h.first) as f64;
-            f.consignee_anomaly[i] = mean(h);
+            f.consignee_lines[i] = h.lines as f32;
+            f.consignee_age[i] = (day - h.first) as f32;
+            f.consignee_anomaly[i] = mean(&h);
             h.lines += 1;
             h.cats[cat] += 1;
-            add(h, keys.anomaly[i]);
+            add(&mut h, keys.anomaly[i]);
+            consignees[c as usize] = Some(h);
         }
     }
     let mut after = profiles.clone();
-    for (k, v) in exporters {
-        after.exporters.insert(k.to_string(), v);
+    for (k, v) in exporters.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.exporters.insert(keys.exporters.list[k].clone(), v);
+        }
     }
-    for (k, v) in consignees {
-        after.consignees.insert(k.to_string(), v);
+    for (k, v) in consignees.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.consignees.insert(keys.consignees.list[k].clone(), v);
+        }
     }
-    for (k, v) in addresses {
-        after.addresses.insert(k.to_string(), v);
+    for (k, v) in addresses.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.addresses.insert(keys.addresses.list[k].clone(), v);
+        }
     }
     (f, after)
 }
@@ -241,11 +306,13 @@ mod tests {
         let mut k = RowKeys::default();
         for (d, e, a, c) in rows {
             k.date.push(*d);
-            k.exporter.push(e.to_string());
-            k.consignee.push(String::new());
-            k.address.push(a.to_string());
+            let e = k.exporters.id(e);
+            k.exporter.push(e);
+            k.consignee.push(NONE);
+            let a = k.addresses.id(a);
+            k.address.push(a);
             k.category.push(*c);
-            k.anomaly.push(f64::NAN);
+            k.anomaly.push(f32::NAN);
         }
         k
     }

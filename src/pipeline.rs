@@ -109,9 +109,23 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
         (Mode::Supervised, Some(forest)) => {
             let w = parts.risk_inputs.len();
             let x = matrix(&ev.frame, &parts.risk_inputs);
-            for i in 0..n {
-                s.risk.push(forest.predict(&x[i * w..(i + 1) * w]));
-            }
+            s.risk = vec![0.0; n];
+            // Rows are independent: split them over the available cores.
+            let threads = std::thread::available_parallelism()
+                .map_or(1, |p| p.get())
+                .clamp(1, 8);
+            let per = n.div_ceil(threads).max(1);
+            std::thread::scope(|scope| {
+                for (k, out) in s.risk.chunks_mut(per).enumerate() {
+                    let x = &x;
+                    scope.spawn(move || {
+                        for (j, o) in out.iter_mut().enumerate() {
+                            let i = k * per + j;
+                            *o = forest.predict(&x[i * w..(i + 1) * w]);
+                        }
+                    });
+                }
+            });
         }
         _ => {
             let (_, raw) = labelfree::terms(&ev.frame);

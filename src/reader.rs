@@ -247,6 +247,9 @@ struct OpenFile {
 pub enum Input {
     Stdin,
     Path(PathBuf),
+    /// Standard input saved to a file so it can be read more than once;
+    /// messages still call it `<stdin>`.
+    Spooled(PathBuf),
 }
 
 impl Input {
@@ -260,14 +263,14 @@ impl Input {
 
     pub fn display(&self) -> String {
         match self {
-            Input::Stdin => "<stdin>".into(),
+            Input::Stdin | Input::Spooled(_) => "<stdin>".into(),
             Input::Path(p) => p.display().to_string(),
         }
     }
 
     fn is_parquet(&self) -> bool {
         match self {
-            Input::Stdin => false,
+            Input::Stdin | Input::Spooled(_) => false,
             Input::Path(p) => p
                 .extension()
                 .and_then(|e| e.to_str())
@@ -629,7 +632,7 @@ impl Reader {
             } else {
                 let rd: Box<dyn Read> = match input {
                     Input::Stdin => Box::new(std::io::stdin()),
-                    Input::Path(p) => Box::new(
+                    Input::Path(p) | Input::Spooled(p) => Box::new(
                         File::open(p).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
                     ),
                 };

@@ -158,7 +158,10 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
     match code {
         "LIKELY_GPU" => {
             let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
-            let (k, pk) = p.iter().enumerate().fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+            let (k, pk) = p
+                .iter()
+                .enumerate()
+                .fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
             format!(
                 "{code}: the figures, parties and routing point to {} ({:.0}%; controlled compute {:.0}%), declared {decl}",
                 t.categories[k].name,
@@ -195,7 +198,10 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
         "UNKNOWN_HS" => format!("{code}: HS {} maps to no category", &b.text(Col::HsCode)[i]),
         "ECCN_MISMATCH" => {
             let e = &b.text(Col::Eccn)[i];
-            format!("{code}: ECCN {} on goods declared as {decl}", if e.is_empty() { "absent".to_string() } else { q(e) })
+            format!(
+                "{code}: ECCN {} on goods declared as {decl}",
+                if e.is_empty() { "absent".to_string() } else { q(e) }
+            )
         }
         "LICENCE_MISMATCH" => format!(
             "{code}: licence code {} with ECCN {} to {}",
@@ -207,7 +213,11 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
             let brand = &b.text(Col::Brand)[i];
             match t.brand_category(brand) {
                 _ if brand.is_empty() => format!("{code}: no brand on goods declared as {decl}"),
-                Some(c) => format!("{code}: brand \"{}\" is known for {}, declared {decl}", q(brand), t.categories[c].name),
+                Some(c) => format!(
+                    "{code}: brand \"{}\" is known for {}, declared {decl}",
+                    q(brand),
+                    t.categories[c].name
+                ),
                 None => format!("{code}: brand \"{}\" is not a known brand", q(brand)),
             }
         }
@@ -221,23 +231,47 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
             if share.is_nan() {
                 format!("{code}: the exporter has no earlier lines")
             } else {
-                format!("{code}: {decl} is {:.0}% of the exporter's earlier lines", share * 100.0)
+                format!(
+                    "{code}: {decl} is {:.0}% of the exporter's earlier lines",
+                    share * 100.0
+                )
             }
         }
-        "PARTY_HISTORY" => format!(
-            "{code}: the exporter's earlier lines deviated {:.1} and the consignee's {:.1} robust units from typical on average",
-            val(f, "exporter_prior_anomaly", i),
-            val(f, "consignee_prior_anomaly", i)
+        "PARTY_HISTORY" => {
+            let show = |v: f64| {
+                if v.is_finite() {
+                    format!("{v:.1}")
+                } else {
+                    "n/a (no earlier lines)".to_string()
+                }
+            };
+            format!(
+                "{code}: earlier lines deviated from typical by {} robust units on average for the exporter, {} for the consignee",
+                show(val(f, "exporter_prior_anomaly", i)),
+                show(val(f, "consignee_prior_anomaly", i))
+            )
+        }
+        "RESIDENTIAL_ADDRESS" => format!(
+            "{code}: exporter address \"{}\" looks residential",
+            q(&b.text(Col::UsppiAddress)[i])
         ),
-        "RESIDENTIAL_ADDRESS" => format!("{code}: exporter address \"{}\" looks residential", q(&b.text(Col::UsppiAddress)[i])),
         "SHARED_ADDRESS" => format!(
             "{code}: {:.0} exporters file from \"{}\"",
             val(f, "address_shared_exporters", i),
             q(&b.text(Col::UsppiAddress)[i])
         ),
-        "FORWARDER_CONSIGNEE" => format!("{code}: consignee \"{}\" looks like a freight forwarder", q(&b.text(Col::ConsigneeName)[i])),
-        "HUB_DESTINATION" => format!("{code}: destination {} is a transshipment hub", &b.text(Col::ConsigneeCountry)[i]),
-        "RESTRICTED_DESTINATION" => format!("{code}: destination {} is China or restricted", &b.text(Col::ConsigneeCountry)[i]),
+        "FORWARDER_CONSIGNEE" => format!(
+            "{code}: consignee \"{}\" looks like a freight forwarder",
+            q(&b.text(Col::ConsigneeName)[i])
+        ),
+        "HUB_DESTINATION" => format!(
+            "{code}: destination {} is a transshipment hub",
+            &b.text(Col::ConsigneeCountry)[i]
+        ),
+        "RESTRICTED_DESTINATION" => format!(
+            "{code}: destination {} is China or restricted",
+            &b.text(Col::ConsigneeCountry)[i]
+        ),
         "NEW_CONSIGNEE" => format!(
             "{code}: consignee \"{}\" received {:.0} earlier lines",
             q(&b.text(Col::ConsigneeName)[i]),
@@ -264,9 +298,16 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
             q(&b.text(Col::InvoiceDescription)[i]),
             q(&b.text(Col::Description)[i])
         ),
-        "AMENDED" => format!("{code}: filing amended {:.0} times", b.num(Col::AmendmentCount)[i]),
+        "AMENDED" => format!(
+            "{code}: filing amended {:.0} times",
+            b.num(Col::AmendmentCount)[i]
+        ),
         "INVALID_FIELD" => {
-            let cols: Vec<&str> = Col::ALL.iter().filter(|c| b.invalid[i] & c.bit() != 0).map(|c| c.name()).collect();
+            let cols: Vec<&str> = Col::ALL
+                .iter()
+                .filter(|c| b.invalid[i] & c.bit() != 0)
+                .map(|c| c.name())
+                .collect();
             format!("{code}: invalid cells emptied: {}", cols.join(", "))
         }
         "DECLARED_CONTROLLED" => format!("{code}: declared as {decl} (HS {})", &b.text(Col::HsCode)[i]),
@@ -279,7 +320,10 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
         ),
         "TRANSPORT_MODE" => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
         _ => {
-            let shown: Vec<String> = feats.iter().map(|n| format!("{n} = {:.3}", val(f, n, i))).collect();
+            let shown: Vec<String> = feats
+                .iter()
+                .map(|n| format!("{n} = {:.3}", val(f, n, i)))
+                .collect();
             format!("{code}: {}", shown.join(", "))
         }
     }

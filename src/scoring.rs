@@ -1,19 +1,35 @@
-//! Scoring a batch: read -> histories -> features -> models -> ranks and
-//! flags -> reasons -> the spec's scored output (CSV or Parquet).
+//! Scoring a run, streamed: every input row is either scored or rejected,
+//! with bounded memory whatever the batch size. Rows flow one way:
+//!
+//! 1. read and validate every chunk, write rejects, collect each row's
+//!    party keys (interned), so the run's histories can be computed in
+//!    export_date order before any row is scored;
+//! 2. read the chunks again: features -> likely cargo -> risk; reasons for
+//!    every row that can still end up flagged; rows go to a temporary file;
+//! 3. rank the whole run, then copy the temporary rows to the output with
+//!    `flagged`, `rank` and the reasons filled in.
+//!
+//! Only the keys, the history figures and the scores of all rows are held
+//! at once (tens of bytes a row); rows themselves are held a chunk at a time.
 
-use std::io::Write;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
+use std::io::{BufReader, BufWriter, Write};
+use std::path::{Path, PathBuf};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::domain::Budget;
+use crate::domain::{Budget, Date};
+use crate::features;
+use crate::history::{self, HistFeatures, RowKeys};
+use crate::mapping::Mapping;
 use crate::metrics::order_desc;
 use crate::model::Model;
-use crate::pipeline::{self, Evidence, Mode, Scores};
-use crate::reader::{Batch, Reader};
-use crate::reasons::{self, Reason};
-use crate::run;
+use crate::pipeline::{self, Mode};
+use crate::reader::{Batch, Input, Reader, RejectSink};
+use crate::reasons;
 use crate::schema::{Col, Kind};
 use crate::tables::Tables;
 
@@ -25,201 +41,35 @@ pub enum FlagRule {
     Threshold(f64),
 }
 
-/// Reasons are written for flagged rows and for the rows ranked within
-/// this many times the number flagged (at least 100 rows).
+/// Reasons are written for flagged rows and for rows ranked within this many
+/// times the number flagged (at least [`REASON_MIN`] rows).
 pub const REASON_DEPTH: usize = 3;
+pub const REASON_MIN: usize = 100;
 
-/// A scored batch.
-pub struct Scored {
-    pub batch: Batch,
-    pub evidence: Evidence,
-    pub scores: Scores,
-    pub rank: Vec<usize>,
-    pub flagged: Vec<bool>,
-    pub reasons: Vec<Vec<Reason>>,
+/// The output format.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Format {
+    Csv,
+    Parquet,
+}
+
+/// Told the stage and the rows done so far.
+pub type Progress = Box<dyn Fn(&str, u64)>;
+
+/// What a run reads and writes.
+pub struct RunConfig {
+    pub inputs: Vec<Input>,
+    pub mapping: Option<Mapping>,
+    pub rejects: PathBuf,
     pub mode: Mode,
-}
-
-/// Scores an in-memory batch.
-pub fn score_batch(model: &Model, batch: Batch, mode: Mode, rule: FlagRule) -> Scored {
-    let hist = run::histories(model, &batch);
-    let evidence = pipeline::evidence(&model.parts, &batch, &hist);
-    let scores = pipeline::score(&model.parts, &evidence, mode);
-    let n = batch.len;
-    let order = order_desc(&scores.risk);
-    let mut rank = vec![0; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = r + 1;
-    }
-    let flagged: Vec<bool> = match rule {
-        FlagRule::Budget(b) => {
-            let k = b.rows(n);
-            rank.iter().map(|r| *r <= k).collect()
-        }
-        FlagRule::Threshold(t) => scores.risk.iter().map(|s| *s >= t).collect(),
-    };
-    let n_flagged = flagged.iter().filter(|f| **f).count();
-    let depth = (n_flagged * REASON_DEPTH).max(100);
-    let reasons: Vec<Vec<Reason>> = (0..n)
-        .map(|i| {
-            if flagged[i] || rank[i] <= depth {
-                reasons::explain(&model.parts, &evidence, &batch, mode, i, 4)
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
-    Scored {
-        batch,
-        evidence,
-        scores,
-        rank,
-        flagged,
-        reasons,
-        mode,
-    }
-}
-
-/// The output's column names (with --keep-columns, the input's follow).
-pub fn output_names(s: &Scored, keep: bool, has_filing: bool, carry: &[String]) -> Vec<String> {
-    let mut names: Vec<String> = vec!["shipment_id".into()];
-    if has_filing {
-        names.push("filing_id".into());
-    }
-    for n in [
-        "risk_score",
-        "flagged",
-        "rank",
-        "declared_category",
-        "likely_category",
-        "likely_probability",
-        "reason_codes",
-        "reasons",
-        "model_id",
-    ] {
-        names.push(n.into());
-    }
-    if keep {
-        let fixed = names.clone();
-        let rename = |n: &str| {
-            if fixed.iter().any(|f| f == n) {
-                format!("input_{n}")
-            } else {
-                n.to_string()
-            }
-        };
-        let _ = s;
-        for c in Col::ALL {
-            names.push(rename(c.name()));
-        }
-        for c in carry {
-            names.push(rename(c));
-        }
-    }
-    names
-}
-
-/// The output's cells of row `i`, as text.
-pub fn output_row(s: &Scored, model_id: &str, i: usize, keep: bool, has_filing: bool) -> Vec<String> {
-    let t = Tables::get();
-    let b = &s.batch;
-    let mut row = vec![b.text(Col::ShipmentId)[i].to_string()];
-    if has_filing {
-        row.push(b.text(Col::FilingId)[i].to_string());
-    }
-    row.push(format!("{:.6}", s.scores.risk[i]));
-    row.push(s.flagged[i].to_string());
-    row.push(s.rank[i].to_string());
-    row.push(
-        t.categories[s.evidence.declared.category[i] as usize]
-            .name
-            .clone(),
-    );
-    row.push(t.categories[s.scores.likely_category[i] as usize].name.clone());
-    row.push(format!("{:.4}", s.scores.likely_probability[i]));
-    let r = &s.reasons[i];
-    row.push(r.iter().map(|x| x.code).collect::<Vec<_>>().join(";"));
-    row.push(r.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | "));
-    row.push(model_id.to_string());
-    if keep {
-        for c in Col::ALL {
-            if c.spec().kind.numeric() {
-                let v = b.num(c)[i];
-                row.push(if v.is_nan() {
-                    String::new()
-                } else if c.spec().kind == Kind::Date {
-                    crate::domain::Date(v as i32).to_string()
-                } else {
-                    format!("{v}")
-                });
-            } else {
-                row.push(b.text(c)[i].to_string());
-            }
-        }
-        for col in &b.carry {
-            row.push(col[i].to_string());
-        }
-    }
-    row
-}
-
-/// Writes the scored output as CSV.
-pub fn write_csv(
-    w: &mut dyn Write,
-    s: &Scored,
-    model_id: &str,
-    keep: bool,
-    has_filing: bool,
-    carry: &[String],
-) -> Result<()> {
-    let mut out = csv::Writer::from_writer(w);
-    out.write_record(output_names(s, keep, has_filing, carry))?;
-    for i in 0..s.batch.len {
-        out.write_record(output_row(s, model_id, i, keep, has_filing))?;
-    }
-    out.flush()?;
-    Ok(())
-}
-
-/// Writes the scored output as Parquet (numbers typed).
-pub fn write_parquet(
-    w: &mut dyn Write,
-    s: &Scored,
-    model_id: &str,
-    keep: bool,
-    has_filing: bool,
-    carry: &[String],
-) -> Result<()> {
-    let names = output_names(s, keep, has_filing, carry);
-    let n = s.batch.len;
-    let mut text_cols: Vec<Vec<String>> = vec![Vec::with_capacity(n); names.len()];
-    for i in 0..n {
-        for (c, v) in text_cols
-            .iter_mut()
-            .zip(output_row(s, model_id, i, keep, has_filing))
-        {
-            c.push(v);
-        }
-    }
-    let mut cols = Vec::with_capacity(names.len());
-    for (name, v) in names.iter().zip(text_cols) {
-        let col = match name.as_str() {
-            "risk_score" => Column::new(name.as_str().into(), s.scores.risk.clone()),
-            "likely_probability" => Column::new(name.as_str().into(), s.scores.likely_probability.clone()),
-            "rank" => Column::new(
-                name.as_str().into(),
-                s.rank.iter().map(|r| *r as u64).collect::<Vec<_>>(),
-            ),
-            "flagged" => Column::new(name.as_str().into(), s.flagged.clone()),
-            _ => Column::new(name.as_str().into(), v),
-        };
-        cols.push(col);
-    }
-    let mut df = DataFrame::new(n, cols)?;
-    let mut buf = Vec::new();
-    ParquetWriter::new(&mut buf).finish(&mut df)?;
-    w.write_all(&buf)?;
-    Ok(())
+    pub rule: FlagRule,
+    pub keep_columns: bool,
+    /// Accepted rows per chunk (default 100,000).
+    pub chunk_rows: usize,
+    /// Directory for temporary files (the output's directory).
+    pub temp_dir: PathBuf,
+    /// Called with rows done, for progress bars.
+    pub progress: Progress,
 }
 
 /// The run's summary (stderr, and `--summary-json`).
@@ -235,7 +85,7 @@ pub struct Summary {
     pub model_id: String,
     pub mode: String,
     pub rule: String,
-    pub rejects_file: Option<String>,
+    pub rejects_file: String,
     pub disabled_features: Vec<String>,
     pub invalid_cells_by_column: std::collections::BTreeMap<String, u64>,
     pub top: Vec<TopRow>,
@@ -249,55 +99,395 @@ pub struct TopRow {
     pub first_reason: String,
 }
 
-/// Builds the summary of a scored run.
-pub fn summary(
-    s: &Scored,
-    reader: &Reader,
-    model: &Model,
-    seconds: f64,
-    rule: &FlagRule,
-    rejects: Option<String>,
-) -> Summary {
-    let b = &s.batch;
-    let mut top: Vec<usize> = (0..b.len).filter(|&i| s.flagged[i]).collect();
-    top.sort_by_key(|&i| s.rank[i]);
-    top.truncate(10);
-    Summary {
+/// A temporary file removed when dropped.
+struct TempFile(PathBuf);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// Saves standard input to a temporary file so it can be read twice.
+fn spool_stdin(dir: &Path) -> Result<TempFile> {
+    let p = dir.join(format!(".sentinel-stdin-{}.csv", std::process::id()));
+    let t = TempFile(p.clone());
+    let mut f =
+        BufWriter::new(std::fs::File::create(&p).with_context(|| format!("cannot create {}", p.display()))?);
+    std::io::copy(&mut std::io::stdin().lock(), &mut f).context("cannot read standard input")?;
+    f.flush()?;
+    Ok(t)
+}
+
+/// Fixed output columns (before the input's, with `--keep-columns`).
+fn fixed_names(has_filing: bool) -> Vec<&'static str> {
+    let mut v = vec!["shipment_id"];
+    if has_filing {
+        v.push("filing_id");
+    }
+    v.extend([
+        "risk_score",
+        "flagged",
+        "rank",
+        "declared_category",
+        "likely_category",
+        "likely_probability",
+        "reason_codes",
+        "reasons",
+        "model_id",
+    ]);
+    v
+}
+
+/// All output column names.
+pub fn output_names(keep: bool, has_filing: bool, carry: &[String]) -> Vec<String> {
+    let fixed = fixed_names(has_filing);
+    let mut names: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    if keep {
+        let rename = |n: &str| {
+            if fixed.contains(&n) {
+                format!("input_{n}")
+            } else {
+                n.to_string()
+            }
+        };
+        for c in Col::ALL {
+            names.push(rename(c.name()));
+        }
+        for c in carry {
+            names.push(rename(c));
+        }
+    }
+    names
+}
+
+/// The input's cells of row `i`, as written with `--keep-columns`.
+fn input_cells(b: &Batch, i: usize, out: &mut Vec<String>) {
+    for c in Col::ALL {
+        if c.spec().kind.numeric() {
+            let v = b.num(c)[i];
+            out.push(if v.is_nan() {
+                String::new()
+            } else if c.spec().kind == Kind::Date {
+                Date(v as i32).to_string()
+            } else {
+                format!("{v}")
+            });
+        } else {
+            out.push(b.text(c)[i].to_string());
+        }
+    }
+    for col in &b.carry {
+        out.push(col[i].to_string());
+    }
+}
+
+/// Keeps the `k` largest scores seen; its floor only rises, so a row below
+/// it can never end up among the top `k`.
+struct TopK {
+    k: usize,
+    heap: BinaryHeap<Reverse<OrdF64>>,
+}
+
+#[derive(PartialEq)]
+struct OrdF64(f64);
+impl Eq for OrdF64 {}
+impl PartialOrd for OrdF64 {
+    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(o))
+    }
+}
+impl Ord for OrdF64 {
+    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
+        self.0.total_cmp(&o.0)
+    }
+}
+
+impl TopK {
+    fn new(k: usize) -> TopK {
+        TopK {
+            k: k.max(1),
+            heap: BinaryHeap::new(),
+        }
+    }
+    /// Records a score; true when the row may end up among the top `k`.
+    fn offer(&mut self, s: f64) -> bool {
+        if self.heap.len() < self.k {
+            self.heap.push(Reverse(OrdF64(s)));
+            return true;
+        }
+        let floor = self.heap.peek().map_or(f64::NEG_INFINITY, |r| r.0 .0);
+        if s >= floor {
+            self.heap.pop();
+            self.heap.push(Reverse(OrdF64(s)));
+            true
+        } else {
+            false
+        }
+    }
+}
+
+/// Scores a run and writes its output to `out` (`None` = stdout).
+pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
+    let started = std::time::Instant::now();
+    let t = Tables::get();
+    let n_cat = t.n_categories();
+    // Standard input is saved first, so the run can read it twice.
+    let mut spooled: Vec<TempFile> = Vec::new();
+    let inputs: Vec<Input> = cfg
+        .inputs
+        .iter()
+        .map(|i| match i {
+            Input::Stdin => {
+                let tmp = spool_stdin(&cfg.temp_dir)?;
+                let p = tmp.0.clone();
+                spooled.push(tmp);
+                Ok(Input::Spooled(p))
+            }
+            other => Ok(other.clone()),
+        })
+        .collect::<Result<_>>()?;
+
+    // Pass 1: validate, reject, collect keys.
+    let sink = RejectSink::create(&cfg.rejects)?;
+    let mut reader = Reader::open(&inputs, cfg.mapping.clone(), Some(sink))?;
+    let mut keys = RowKeys::default();
+    while let Some(b) = reader.next_chunk(cfg.chunk_rows)? {
+        let d = features::declared(&b);
+        let anomaly = features::anomaly(&d, &model.parts.stats);
+        keys.append(&b, &d.category, &anomaly);
+        (cfg.progress)("read", reader.stats.rows);
+    }
+    reader.finish()?;
+    let n = keys.len();
+    let (hist, _) = history::compute(&model.profiles, &keys, n_cat);
+    drop(keys);
+    let has_filing = reader.has_column(Col::FilingId);
+    let carry = reader.carry_names().to_vec();
+    let k_flag = match cfg.rule {
+        FlagRule::Budget(b) => b.rows(n),
+        FlagRule::Threshold(_) => 0,
+    };
+
+    // Pass 2: score chunk by chunk; rows go to a temporary CSV.
+    let tmp_path = cfg
+        .temp_dir
+        .join(format!(".sentinel-scored-{}.csv", std::process::id()));
+    let tmp = TempFile(tmp_path.clone());
+    let mut tmp_w = csv::Writer::from_writer(BufWriter::with_capacity(
+        1 << 20,
+        std::fs::File::create(&tmp_path).with_context(|| format!("cannot create {}", tmp_path.display()))?,
+    ));
+    let mut again = Reader::open(&inputs, cfg.mapping.clone(), None)?;
+    let mut risk: Vec<f64> = Vec::with_capacity(n);
+    let mut value: Vec<f32> = Vec::with_capacity(n);
+    let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
+    let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
+    let mut start = 0usize;
+    let mut row: Vec<String> = Vec::new();
+    while let Some(b) = again.next_chunk(cfg.chunk_rows)? {
+        let end = start + b.len;
+        let h: HistFeatures = hist.slice(start, end, n_cat);
+        let ev = pipeline::evidence(&model.parts, &b, &h);
+        let s = pipeline::score(&model.parts, &ev, cfg.mode);
+        for i in 0..b.len {
+            let r = s.risk[i];
+            let candidate = match cfg.rule {
+                FlagRule::Threshold(th) => r >= th || top.offer(r),
+                FlagRule::Budget(_) => top.offer(r),
+            };
+            if candidate {
+                let rs = reasons::explain(&model.parts, &ev, &b, cfg.mode, i, 4);
+                let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
+                let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+                reasons_of.insert(start + i, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
+            }
+            risk.push(r);
+            value.push(b.num(Col::ValueUsd)[i] as f32);
+            row.clear();
+            row.push(b.text(Col::ShipmentId)[i].to_string());
+            if has_filing {
+                row.push(b.text(Col::FilingId)[i].to_string());
+            }
+            row.push(format!("{r:.6}"));
+            row.push(t.categories[ev.declared.category[i] as usize].name.clone());
+            row.push(t.categories[s.likely_category[i] as usize].name.clone());
+            row.push(format!("{:.4}", s.likely_probability[i]));
+            if cfg.keep_columns {
+                input_cells(&b, i, &mut row);
+            }
+            tmp_w.write_record(&row)?;
+        }
+        start = end;
+        (cfg.progress)("score", start as u64);
+    }
+    tmp_w.flush()?;
+    drop(tmp_w);
+    drop(hist);
+
+    // Rank the run.
+    let order = order_desc(&risk);
+    let mut rank = vec![0u32; n];
+    for (r, &i) in order.iter().enumerate() {
+        rank[i] = (r + 1) as u32;
+    }
+    drop(order);
+    let flagged = |i: usize| match cfg.rule {
+        FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
+        FlagRule::Threshold(th) => risk[i] >= th,
+    };
+
+    // Pass 3: the output, in input order.
+    let names = output_names(cfg.keep_columns, has_filing, &carry);
+    let fixed = fixed_names(has_filing).len();
+    let base = if has_filing { 2 } else { 1 };
+    let mut rd = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(BufReader::with_capacity(1 << 20, std::fs::File::open(&tmp_path)?));
+    let mut rec = csv::StringRecord::new();
+    let mut n_flagged = 0u64;
+    let mut flagged_value = 0.0;
+    let mut tops: Vec<(usize, usize)> = Vec::new();
+    let mut emit = |i: usize, rec: &csv::StringRecord, out_row: &mut Vec<String>| {
+        let f = flagged(i);
+        if f {
+            n_flagged += 1;
+            flagged_value += value[i] as f64;
+            tops.push((rank[i] as usize, i));
+        }
+        let (_, codes, texts) = reasons_of.get(&i).cloned().unwrap_or_default();
+        out_row.clear();
+        out_row.extend(rec.iter().take(base + 1).map(str::to_string));
+        out_row.push(f.to_string());
+        out_row.push(rank[i].to_string());
+        out_row.extend(rec.iter().skip(base + 1).take(3).map(str::to_string));
+        out_row.push(codes);
+        out_row.push(texts);
+        out_row.push(model.id().to_string());
+        out_row.extend(rec.iter().skip(base + 4).map(str::to_string));
+        debug_assert!(out_row.len() >= fixed);
+    };
+    let mut out_row: Vec<String> = Vec::new();
+    match format {
+        Format::Parquet => {
+            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
+            let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+            let mut i = 0;
+            let mut w_opt = Some(w);
+            loop {
+                let more = rd.read_record(&mut rec)?;
+                if more {
+                    emit(i, &rec, &mut out_row);
+                    for (c, v) in cols.iter_mut().zip(out_row.drain(..)) {
+                        c.push(v);
+                    }
+                    i += 1;
+                }
+                let full = cols[0].len() >= cfg.chunk_rows;
+                if full || (!more && (!cols[0].is_empty() || writer.is_none())) {
+                    let df = parquet_frame(
+                        &names,
+                        std::mem::replace(&mut cols, vec![Vec::new(); names.len()]),
+                    )?;
+                    if writer.is_none() {
+                        let w = w_opt.take().expect("writer used once");
+                        writer = Some(ParquetWriter::new(w).batched(df.schema())?);
+                    }
+                    if let Some(bw) = writer.as_mut() {
+                        bw.write_batch(&df)?;
+                    }
+                }
+                if !more {
+                    break;
+                }
+            }
+            if let Some(bw) = writer {
+                bw.finish()?;
+            }
+        }
+        Format::Csv => {
+            let mut cw = csv::Writer::from_writer(w);
+            cw.write_record(&names)?;
+            let mut i = 0;
+            while rd.read_record(&mut rec)? {
+                emit(i, &rec, &mut out_row);
+                cw.write_record(&out_row)?;
+                i += 1;
+            }
+            cw.flush()?;
+        }
+    }
+    drop(tmp);
+    drop(spooled);
+    tops.sort_unstable();
+    tops.truncate(10);
+    let seconds = started.elapsed().as_secs_f64();
+    let summary = Summary {
         rows_read: reader.stats.rows,
         rejected: reader.stats.rejected,
-        scored: b.len as u64,
-        flagged: s.flagged.iter().filter(|f| **f).count() as u64,
-        flagged_declared_value_usd: (0..b.len)
-            .filter(|&i| s.flagged[i])
-            .map(|i| b.num(Col::ValueUsd)[i])
-            .sum(),
+        scored: n as u64,
+        flagged: n_flagged,
+        flagged_declared_value_usd: flagged_value,
         seconds,
         rows_per_second: reader.stats.rows as f64 / seconds.max(1e-9),
         model_id: model.id().to_string(),
-        mode: if s.mode == Mode::Supervised {
+        mode: if cfg.mode == Mode::Supervised {
             "supervised".into()
         } else {
             "label-free".into()
         },
-        rule: match rule {
+        rule: match cfg.rule {
             FlagRule::Budget(b) => format!("budget {b}"),
             FlagRule::Threshold(t) => format!("threshold {t}"),
         },
-        rejects_file: rejects,
+        rejects_file: cfg.rejects.display().to_string(),
         disabled_features: reader
             .absent_expected()
             .iter()
             .map(|(c, d)| format!("{c}: {d}"))
             .collect(),
         invalid_cells_by_column: reader.stats.invalid_cells_by_column.clone(),
-        top: top
+        top: tops
             .iter()
-            .map(|&i| TopRow {
-                rank: s.rank[i],
-                shipment_id: b.text(Col::ShipmentId)[i].to_string(),
-                risk_score: s.scores.risk[i],
-                first_reason: s.reasons[i].first().map(|r| r.text.clone()).unwrap_or_default(),
+            .map(|&(r, i)| TopRow {
+                rank: r,
+                shipment_id: reasons_of.get(&i).map(|x| x.0.clone()).unwrap_or_default(),
+                risk_score: risk[i],
+                first_reason: reasons_of
+                    .get(&i)
+                    .map(|x| x.2.split(" | ").next().unwrap_or("").to_string())
+                    .unwrap_or_default(),
             })
             .collect(),
+    };
+    let code = if reader.stats.rejected > 0 {
+        crate::error::EXIT_REJECTS
+    } else {
+        crate::error::EXIT_OK
+    };
+    Ok((summary, code))
+}
+
+fn parquet_frame(names: &[String], cols: Vec<Vec<String>>) -> Result<DataFrame> {
+    let n = cols.first().map_or(0, Vec::len);
+    let mut out = Vec::with_capacity(names.len());
+    for (name, v) in names.iter().zip(cols) {
+        let col = match name.as_str() {
+            "risk_score" | "likely_probability" => Column::new(
+                name.as_str().into(),
+                v.iter().map(|s| s.parse::<f64>().ok()).collect::<Vec<_>>(),
+            ),
+            "rank" => Column::new(
+                name.as_str().into(),
+                v.iter().map(|s| s.parse::<u64>().ok()).collect::<Vec<_>>(),
+            ),
+            "flagged" => Column::new(
+                name.as_str().into(),
+                v.iter().map(|s| s == "true").collect::<Vec<_>>(),
+            ),
+            _ => Column::new(name.as_str().into(), v),
+        };
+        out.push(col);
     }
+    Ok(DataFrame::new(n, out)?)
 }

@@ -6,14 +6,14 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::domain::Budget;
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use crate::error::InputError;
 use crate::mapping::Mapping;
 use crate::model::{embedded, Model};
 use crate::output::{is_parquet, AtomicFile};
 use crate::pipeline::Mode;
-use crate::reader::{Input, Reader, RejectSink};
-use crate::schema::Col;
-use crate::scoring::{self, FlagRule};
+use crate::progress;
+use crate::reader::Input;
+use crate::scoring::{self, FlagRule, Format, RunConfig};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -50,13 +50,15 @@ pub struct Args {
     /// Write the summary as JSON here
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
+    /// Accepted rows held in memory at a time
+    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub chunk_rows: u64,
     /// No progress or summary on stderr
     #[arg(short, long)]
     pub quiet: bool,
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let started = std::time::Instant::now();
     let rule = match (a.budget, a.threshold) {
         (_, Some(t)) if !(0.0..=1.0).contains(&t) => {
             return Err(InputError::new(format!("--threshold {t} must be between 0 and 1")).into())
@@ -108,70 +110,53 @@ pub fn run(a: Args) -> Result<u8> {
     } else {
         Some(AtomicFile::create(&out_path, &input_paths)?)
     };
-    let sink = RejectSink::create(&rejects_path)?;
-    let mut reader = Reader::open(&inputs, mapping, Some(sink))?;
-    if !a.quiet {
-        for (name, disables) in reader.absent_expected() {
-            eprintln!("score: expected column {name} is absent: switched off: {disables}");
-        }
-    }
-    let batch = reader.read_all()?;
-    reader.finish()?;
+    let temp_dir = match out_path.parent() {
+        Some(p) if !to_stdout && !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => std::env::temp_dir(),
+    };
     let mode = if a.ignore_labels || !model.supervised() {
         Mode::LabelFree
     } else {
         Mode::Supervised
     };
-    let has_filing = reader.has_column(Col::FilingId);
-    let carry = reader.carry_names().to_vec();
-    let scored = scoring::score_batch(&model, batch, mode, rule);
-    let parquet = !to_stdout && is_parquet(&out_path);
-    match &mut out_file {
-        Some(f) if parquet => scoring::write_parquet(
-            f.writer(),
-            &scored,
-            model.id(),
-            a.keep_columns,
-            has_filing,
-            &carry,
-        )?,
-        Some(f) => scoring::write_csv(
-            f.writer(),
-            &scored,
-            model.id(),
-            a.keep_columns,
-            has_filing,
-            &carry,
-        )?,
+    let pb = progress::bar(0, "score", a.quiet);
+    let cfg = RunConfig {
+        inputs,
+        mapping,
+        rejects: rejects_path,
+        mode,
+        rule,
+        keep_columns: a.keep_columns,
+        chunk_rows: a.chunk_rows as usize,
+        temp_dir,
+        progress: Box::new(move |stage, n| {
+            pb.set_message(stage.to_string());
+            pb.set_position(n);
+        }),
+    };
+    let format = if !to_stdout && is_parquet(&out_path) {
+        Format::Parquet
+    } else {
+        Format::Csv
+    };
+    let (summary, code) = match &mut out_file {
+        Some(f) => scoring::score_run(&model, cfg, f.writer(), format)?,
         None => {
             let stdout = std::io::stdout();
-            let mut lock = stdout.lock();
-            scoring::write_csv(&mut lock, &scored, model.id(), a.keep_columns, has_filing, &carry)?;
+            let mut lock = std::io::BufWriter::new(stdout.lock());
+            scoring::score_run(&model, cfg, &mut lock, format)?
         }
-    }
+    };
     if let Some(f) = out_file {
         f.commit()?;
     }
-    let secs = started.elapsed().as_secs_f64();
-    let summary = scoring::summary(
-        &scored,
-        &reader,
-        &model,
-        secs,
-        &rule,
-        Some(rejects_path.display().to_string()),
-    );
     if let Some(p) = &a.summary_json {
         write_json(p, &summary)?;
     }
     if !a.quiet {
         eprint!("{}", text(&summary));
     }
-    Ok(if reader.stats.rejected > 0 {
-        EXIT_REJECTS
-    } else {
-        EXIT_OK
-    })
+    Ok(code)
 }
 
 fn write_json(p: &Path, summary: &scoring::Summary) -> Result<()> {
@@ -196,8 +181,9 @@ fn text(s: &scoring::Summary) -> String {
             v.join(", ")
         ));
     }
-    if let Some(r) = &s.rejects_file {
-        out.push_str(&format!("  rejects: {r}\n"));
+    out.push_str(&format!("  rejects: {}\n", s.rejects_file));
+    for d in &s.disabled_features {
+        out.push_str(&format!("  switched off: {d}\n"));
     }
     for t in &s.top {
         out.push_str(&format!(

@@ -104,7 +104,7 @@ pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f
             }
         }
         let mix = &hist.exporter_mix[i * n_cat..(i + 1) * n_cat];
-        x.extend_from_slice(mix);
+        x.extend(mix.iter().map(|m| *m as f64 / 255.0));
         x.push(if hist.exporter_lines[i] > 0.0 { 0.0 } else { 1.0 });
     }
     (width, x)
