@@ -4,4 +4,7 @@
 mod util;
 
 mod check;
+mod evaluate;
 mod generate;
+mod score;
+mod train;

@@ -93,3 +93,82 @@ pub fn read_csv(path: &Path) -> (Vec<String>, Vec<Vec<String>>) {
         .collect();
     (header, rows)
 }
+
+/// A small world and a model trained on it, made once per test run and
+/// shared by the tests that need a model (training takes seconds).
+pub struct Fixture {
+    pub train: PathBuf,
+    pub test: PathBuf,
+    pub model: PathBuf,
+}
+
+pub fn fixture() -> &'static Fixture {
+    static F: std::sync::OnceLock<Fixture> = std::sync::OnceLock::new();
+    F.get_or_init(|| {
+        let wd = Workdir::new();
+        let dir = wd.dir.keep();
+        let run = |args: &[&str]| {
+            let out = Command::new(env!("CARGO_BIN_EXE_sentinel"))
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("run sentinel");
+            assert!(
+                out.status.success(),
+                "{args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        };
+        run(&[
+            "generate",
+            "--rows",
+            "30000",
+            "--seed",
+            "21",
+            "--out",
+            "train.csv",
+            "-q",
+        ]);
+        run(&[
+            "generate",
+            "--rows",
+            "20000",
+            "--seed",
+            "22",
+            "--scenario",
+            "nj-warehouse",
+            "--out",
+            "test.csv",
+            "-q",
+        ]);
+        run(&[
+            "train",
+            "--data",
+            "train.csv",
+            "--out",
+            "model",
+            "--iterations",
+            "120",
+            "-q",
+        ]);
+        Fixture {
+            train: dir.join("train.csv"),
+            test: dir.join("test.csv"),
+            model: dir.join("model"),
+        }
+    })
+}
+
+/// Copies a directory tree (for tampering with a model).
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let p = e.path();
+        if p.is_dir() {
+            copy_dir(&p, &to.join(e.file_name()));
+        } else {
+            std::fs::copy(&p, to.join(e.file_name())).unwrap();
+        }
+    }
+}

@@ -1,0 +1,383 @@
+//! `sentinel score`: the scored output of the spec, budgets and thresholds,
+//! stdin/stdout, Parquet, rejects, bad models and inputs. Every test checks
+//! rows in = rows scored + rows rejected.
+
+use std::collections::HashSet;
+
+use polars::prelude::*;
+
+use crate::util::{copy_dir, fixture, read_csv, root, Workdir};
+
+const HEADER: [&str; 11] = [
+    "shipment_id",
+    "filing_id",
+    "risk_score",
+    "flagged",
+    "rank",
+    "declared_category",
+    "likely_category",
+    "likely_probability",
+    "reason_codes",
+    "reasons",
+    "model_id",
+];
+
+fn summary(wd: &Workdir, name: &str) -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(wd.path(name)).unwrap()).unwrap()
+}
+
+#[test]
+fn default_model_scores_the_shipped_sample_from_another_directory() {
+    let wd = Workdir::new();
+    let sample = root("datasets/sample.csv");
+    let run = wd.run(&[
+        "score",
+        sample.to_str().unwrap(),
+        "--out",
+        "scored.csv",
+        "--summary-json",
+        "s.json",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("flagged"),
+        "summary on stderr: {}",
+        run.stderr
+    );
+    let (header, rows) = read_csv(&wd.path("scored.csv"));
+    assert_eq!(header, HEADER);
+    assert_eq!(rows.len(), 20000);
+    let s = summary(&wd, "s.json");
+    assert_eq!(s["rows_read"], 20000);
+    assert_eq!(
+        s["scored"].as_u64().unwrap() + s["rejected"].as_u64().unwrap(),
+        20000
+    );
+    assert_eq!(s["flagged"], 200, "1% of 20,000");
+    assert_eq!(s["top"].as_array().unwrap().len(), 10);
+    // Ranks are a permutation; flags are the top 1%; flagged rows carry 2-4 reasons.
+    let ranks: HashSet<usize> = rows.iter().map(|r| r[4].parse().unwrap()).collect();
+    assert_eq!(ranks.len(), 20000);
+    assert!(ranks.contains(&1) && ranks.contains(&20000));
+    for r in &rows {
+        let rank: usize = r[4].parse().unwrap();
+        assert_eq!(r[3] == "true", rank <= 200);
+        let risk: f64 = r[2].parse().unwrap();
+        assert!((0.0..=1.0).contains(&risk));
+        if r[3] == "true" {
+            let codes = r[8].split(';').count();
+            assert!(
+                (1..=4).contains(&codes) && !r[9].is_empty(),
+                "reasons of a flagged row: {r:?}"
+            );
+        }
+    }
+    // The embedded model finds most of the sample's schemes in its top 1%.
+    let (in_header, input) = read_csv(&sample);
+    let label = in_header.iter().position(|h| h == "label").unwrap();
+    let positives: HashSet<&str> = input
+        .iter()
+        .filter(|r| r[label] == "1")
+        .map(|r| r[0].as_str())
+        .collect();
+    let caught = rows
+        .iter()
+        .filter(|r| r[3] == "true" && positives.contains(r[0].as_str()))
+        .count();
+    assert!(
+        caught * 2 > positives.len(),
+        "caught {caught} of {}",
+        positives.len()
+    );
+}
+
+#[test]
+fn stdin_to_stdout() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let bytes = std::fs::read(&f.test).unwrap();
+    let run = wd.run_stdin(
+        &[
+            "score",
+            "-",
+            "--out",
+            "-",
+            "--model",
+            f.model.to_str().unwrap(),
+            "-q",
+        ],
+        Some(&bytes),
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut rd = csv::Reader::from_reader(run.stdout.as_bytes());
+    assert_eq!(rd.headers().unwrap().iter().collect::<Vec<_>>(), HEADER);
+    assert_eq!(rd.records().count(), 20000);
+    assert!(run.stderr.is_empty(), "-q keeps stderr quiet: {}", run.stderr);
+    let (h, rejects) = read_csv(&wd.path("rejects.csv"));
+    assert_eq!(h[0], "file");
+    assert!(rejects.is_empty());
+}
+
+#[test]
+fn parquet_in_and_out() {
+    let wd = Workdir::new();
+    let f = fixture();
+    assert_eq!(
+        wd.run(&[
+            "generate",
+            "--rows",
+            "3000",
+            "--seed",
+            "9",
+            "--out",
+            "in.parquet",
+            "-q"
+        ])
+        .code,
+        0
+    );
+    let run = wd.run(&[
+        "score",
+        "in.parquet",
+        "--out",
+        "out.parquet",
+        "--model",
+        f.model.to_str().unwrap(),
+        "--budget",
+        "top:30",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let file = std::fs::File::open(wd.path("out.parquet")).unwrap();
+    let df = ParquetReader::new(file).finish().unwrap();
+    assert_eq!(df.height(), 3000);
+    let names: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
+    assert_eq!(names, HEADER);
+    let flagged = df.column("flagged").unwrap().bool().unwrap().sum().unwrap();
+    assert_eq!(flagged, 30);
+    assert_eq!(df.column("risk_score").unwrap().dtype(), &DataType::Float64);
+}
+
+#[test]
+fn budgets_and_thresholds() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let model = f.model.to_str().unwrap();
+    let input = f.test.to_str().unwrap();
+    let flagged = |args: &[&str]| -> (usize, Vec<Vec<String>>) {
+        let mut all = vec!["score", input, "--out", "o.csv", "--model", model, "-q"];
+        all.extend_from_slice(args);
+        let run = wd.run(&all);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        let (_, rows) = read_csv(&wd.path("o.csv"));
+        (rows.iter().filter(|r| r[3] == "true").count(), rows)
+    };
+    assert_eq!(flagged(&[]).0, 200, "default budget 1%");
+    assert_eq!(flagged(&["--budget", "top:7"]).0, 7);
+    assert_eq!(flagged(&["--budget", "0.25%"]).0, 50);
+    let (n, rows) = flagged(&["--threshold", "0.5"]);
+    let expected = rows
+        .iter()
+        .filter(|r| r[2].parse::<f64>().unwrap() >= 0.5)
+        .count();
+    assert_eq!(n, expected);
+    let bad = wd.run(&[
+        "score", input, "--out", "o.csv", "--model", model, "--budget", "2",
+    ]);
+    assert_eq!(bad.code, 2);
+    assert!(bad.stderr.contains("top:500"), "{}", bad.stderr);
+    let bad = wd.run(&[
+        "score",
+        input,
+        "--out",
+        "o.csv",
+        "--model",
+        model,
+        "--threshold",
+        "1.5",
+    ]);
+    assert_eq!(bad.code, 2);
+}
+
+#[test]
+fn chunked_scoring_is_identical() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let model = f.model.to_str().unwrap();
+    let input = f.test.to_str().unwrap();
+    assert_eq!(
+        wd.run(&["score", input, "--out", "a.csv", "--model", model, "-q"])
+            .code,
+        0
+    );
+    assert_eq!(
+        wd.run(&[
+            "score",
+            input,
+            "--out",
+            "b.csv",
+            "--model",
+            model,
+            "-q",
+            "--chunk-rows",
+            "977"
+        ])
+        .code,
+        0
+    );
+    assert!(
+        std::fs::read(wd.path("a.csv")).unwrap() == std::fs::read(wd.path("b.csv")).unwrap(),
+        "chunking changes nothing"
+    );
+}
+
+#[test]
+fn rejects_give_exit_3_and_nothing_is_lost() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let mut text = std::fs::read_to_string(&f.test).unwrap();
+    let header = text.lines().next().unwrap().to_string();
+    let ncols = header.split(',').count();
+    text.push_str(&format!("BAD1,2025-02-30{}\n", ",".repeat(ncols - 2)));
+    text.push_str("RAGGED,1\n");
+    wd.write("in.csv", text);
+    let run = wd.run(&[
+        "score",
+        "in.csv",
+        "--out",
+        "o.csv",
+        "--model",
+        f.model.to_str().unwrap(),
+        "--summary-json",
+        "s.json",
+    ]);
+    assert_eq!(run.code, 3, "{}", run.stderr);
+    let s = summary(&wd, "s.json");
+    assert_eq!(s["rows_read"], 20002);
+    assert_eq!(s["rejected"], 2);
+    assert_eq!(s["scored"], 20000);
+    assert!(
+        run.stderr.contains("o.csv.rejects.csv"),
+        "the summary names the rejects file: {}",
+        run.stderr
+    );
+    let (_, rej) = read_csv(&wd.path("o.csv.rejects.csv"));
+    assert_eq!(rej.len(), 2);
+    let (_, rows) = read_csv(&wd.path("o.csv"));
+    assert_eq!(rows.len(), 20000);
+}
+
+#[test]
+fn missing_corrupt_and_incompatible_models_are_refused() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let input = f.test.to_str().unwrap();
+    let run = wd.run(&["score", input, "--out", "o.csv", "--model", "no-such-model"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("no such model directory"), "{}", run.stderr);
+    assert!(!wd.path("o.csv").exists(), "no output on failure");
+
+    copy_dir(&f.model, &wd.path("flipped"));
+    let p = wd.path("flipped/model.bin");
+    let mut bytes = std::fs::read(&p).unwrap();
+    bytes[100] ^= 0x10;
+    std::fs::write(&p, bytes).unwrap();
+    let run = wd.run(&["score", input, "--out", "o.csv", "--model", "flipped"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("model.bin has checksum") && run.stderr.contains("changed or damaged"),
+        "{}",
+        run.stderr
+    );
+
+    copy_dir(&f.model, &wd.path("newer"));
+    let m = wd.path("newer/manifest.json");
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("\"format_version\": 1", "\"format_version\": 99");
+    std::fs::write(&m, text).unwrap();
+    let run = wd.run(&["score", input, "--out", "o.csv", "--model", "newer"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("newer than the format 1"), "{}", run.stderr);
+
+    copy_dir(&f.model, &wd.path("truncated"));
+    let p = wd.path("truncated/manifest.json");
+    let bytes = std::fs::read(&p).unwrap();
+    std::fs::write(&p, &bytes[..bytes.len() / 2]).unwrap();
+    let run = wd.run(&["score", input, "--out", "o.csv", "--model", "truncated"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("not valid JSON"), "{}", run.stderr);
+
+    copy_dir(&f.model, &wd.path("missing"));
+    std::fs::remove_file(wd.path("missing/profiles.bin")).unwrap();
+    let run = wd.run(&["score", input, "--out", "o.csv", "--model", "missing"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr.contains("profiles.bin cannot be read"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn missing_core_columns_refuse_the_input() {
+    let wd = Workdir::new();
+    wd.write(
+        "in.csv",
+        "shipment_id,export_date,hs_code,value\nA,2025-01-01,850440,3\n",
+    );
+    let run = wd.run(&["score", "in.csv", "--out", "o.csv"]);
+    assert_eq!(run.code, 2);
+    assert!(
+        run.stderr
+            .contains("missing core column(s) value_usd, shipping_weight_kg"),
+        "{}",
+        run.stderr
+    );
+    assert!(!wd.path("o.csv").exists());
+}
+
+#[test]
+fn keep_columns_renames_clashes() {
+    let wd = Workdir::new();
+    wd.write(
+        "in.csv",
+        "shipment_id,export_date,hs_code,value_usd,shipping_weight_kg,rank,notes\n\
+         A1,2025-01-01,8504.40,12.5,3,7,\"=cmd|' /C calc'!A0\"\n\
+         A2,2025-01-02,850440,12.5,3,8,<b>x</b>\n",
+    );
+    let run = wd.run(&["score", "in.csv", "--out", "o.csv", "--keep-columns", "-q"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (header, rows) = read_csv(&wd.path("o.csv"));
+    assert_eq!(
+        (header[0].as_str(), header[1].as_str()),
+        ("shipment_id", "risk_score"),
+        "no filing_id column when the input has none"
+    );
+    assert!(header.contains(&"input_shipment_id".to_string()));
+    assert!(header.contains(&"input_rank".to_string()));
+    assert!(header.contains(&"notes".to_string()));
+    let notes = header.iter().position(|h| h == "notes").unwrap();
+    assert_eq!(rows[0][notes], "=cmd|' /C calc'!A0", "data files stay faithful");
+    let hs = header.iter().position(|h| h == "hs_code").unwrap();
+    assert_eq!(rows[0][hs], "850440");
+}
+
+#[test]
+fn the_input_is_never_overwritten() {
+    let wd = Workdir::new();
+    let f = fixture();
+    std::fs::copy(&f.test, wd.path("in.csv")).unwrap();
+    let before = std::fs::read(wd.path("in.csv")).unwrap();
+    let run = wd.run(&[
+        "score",
+        "in.csv",
+        "--out",
+        "in.csv",
+        "--model",
+        f.model.to_str().unwrap(),
+    ]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("overwrite an input"), "{}", run.stderr);
+    assert!(std::fs::read(wd.path("in.csv")).unwrap() == before);
+}

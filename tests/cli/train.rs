@@ -1,0 +1,224 @@
+//! `sentinel train`: deterministic artifacts that round-trip, refuse
+//! tampering, and explain rows by their own largest contributions.
+
+use sentinel::model::Model;
+use sentinel::pipeline::{self, Mode};
+use sentinel::reader::{Input, Reader};
+use sentinel::reasons;
+use sentinel::run;
+
+use crate::util::{copy_dir, fixture, Workdir};
+
+#[test]
+fn training_twice_with_a_seed_gives_identical_scores() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let train = f.train.to_str().unwrap();
+    assert_eq!(
+        wd.run(&[
+            "train",
+            "--data",
+            train,
+            "--out",
+            "m2",
+            "--iterations",
+            "120",
+            "-q"
+        ])
+        .code,
+        0
+    );
+    let a = std::fs::read(f.model.join("model.bin")).unwrap();
+    let b = std::fs::read(wd.path("m2/model.bin")).unwrap();
+    assert!(a == b, "same data, same seed: same model bytes");
+    let test = f.test.to_str().unwrap();
+    assert_eq!(
+        wd.run(&[
+            "score",
+            test,
+            "--model",
+            f.model.to_str().unwrap(),
+            "--out",
+            "a.csv",
+            "-q"
+        ])
+        .code,
+        0
+    );
+    assert_eq!(
+        wd.run(&["score", test, "--model", "m2", "--out", "b.csv", "-q"])
+            .code,
+        0
+    );
+    assert!(std::fs::read(wd.path("a.csv")).unwrap() == std::fs::read(wd.path("b.csv")).unwrap());
+}
+
+#[test]
+fn the_artifact_round_trips_to_identical_scores() {
+    let f = fixture();
+    let wd = Workdir::new();
+    let model = Model::load(&f.model).unwrap();
+    let mut copy = model.clone();
+    copy.save(&wd.path("again"), false).unwrap();
+    let back = Model::load(&wd.path("again")).unwrap();
+    assert_eq!(back.parts, model.parts);
+    assert_eq!(back.profiles, model.profiles);
+    let mut r = Reader::open(&[Input::Path(f.test.clone())], None, None).unwrap();
+    let b = r.read_all().unwrap();
+    let score = |m: &Model| {
+        let h = run::histories(m, &b);
+        let ev = pipeline::evidence(&m.parts, &b, &h);
+        pipeline::score(&m.parts, &ev, Mode::Supervised).risk
+    };
+    assert_eq!(score(&model), score(&back));
+}
+
+#[test]
+fn manifest_describes_the_model() {
+    let f = fixture();
+    let m: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(f.model.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(m["format_version"], 1);
+    assert_eq!(m["mode"], "supervised");
+    assert_eq!(m["training_rows"], 30000);
+    assert_eq!(m["training_files"][0]["sha256"].as_str().unwrap().len(), 64);
+    assert!(m["command_line"].as_array().unwrap().iter().any(|a| a == "train"));
+    assert!(m["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|f| !f["meaning"].as_str().unwrap().is_empty()));
+    for file in ["model.bin", "profiles.bin", "tables/hs_codes.csv"] {
+        assert!(m["files"][file].is_string(), "{file} has a checksum");
+    }
+    assert!(m["metrics"]["pr_auc"].as_f64().is_some());
+}
+
+#[test]
+fn tampered_or_mismatched_artifacts_are_refused() {
+    let f = fixture();
+    let wd = Workdir::new();
+    copy_dir(&f.model, &wd.path("t"));
+    let p = wd.path("t/profiles.bin");
+    let mut bytes = std::fs::read(&p).unwrap();
+    let k = bytes.len() / 2;
+    bytes[k] ^= 1;
+    std::fs::write(&p, bytes).unwrap();
+    let err = Model::load(&wd.path("t")).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("profiles.bin has checksum"),
+        "{err:#}"
+    );
+
+    copy_dir(&f.model, &wd.path("v"));
+    let m = wd.path("v/manifest.json");
+    let text = std::fs::read_to_string(&m)
+        .unwrap()
+        .replace("\"feature_set_version\": 1", "\"feature_set_version\": 0");
+    std::fs::write(&m, text).unwrap();
+    let err = Model::load(&wd.path("v")).unwrap_err();
+    assert!(format!("{err:#}").contains("feature set 0"), "{err:#}");
+
+    copy_dir(&f.model, &wd.path("tables"));
+    let t = wd.path("tables/tables/hs_codes.csv");
+    std::fs::write(&t, "prefix,category,meaning\n").unwrap();
+    let err = Model::load(&wd.path("tables")).unwrap_err();
+    assert!(
+        format!("{err:#}").contains("tables/hs_codes.csv has checksum"),
+        "{err:#}"
+    );
+}
+
+#[test]
+fn a_non_empty_out_needs_force() {
+    let wd = Workdir::new();
+    let f = fixture();
+    std::fs::create_dir(wd.path("m")).unwrap();
+    wd.write("m/keep.txt", "x");
+    let run = wd.run(&["train", "--data", f.train.to_str().unwrap(), "--out", "m", "-q"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("--force"), "{}", run.stderr);
+}
+
+#[test]
+fn label_free_training_without_labels() {
+    let wd = Workdir::new();
+    let f = fixture();
+    let run = wd.run(&[
+        "train",
+        "--data",
+        f.train.to_str().unwrap(),
+        "--out",
+        "lf",
+        "--ignore-labels",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let m = Model::load(&wd.path("lf")).unwrap();
+    assert!(!m.supervised());
+    let run = wd.run(&[
+        "score",
+        f.test.to_str().unwrap(),
+        "--model",
+        "lf",
+        "--out",
+        "o.csv",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
+
+/// Setting the feature behind a row's top reason to a typical honest value
+/// lowers that row's score: reasons are the row's own contributions.
+#[test]
+fn neutralising_the_top_reason_lowers_the_score() {
+    let f = fixture();
+    let model = Model::load(&f.model).unwrap();
+    let mut r = Reader::open(&[Input::Path(f.test.clone())], None, None).unwrap();
+    let b = r.read_all().unwrap();
+    let h = run::histories(&model, &b);
+    let ev = pipeline::evidence(&model.parts, &b, &h);
+    let s = pipeline::score(&model.parts, &ev, Mode::Supervised);
+    let forest = model.parts.risk.as_ref().unwrap();
+    let order = sentinel::metrics::order_desc(&s.risk);
+    let mut checked = 0;
+    for &i in order.iter().take(40) {
+        let attr = pipeline::attributions(&model.parts, &ev, Mode::Supervised, i);
+        let top_reason = reasons::explain(&model.parts, &ev, &b, Mode::Supervised, i, 4)[0].code;
+        // The features behind the top reason: those of its code that pushed the score up.
+        let behind: Vec<&String> = attr
+            .iter()
+            .filter(|(n, w)| reasons::code_of(n) == top_reason && *w > 0.0)
+            .map(|(n, _)| n)
+            .collect();
+        assert!(!behind.is_empty());
+        let mut row: Vec<f64> = model
+            .parts
+            .risk_inputs
+            .iter()
+            .map(|n| ev.frame.col(n).unwrap()[i])
+            .collect();
+        let before = forest.margin(&row);
+        for name in &behind {
+            // The median of the column over the batch: what an ordinary row has.
+            let j = model.parts.risk_inputs.iter().position(|n| n == *name).unwrap();
+            let mut col: Vec<f64> = ev
+                .frame
+                .col(name)
+                .unwrap()
+                .iter()
+                .copied()
+                .filter(|v| v.is_finite())
+                .collect();
+            col.sort_by(|a, b| a.total_cmp(b));
+            row[j] = col[col.len() / 2];
+        }
+        let after = forest.margin(&row);
+        assert!(
+            after < before,
+            "row {i}: neutralising {top_reason} ({behind:?}) moved the margin from {before} to {after}"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, 40);
+}
