@@ -64,7 +64,7 @@ features! {
     "exporter_prior_lines" => "log10(1 + lines the exporter filed before)",
     "exporter_category_share" => "share of this category in the exporter's earlier lines",
     "exporter_new_category" => "the exporter never declared this category before",
-    "exporter_prior_anomaly" => "mean physical anomaly (largest robust deviation) of the exporter's earlier lines",
+    "exporter_prior_anomaly" => "mean physical anomaly (largest upward robust deviation) of the exporter's earlier lines",
     "address_residential" => "the exporter's address looks residential",
     "address_shared_exporters" => "exporters filing from the same normalised address",
     "consignee_forwarder" => "the ultimate consignee looks like a freight forwarder or logistics firm",
@@ -230,9 +230,10 @@ pub fn declared(b: &Batch) -> Declared {
     d
 }
 
-/// How far each line's physical figures are from what is typical for its
-/// declaration: the largest absolute robust deviation among value per kg,
-/// weight per unit and value per unit (NaN when none is known). Party
+/// How far each line's physical figures are above what is typical for its
+/// declaration: the largest upward robust deviation among value per kg,
+/// weight per unit and value per unit (NaN when none is known). Upward only:
+/// relabelled GPUs are heavier and dearer than what they are declared as. Party
 /// histories accumulate it, so a party that keeps shipping odd goods stands
 /// out even when each line alone is borderline.
 pub fn anomaly(d: &Declared, stats: &CatStats) -> Vec<f64> {
@@ -242,7 +243,7 @@ pub fn anomaly(d: &Declared, stats: &CatStats) -> Vec<f64> {
                 .map(|j| {
                     stats
                         .deviation(&d.hs6[i], d.category[i], j, d.physical[j][i])
-                        .abs()
+                        .max(0.0)
                 })
                 .filter(|v| v.is_finite())
                 .fold(f64::NAN, |a, v| if a.is_nan() { v } else { a.max(v) })

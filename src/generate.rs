@@ -756,7 +756,7 @@ impl<'a> Gen<'a> {
             let mut value = g.count * g.unit_price * r.range(0.97, 1.03);
             let mut gross = g.gross;
             // Honest oddities: keying errors, samples, consolidated lines.
-            if r.p(0.035) {
+            if r.p(0.07) {
                 let x = r.f();
                 if x < 0.2 {
                     value *= 100.0;

@@ -109,6 +109,8 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
         (Mode::Supervised, Some(forest)) => {
             let w = parts.risk_inputs.len();
             let x = matrix(&ev.frame, &parts.risk_inputs);
+            let forest = forest.compile();
+            let forest = &forest;
             s.risk = vec![0.0; n];
             // Rows are independent: split them over the available cores.
             let threads = std::thread::available_parallelism()

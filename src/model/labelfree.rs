@@ -22,6 +22,8 @@ pub enum Transform {
     Below(f64),
     /// How far |value| exceeds the threshold, in units of 4, capped at 1.
     Beyond(f64),
+    /// How far the value exceeds the threshold upwards only, in units of 4, capped at 1.
+    Up(f64),
 }
 
 impl Transform {
@@ -34,6 +36,7 @@ impl Transform {
             Transform::Above(t) => f64::from(u8::from(v > t)),
             Transform::Below(t) => f64::from(u8::from(v < t)),
             Transform::Beyond(t) => ((v.abs() - t) / 4.0).clamp(0.0, 1.0),
+            Transform::Up(t) => ((v - t) / 4.0).clamp(0.0, 1.0),
         }
     }
 }
@@ -41,10 +44,11 @@ impl Transform {
 /// The terms: feature, transform, weight.
 pub const TERMS: &[(&str, Transform, f64)] = &[
     ("mismatch", Transform::Unit, 4.0),
-    ("dev_weight_per_unit", Transform::Beyond(2.5), 1.5),
-    ("dev_value_per_kg", Transform::Beyond(2.5), 1.0),
-    ("dev_value_per_unit", Transform::Beyond(2.5), 1.0),
-    ("dev_weight_per_package", Transform::Beyond(2.5), 0.5),
+    // Relabelled GPUs are heavier and dearer per unit than what they are
+    // declared as, never lighter or cheaper: only upward deviations count.
+    ("dev_weight_per_unit", Transform::Up(2.0), 1.5),
+    ("dev_value_per_kg", Transform::Up(2.0), 1.0),
+    ("dev_value_per_unit", Transform::Up(2.0), 1.0),
     ("desc_category_differs", Transform::Above(0.5), 0.5),
     ("desc_suggests_controlled", Transform::Above(0.5), 1.0),
     ("eccn_ear99_on_controlled", Transform::Above(0.5), 0.5),
@@ -53,8 +57,8 @@ pub const TERMS: &[(&str, Transform, f64)] = &[
     ("brand_unknown", Transform::Above(0.5), 0.3),
     ("brand_controlled_maker", Transform::Above(0.5), 0.5),
     ("exporter_prior_lines", Transform::Below(0.5), 0.3),
-    ("exporter_prior_anomaly", Transform::Beyond(1.5), 1.5),
-    ("consignee_prior_anomaly", Transform::Beyond(1.5), 0.5),
+    ("exporter_prior_anomaly", Transform::Up(1.0), 1.5),
+    ("consignee_prior_anomaly", Transform::Up(1.0), 0.5),
     ("exporter_new_category", Transform::Above(0.5), 0.4),
     ("address_residential", Transform::Above(0.5), 0.4),
     ("consignee_forwarder", Transform::Above(0.5), 0.3),
