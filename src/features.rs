@@ -6,7 +6,9 @@
 //! ([`crate::history`]) plus what is typical per declaration
 //! ([`crate::catstats`]) give a column-major [`Frame`].
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -199,8 +201,8 @@ pub fn declared(b: &Batch) -> Declared {
         physical: std::array::from_fn(|_| Vec::with_capacity(n)),
     };
     // Descriptions and codes repeat heavily within a batch: look each up once.
-    let mut desc_memo: HashMap<&str, u8> = HashMap::new();
-    let mut hs_memo: HashMap<&str, u8> = HashMap::new();
+    let mut desc_memo: HashMap<&str, u8> = HashMap::default();
+    let mut hs_memo: HashMap<&str, u8> = HashMap::default();
     for i in 0..n {
         let code = &hs[i];
         d.hs6.push(code.get(..6).unwrap_or(code).to_string());
@@ -320,7 +322,7 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
     let weight = b.num(Col::ShippingWeightKg);
     let amend = b.num(Col::AmendmentCount);
     let unknown = t.unknown_category() as u8;
-    let mut inv_memo: HashMap<&str, u8> = HashMap::new();
+    let mut inv_memo: HashMap<&str, u8> = HashMap::default();
     let consumer = t.category_index("consumer_gpu").map(|c| c as u8);
     for i in 0..n {
         let cat = d.category[i];

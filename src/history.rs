@@ -5,7 +5,9 @@
 //! except the model. The per-row figures depend only on the whole run, never
 //! on how its rows were chunked.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -93,8 +95,8 @@ impl RowKeys {
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
         // Parties repeat heavily within a chunk: normalise each text once.
-        let mut names_memo: HashMap<&str, String> = HashMap::new();
-        let mut addr_memo: HashMap<&str, u32> = HashMap::new();
+        let mut names_memo: HashMap<&str, String> = HashMap::default();
+        let mut addr_memo: HashMap<&str, u32> = HashMap::default();
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
             let mut e = names_memo

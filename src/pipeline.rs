@@ -121,9 +121,10 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
                 for (k, out) in s.risk.chunks_mut(per).enumerate() {
                     let x = &x;
                     scope.spawn(move || {
-                        for (j, o) in out.iter_mut().enumerate() {
-                            let i = k * per + j;
-                            *o = forest.predict(&x[i * w..(i + 1) * w]);
+                        let rows = &x[k * per * w..(k * per + out.len()) * w];
+                        forest.margins(rows, w, out);
+                        for o in out.iter_mut() {
+                            *o = crate::model::gbm::sigmoid(*o);
                         }
                     });
                 }

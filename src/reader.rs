@@ -8,7 +8,9 @@
 //! Open in one function, parse in another: [`Reader::from_csv_reader`] takes
 //! any `Read`, so tests feed it byte literals.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
+
+use rustc_hash::FxHashSet;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
@@ -286,7 +288,7 @@ pub struct Reader {
     pending: Vec<(u32, Source, Layout)>,
     current: Option<OpenFile>,
     carry_names: Vec<String>,
-    seen_ids: HashSet<Box<str>>,
+    seen_ids: FxHashSet<Box<str>>,
     pub stats: ReadStats,
     rejects: Option<RejectSink>,
 }
@@ -649,7 +651,7 @@ impl Reader {
             pending: Vec::new(),
             current: None,
             carry_names: Vec::new(),
-            seen_ids: HashSet::new(),
+            seen_ids: FxHashSet::default(),
             stats: ReadStats::default(),
             rejects,
         }

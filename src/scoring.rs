@@ -43,8 +43,12 @@ pub enum FlagRule {
 
 /// Reasons are written for flagged rows and for rows ranked within this many
 /// times the number flagged (at least [`REASON_MIN`] rows).
-pub const REASON_DEPTH: usize = 3;
+pub const REASON_DEPTH: usize = 2;
 pub const REASON_MIN: usize = 100;
+
+/// Runs of up to this many accepted rows keep their chunks in memory
+/// between the passes instead of reading the inputs twice.
+pub const IN_MEMORY_ROWS: usize = 1_000_000;
 
 /// The output format.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -66,6 +70,9 @@ pub struct RunConfig {
     pub keep_columns: bool,
     /// Accepted rows per chunk (default 100,000).
     pub chunk_rows: usize,
+    /// Runs up to this many rows are read once and held (default
+    /// [`IN_MEMORY_ROWS`]); larger ones are read a second time.
+    pub in_memory_rows: usize,
     /// Directory for temporary files (the output's directory).
     pub temp_dir: PathBuf,
     /// Called with rows done, for progress bars.
@@ -227,7 +234,22 @@ impl TopK {
     }
 }
 
-/// Scores a run and writes its output to `out` (`None` = stdout).
+/// The chunks of pass 2.
+enum Chunks {
+    Held(std::vec::IntoIter<Batch>),
+    Reread(Reader),
+}
+
+impl Chunks {
+    fn next(&mut self, rows: usize) -> Result<Option<Batch>> {
+        match self {
+            Chunks::Held(it) => Ok(it.next()),
+            Chunks::Reread(r) => r.next_chunk(rows),
+        }
+    }
+}
+
+/// Scores a run and writes its output to `w`.
 pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
     let started = std::time::Instant::now();
     let t = Tables::get();
@@ -252,11 +274,18 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let sink = RejectSink::create(&cfg.rejects)?;
     let mut reader = Reader::open(&inputs, cfg.mapping.clone(), Some(sink))?;
     let mut keys = RowKeys::default();
+    let mut held: Option<Vec<Batch>> = Some(Vec::new());
     while let Some(b) = reader.next_chunk(cfg.chunk_rows)? {
         let d = features::declared(&b);
         let anomaly = features::anomaly(&d, &model.parts.stats);
         keys.append(&b, &d.category, &anomaly);
         (cfg.progress)("read", reader.stats.rows);
+        if keys.len() > cfg.in_memory_rows {
+            held = None;
+        }
+        if let Some(h) = held.as_mut() {
+            h.push(b);
+        }
     }
     reader.finish()?;
     let n = keys.len();
@@ -278,14 +307,18 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         1 << 20,
         std::fs::File::create(&tmp_path).with_context(|| format!("cannot create {}", tmp_path.display()))?,
     ));
-    let mut again = Reader::open(&inputs, cfg.mapping.clone(), None)?;
+    // The chunks again: held in memory, or read a second time.
+    let mut again = match held {
+        Some(h) => Chunks::Held(h.into_iter()),
+        None => Chunks::Reread(Reader::open(&inputs, cfg.mapping.clone(), None)?),
+    };
     let mut risk: Vec<f64> = Vec::with_capacity(n);
     let mut value: Vec<f32> = Vec::with_capacity(n);
     let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
     let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
     let mut start = 0usize;
     let mut row: Vec<String> = Vec::new();
-    while let Some(b) = again.next_chunk(cfg.chunk_rows)? {
+    while let Some(b) = again.next(cfg.chunk_rows)? {
         let end = start + b.len;
         let h: HistFeatures = hist.slice(start, end, n_cat);
         let ev = pipeline::evidence(&model.parts, &b, &h);

@@ -128,6 +128,7 @@ pub fn run(a: Args) -> Result<u8> {
         rule,
         keep_columns: a.keep_columns,
         chunk_rows: a.chunk_rows as usize,
+        in_memory_rows: scoring::IN_MEMORY_ROWS,
         temp_dir,
         progress: Box::new(move |stage, n| {
             pb.set_message(stage.to_string());
