@@ -237,7 +237,7 @@ impl TopK {
 /// The chunks of pass 2.
 enum Chunks {
     Held(std::vec::IntoIter<Batch>),
-    Reread(Reader),
+    Reread(Box<Reader>),
 }
 
 impl Chunks {
@@ -310,7 +310,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // The chunks again: held in memory, or read a second time.
     let mut again = match held {
         Some(h) => Chunks::Held(h.into_iter()),
-        None => Chunks::Reread(Reader::open(&inputs, cfg.mapping.clone(), None)?),
+        None => Chunks::Reread(Box::new(Reader::open(&inputs, cfg.mapping.clone(), None)?)),
     };
     let mut risk: Vec<f64> = Vec::with_capacity(n);
     let mut value: Vec<f32> = Vec::with_capacity(n);
