@@ -6,5 +6,6 @@ mod util;
 mod check;
 mod evaluate;
 mod generate;
+mod hardening;
 mod score;
 mod train;
