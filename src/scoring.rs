@@ -318,40 +318,77 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
     let mut start = 0usize;
     let mut row: Vec<String> = Vec::new();
-    while let Some(b) = again.next(cfg.chunk_rows)? {
-        let end = start + b.len;
-        let h: HistFeatures = hist.slice(start, end, n_cat);
-        let ev = pipeline::evidence(&model.parts, &b, &h);
-        let s = pipeline::score(&model.parts, &ev, cfg.mode);
-        for i in 0..b.len {
-            let r = s.risk[i];
-            let candidate = match cfg.rule {
-                FlagRule::Threshold(th) => r >= th || top.offer(r),
-                FlagRule::Budget(_) => top.offer(r),
-            };
-            if candidate {
-                let rs = reasons::explain(&model.parts, &ev, &b, cfg.mode, i, 4);
-                let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
-                let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
-                reasons_of.insert(start + i, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
+    // Two chunks at a time are turned into evidence and scores in parallel;
+    // what follows (reasons, the temporary rows) runs in input order.
+    loop {
+        let mut pair: Vec<Batch> = Vec::with_capacity(2);
+        while pair.len() < 2 {
+            match again.next(cfg.chunk_rows)? {
+                Some(b) => pair.push(b),
+                None => break,
             }
-            risk.push(r);
-            value.push(b.num(Col::ValueUsd)[i] as f32);
-            row.clear();
-            row.push(b.text(Col::ShipmentId)[i].to_string());
-            if has_filing {
-                row.push(b.text(Col::FilingId)[i].to_string());
-            }
-            row.push(format!("{r:.6}"));
-            row.push(t.categories[ev.declared.category[i] as usize].name.clone());
-            row.push(t.categories[s.likely_category[i] as usize].name.clone());
-            row.push(format!("{:.4}", s.likely_probability[i]));
-            if cfg.keep_columns {
-                input_cells(&b, i, &mut row);
-            }
-            tmp_w.write_record(&row)?;
         }
-        start = end;
+        if pair.is_empty() {
+            break;
+        }
+        let mut offsets = Vec::with_capacity(pair.len());
+        let mut o = start;
+        for b in &pair {
+            offsets.push(o);
+            o += b.len;
+        }
+        let scored: Vec<(pipeline::Evidence, pipeline::Scores)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = pair
+                .iter()
+                .zip(&offsets)
+                .map(|(b, &off)| {
+                    let hist = &hist;
+                    let parts = &model.parts;
+                    let mode = cfg.mode;
+                    scope.spawn(move || {
+                        let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
+                        let ev = pipeline::evidence(parts, b, &h);
+                        let s = pipeline::score(parts, &ev, mode);
+                        (ev, s)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("scoring thread"))
+                .collect()
+        });
+        for (b, (ev, s)) in pair.iter().zip(&scored) {
+            for i in 0..b.len {
+                let r = s.risk[i];
+                let candidate = match cfg.rule {
+                    FlagRule::Threshold(th) => r >= th || top.offer(r),
+                    FlagRule::Budget(_) => top.offer(r),
+                };
+                if candidate {
+                    let rs = reasons::explain(&model.parts, ev, b, cfg.mode, i, 4);
+                    let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
+                    let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+                    reasons_of.insert(start + i, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
+                }
+                risk.push(r);
+                value.push(b.num(Col::ValueUsd)[i] as f32);
+                row.clear();
+                row.push(b.text(Col::ShipmentId)[i].to_string());
+                if has_filing {
+                    row.push(b.text(Col::FilingId)[i].to_string());
+                }
+                row.push(format!("{r:.6}"));
+                row.push(t.categories[ev.declared.category[i] as usize].name.clone());
+                row.push(t.categories[s.likely_category[i] as usize].name.clone());
+                row.push(format!("{:.4}", s.likely_probability[i]));
+                if cfg.keep_columns {
+                    input_cells(b, i, &mut row);
+                }
+                tmp_w.write_record(&row)?;
+            }
+            start += b.len;
+        }
         (cfg.progress)("score", start as u64);
     }
     tmp_w.flush()?;
