@@ -2,12 +2,9 @@
 //! rejects by reason, emptied cells and columns on stderr (JSON on stdout
 //! with `--json`).
 
-use std::path::PathBuf;
-
 use anyhow::Result;
 
 use crate::error::{EXIT_OK, EXIT_REJECTS};
-use crate::mapping::Mapping;
 use crate::reader::{Input, ReadStats, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
@@ -15,15 +12,8 @@ use crate::reader::{Input, ReadStats, Reader, RejectSink};
     after_help = "Examples:\n  sentinel check datasets/sample.csv\n  sentinel check export.csv --mapping datasets/mapping-example.toml --rejects bad.csv\n  cat batch.csv | sentinel check - --json"
 )]
 pub struct Args {
-    /// Manifest files (CSV or Parquet), `-` for stdin
-    #[arg(required = true)]
-    pub inputs: Vec<String>,
-    /// Column-mapping file (TOML) for other layouts
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
-    /// Write rejected rows here (CSV)
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
+    #[command(flatten)]
+    pub input: super::common::Inputs,
     /// Print the summary as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -33,9 +23,9 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
-    let sink = a.rejects.as_deref().map(RejectSink::create).transpose()?;
+    let mapping = a.input.mapping_or(None)?;
+    let inputs: Vec<Input> = a.input.list();
+    let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
     let mut reader = Reader::open(&inputs, mapping, sink)?;
     while reader.next_chunk(1 << 16)?.is_some() {}
     let rejects_path = reader.finish()?;

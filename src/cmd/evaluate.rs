@@ -16,24 +16,17 @@ use crate::reader::{Input, Reader, RejectSink};
     after_help = "Examples:\n  sentinel evaluate test.csv --model models/mine\n  sentinel evaluate test.csv --model models/mine --json > metrics.json"
 )]
 pub struct Args {
-    /// Labelled manifests (CSV or Parquet), `-` for stdin
-    #[arg(required = true)]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub input: super::common::Inputs,
     /// Model directory
     #[arg(long)]
     pub model: PathBuf,
-    /// Column-mapping file (default: the one stored with the model)
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
     /// Rank by the label-free score even when the model is supervised
     #[arg(long)]
     pub ignore_labels: bool,
     /// Skip the isolation-forest baseline
     #[arg(long)]
     pub no_baseline: bool,
-    /// Write rejected rows here
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
     /// Print the report as JSON on stdout
     #[arg(long)]
     pub json: bool,
@@ -43,12 +36,9 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<u8> {
     let model = Model::load(&a.model)?;
-    let mapping = match &a.mapping {
-        Some(p) => Some(crate::mapping::Mapping::load(p)?),
-        None => model.parts.mapping.clone(),
-    };
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
-    let sink = a.rejects.as_deref().map(RejectSink::create).transpose()?;
+    let mapping = a.input.mapping_or(model.parts.mapping.as_ref())?;
+    let inputs: Vec<Input> = a.input.list();
+    let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
     let mut reader = Reader::open(&inputs, mapping, sink)?;
     let batch = reader.read_all()?;
     reader.finish()?;

@@ -3,6 +3,7 @@
 //! rejected); errors are printed once by `main`.
 
 pub mod check;
+pub mod common;
 pub mod completions;
 pub mod evaluate;
 pub mod generate;

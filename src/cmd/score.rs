@@ -7,7 +7,6 @@ use anyhow::Result;
 
 use crate::domain::Budget;
 use crate::error::InputError;
-use crate::mapping::Mapping;
 use crate::model::{embedded, Model};
 use crate::output::{is_parquet, AtomicFile};
 use crate::pipeline::Mode;
@@ -20,18 +19,14 @@ use crate::scoring::{self, FlagRule, Format, RunConfig};
     after_help = "Examples:\n  sentinel score datasets/sample.csv --out scored.csv\n  sentinel score batch.parquet --model models/mine --budget top:500 --out scored.parquet\n  cat batch.csv | sentinel score - --out - --threshold 0.8 > scored.csv"
 )]
 pub struct Args {
-    /// Manifests (CSV or Parquet), `-` for stdin; all inputs are one batch
-    #[arg(required = true)]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub input: super::common::Inputs,
     /// Model directory (default: the embedded default model)
     #[arg(long)]
     pub model: Option<PathBuf>,
     /// Output: .csv or .parquet, or `-` for stdout (CSV)
     #[arg(long)]
     pub out: String,
-    /// Column-mapping file (default: the one stored with the model)
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
     /// Flag the top of the batch: a share like `1%` or a count like `top:500` [default: 1%]
     #[arg(long, conflicts_with = "threshold")]
     pub budget: Option<Budget>,
@@ -41,9 +36,6 @@ pub struct Args {
     /// Rank by the label-free score even when the model is supervised
     #[arg(long)]
     pub ignore_labels: bool,
-    /// Rejected rows go here (default: <out>.rejects.csv, or rejects.csv when --out is -)
-    #[arg(long)]
-    pub rejects: Option<PathBuf>,
     /// Append the input's columns (a clashing name becomes input_<name>)
     #[arg(long)]
     pub keep_columns: bool,
@@ -71,20 +63,17 @@ pub fn run(a: Args) -> Result<u8> {
         Some(dir) => Model::load(dir)?,
         None => embedded::load()?,
     };
-    let mapping = match &a.mapping {
-        Some(p) => Some(Mapping::load(p)?),
-        None => model.parts.mapping.clone(),
-    };
+    let mapping = a.input.mapping_or(model.parts.mapping.as_ref())?;
     let to_stdout = a.out == "-";
     let out_path = PathBuf::from(&a.out);
-    let rejects_path = a.rejects.clone().unwrap_or_else(|| {
+    let rejects_path = a.input.rejects.clone().unwrap_or_else(|| {
         if to_stdout {
             PathBuf::from("rejects.csv")
         } else {
             PathBuf::from(format!("{}.rejects.csv", a.out))
         }
     });
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let inputs: Vec<Input> = a.input.list();
     let input_paths: Vec<PathBuf> = inputs
         .iter()
         .filter_map(|i| {

@@ -1,0 +1,35 @@
+//! Flags that mean the same on every command that reads manifests.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use crate::mapping::Mapping;
+use crate::reader::Input;
+
+#[derive(Debug, clap::Args)]
+pub struct Inputs {
+    /// Manifest files (CSV or Parquet), `-` for stdin; all inputs of a run are one batch
+    #[arg(required = true)]
+    pub inputs: Vec<String>,
+    /// Column-mapping file (TOML) for other layouts (default: the model's, where a model is used)
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Rejected rows go here (CSV; `score` writes <out>.rejects.csv by default)
+    #[arg(long)]
+    pub rejects: Option<PathBuf>,
+}
+
+impl Inputs {
+    pub fn list(&self) -> Vec<Input> {
+        self.inputs.iter().map(|s| Input::parse(s)).collect()
+    }
+
+    /// The mapping given on the command line, else `default`.
+    pub fn mapping_or(&self, default: Option<&Mapping>) -> Result<Option<Mapping>> {
+        Ok(match &self.mapping {
+            Some(p) => Some(Mapping::load(p)?),
+            None => default.cloned(),
+        })
+    }
+}
