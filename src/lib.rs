@@ -19,6 +19,7 @@ pub mod pipeline;
 pub mod progress;
 pub mod reader;
 pub mod reasons;
+pub mod report;
 pub mod run;
 pub mod schema;
 pub mod scoring;

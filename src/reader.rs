@@ -289,6 +289,12 @@ pub struct Reader {
     current: Option<OpenFile>,
     carry_names: Vec<String>,
     seen_ids: FxHashSet<Box<str>>,
+    /// Ordinals (1-based, over all records of the run) rejected as duplicates.
+    duplicates: Vec<u64>,
+    /// When reading a run a second time: the first read's duplicates, so the
+    /// ids need not be held again.
+    replay: Option<Vec<u64>>,
+    replay_pos: usize,
     pub stats: ReadStats,
     rejects: Option<RejectSink>,
 }
@@ -652,6 +658,9 @@ impl Reader {
             current: None,
             carry_names: Vec::new(),
             seen_ids: FxHashSet::default(),
+            duplicates: Vec::new(),
+            replay: None,
+            replay_pos: 0,
             stats: ReadStats::default(),
             rejects,
         }
@@ -770,6 +779,25 @@ impl Reader {
             layout,
         ));
         Ok(())
+    }
+
+    /// Opens the inputs for a second read of a run whose first read found
+    /// `duplicates` (from [`Reader::duplicates`]): the same rows are
+    /// accepted, without holding every shipment_id again.
+    pub fn replay(inputs: &[Input], mapping: Option<Mapping>, duplicates: Vec<u64>) -> Result<Reader> {
+        let mut r = Reader::open(inputs, mapping, None)?;
+        r.replay = Some(duplicates);
+        Ok(r)
+    }
+
+    /// Record ordinals rejected as duplicate ids so far.
+    pub fn duplicates(&self) -> &[u64] {
+        &self.duplicates
+    }
+
+    /// Frees the set of ids seen (after the last chunk has been read).
+    pub fn forget_ids(&mut self) {
+        self.seen_ids = FxHashSet::default();
     }
 
     /// Names of the input files, indexed by [`Batch::file`].
@@ -1066,7 +1094,20 @@ impl Reader {
                 }
             }
         }
-        if self.seen_ids.contains(id) {
+        let ordinal = self.stats.rows;
+        let duplicate = match &self.replay {
+            Some(list) => {
+                while self.replay_pos < list.len() && list[self.replay_pos] < ordinal {
+                    self.replay_pos += 1;
+                }
+                list.get(self.replay_pos) == Some(&ordinal)
+            }
+            None => self.seen_ids.contains(id),
+        };
+        if duplicate {
+            if self.replay.is_none() {
+                self.duplicates.push(ordinal);
+            }
             return Err(reject(
                 id,
                 "shipment_id",
@@ -1078,7 +1119,9 @@ impl Reader {
                 ),
             ));
         }
-        self.seen_ids.insert(id.into());
+        if self.replay.is_none() {
+            self.seen_ids.insert(id.into());
+        }
         let get = |p: &Option<usize>| -> &'a str {
             match p.and_then(|i| cells.get(i)) {
                 Some(Ok(s)) if s.len() <= MAX_TEXT => s.trim(),

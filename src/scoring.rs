@@ -288,6 +288,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         }
     }
     reader.finish()?;
+    reader.forget_ids();
     let n = keys.len();
     let (hist, _) = history::compute(&model.profiles, &keys, n_cat);
     drop(keys);
@@ -310,7 +311,11 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // The chunks again: held in memory, or read a second time.
     let mut again = match held {
         Some(h) => Chunks::Held(h.into_iter()),
-        None => Chunks::Reread(Box::new(Reader::open(&inputs, cfg.mapping.clone(), None)?)),
+        None => Chunks::Reread(Box::new(Reader::replay(
+            &inputs,
+            cfg.mapping.clone(),
+            reader.duplicates().to_vec(),
+        )?)),
     };
     let mut risk: Vec<f64> = Vec::with_capacity(n);
     let mut value: Vec<f32> = Vec::with_capacity(n);

@@ -7,6 +7,7 @@ pub mod common;
 pub mod completions;
 pub mod evaluate;
 pub mod generate;
+pub mod report;
 pub mod score;
 pub mod train;
 
@@ -32,6 +33,8 @@ pub enum Command {
     Evaluate(evaluate::Args),
     /// Score manifests: rank, flag and explain
     Score(score::Args),
+    /// Write the flagged shipments of a scored batch as an HTML (or JSON) report
+    Report(report::Args),
     /// Print a shell completion script
     Completions(completions::Args),
 }
@@ -44,6 +47,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions(a) => completions::run(a),
         Command::Train(a) => train::run(a),
         Command::Score(a) => score::run(a),
+        Command::Report(a) => report::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     }
 }

@@ -7,5 +7,6 @@ mod check;
 mod evaluate;
 mod generate;
 mod hardening;
+mod report;
 mod score;
 mod train;

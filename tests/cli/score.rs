@@ -393,9 +393,13 @@ fn streamed_and_held_runs_are_identical() {
     let f = fixture();
     let wd = Workdir::new();
     let model = Model::load(&f.model).unwrap();
+    // The batch repeats a few rows: the second read must reject the same ones.
+    let text = std::fs::read_to_string(&f.test).unwrap();
+    let repeated: Vec<&str> = text.lines().skip(1).take(5).collect();
+    wd.write("dups.csv", format!("{text}{}\n", repeated.join("\n")));
     let run = |in_memory_rows: usize, chunk_rows: usize| -> Vec<u8> {
         let cfg = RunConfig {
-            inputs: vec![Input::Path(f.test.clone())],
+            inputs: vec![Input::Path(wd.path("dups.csv"))],
             mapping: None,
             rejects: wd.path("r.csv"),
             mode: Mode::Supervised,
@@ -408,8 +412,9 @@ fn streamed_and_held_runs_are_identical() {
         };
         let mut out = Vec::new();
         let (summary, code) = score_run(&model, cfg, &mut out, Format::Csv).unwrap();
-        assert_eq!(code, 0);
+        assert_eq!(code, 3);
         assert_eq!(summary.scored, 20000);
+        assert_eq!(summary.rejected, 5);
         out
     };
     let held = run(1_000_000, 100_000);

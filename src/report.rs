@@ -1,0 +1,521 @@
+//! The flagged-shipments report: one self-contained HTML file (no network,
+//! no external assets) or the same content as JSON. Every value that comes
+//! from a manifest is escaped before it reaches the page.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
+
+use anyhow::{Context, Result};
+use serde::Serialize;
+
+use crate::domain::Date;
+use crate::reader::Batch;
+use crate::schema::Col;
+
+/// One scored row as read back from `score`'s output.
+#[derive(Debug, Clone, Default)]
+pub struct ScoredRow {
+    pub shipment_id: String,
+    pub risk: f64,
+    pub flagged: bool,
+    pub rank: usize,
+    pub declared: String,
+    pub likely: String,
+    pub likely_p: f64,
+    pub codes: String,
+    pub reasons: String,
+    pub model_id: String,
+}
+
+/// Reads `score`'s CSV output.
+pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
+    let shown = path.display();
+    let mut rd =
+        csv::Reader::from_path(path).with_context(|| format!("{shown}: cannot open the scored file"))?;
+    let header: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
+    let col = |n: &str| -> Result<usize> {
+        header
+            .iter()
+            .position(|h| h == n)
+            .with_context(|| format!("{shown}: not a scored file (no `{n}` column)"))
+    };
+    let (id, risk, flagged, rank, decl, likely, lp, codes, reasons, model) = (
+        col("shipment_id")?,
+        col("risk_score")?,
+        col("flagged")?,
+        col("rank")?,
+        col("declared_category")?,
+        col("likely_category")?,
+        col("likely_probability")?,
+        col("reason_codes")?,
+        col("reasons")?,
+        col("model_id")?,
+    );
+    let mut out = Vec::new();
+    for (k, rec) in rd.records().enumerate() {
+        let rec = rec.with_context(|| format!("{shown}: record {} cannot be read", k + 2))?;
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        out.push(ScoredRow {
+            shipment_id: get(id),
+            risk: get(risk).parse().unwrap_or(f64::NAN),
+            flagged: get(flagged) == "true",
+            rank: get(rank).parse().unwrap_or(usize::MAX),
+            declared: get(decl),
+            likely: get(likely),
+            likely_p: get(lp).parse().unwrap_or(f64::NAN),
+            codes: get(codes),
+            reasons: get(reasons),
+            model_id: get(model),
+        });
+    }
+    Ok(out)
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct PartyHistory {
+    pub lines_in_batch: usize,
+    pub first_date_in_batch: String,
+    pub flagged_in_batch: usize,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Flagged {
+    pub rank: usize,
+    pub shipment_id: String,
+    pub risk_score: f64,
+    pub declared_category: String,
+    pub likely_category: String,
+    pub likely_probability: f64,
+    pub reason_codes: Vec<String>,
+    pub reasons: Vec<String>,
+    /// Filing fields by canonical name (as validated).
+    pub filing: BTreeMap<String, String>,
+    pub exporter_history: Option<PartyHistory>,
+    pub consignee_history: Option<PartyHistory>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Report {
+    pub confidentiality: String,
+    pub rows: usize,
+    pub flagged: usize,
+    pub budget_percent: f64,
+    pub flagged_declared_value_usd: f64,
+    pub model_id: String,
+    pub model_metrics: Option<serde_json::Value>,
+    /// Risk-score histogram: 20 bins over 0..1, all rows and flagged rows.
+    pub risk_histogram: Vec<(usize, usize)>,
+    /// Declared category -> (log10 value per kg, flagged) points.
+    pub value_per_kg: BTreeMap<String, Vec<(f64, bool)>>,
+    pub flags_by_country: Vec<(String, usize)>,
+    pub flags_by_exporter: Vec<(String, usize)>,
+    pub flags_by_reason: Vec<(String, usize)>,
+    pub shipments: Vec<Flagged>,
+}
+
+pub const BANNER: &str = "CONFIDENTIAL: export filing (EEI) data, restricted under 13 U.S.C. 301 and 15 CFR 30.60. For official use by authorised export-control and customs staff only.";
+
+fn top(counts: HashMap<String, usize>, n: usize) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = counts.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v.truncate(n);
+    v
+}
+
+/// Builds the report from the scored rows and the batch they were scored from.
+pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::Value>) -> Report {
+    let ids = b.text(Col::ShipmentId);
+    let index: HashMap<&str, usize> = (0..b.len).map(|i| (&ids[i], i)).collect();
+    let exporter = b.text(Col::UsppiName);
+    let consignee = b.text(Col::ConsigneeName);
+    let dates = b.num(Col::ExportDate);
+    let mut hist = vec![(0usize, 0usize); 20];
+    let mut vpk: BTreeMap<String, Vec<(f64, bool)>> = BTreeMap::new();
+    let mut by_country: HashMap<String, usize> = HashMap::new();
+    let mut by_exporter: HashMap<String, usize> = HashMap::new();
+    let mut by_reason: HashMap<String, usize> = HashMap::new();
+    let mut party: HashMap<(u8, String), (usize, f64, usize)> = HashMap::new();
+    for i in 0..b.len {
+        for (kind, name) in [(0u8, &exporter[i]), (1u8, &consignee[i])] {
+            if name.is_empty() {
+                continue;
+            }
+            let e = party
+                .entry((kind, name.to_string()))
+                .or_insert((0, f64::INFINITY, 0));
+            e.0 += 1;
+            e.1 = e.1.min(dates[i]);
+        }
+    }
+    let mut flagged_value = 0.0;
+    let mut shipments = Vec::new();
+    let mut unflagged_seen: HashMap<String, usize> = HashMap::new();
+    for s in scored {
+        let bin = ((s.risk.clamp(0.0, 1.0) * 20.0) as usize).min(19);
+        hist[bin].0 += 1;
+        let Some(&i) = index.get(s.shipment_id.as_str()) else {
+            continue;
+        };
+        let (v, w) = (b.num(Col::ValueUsd)[i], b.num(Col::ShippingWeightKg)[i]);
+        let point = ((v + 1.0) / w).log10();
+        let seen = unflagged_seen.entry(s.declared.clone()).or_default();
+        if s.flagged || *seen < 400 {
+            vpk.entry(s.declared.clone())
+                .or_default()
+                .push((point, s.flagged));
+            if !s.flagged {
+                *seen += 1;
+            }
+        }
+        if !s.flagged {
+            continue;
+        }
+        hist[bin].1 += 1;
+        flagged_value += v;
+        *by_country
+            .entry(b.text(Col::ConsigneeCountry)[i].to_string())
+            .or_default() += 1;
+        *by_exporter.entry(exporter[i].to_string()).or_default() += 1;
+        for c in s.codes.split(';').filter(|c| !c.is_empty()) {
+            *by_reason.entry(c.to_string()).or_default() += 1;
+        }
+        for (kind, name) in [(0u8, &exporter[i]), (1u8, &consignee[i])] {
+            if let Some(e) = party.get_mut(&(kind, name.to_string())) {
+                e.2 += 1;
+            }
+        }
+        let mut filing = BTreeMap::new();
+        for c in Col::ALL {
+            let v = if c.spec().kind.numeric() {
+                let x = b.num(c)[i];
+                if x.is_nan() {
+                    String::new()
+                } else if c == Col::ExportDate {
+                    Date(x as i32).to_string()
+                } else {
+                    format!("{x}")
+                }
+            } else {
+                b.text(c)[i].to_string()
+            };
+            filing.insert(c.name().to_string(), v);
+        }
+        shipments.push((i, s, filing));
+    }
+    let history = |kind: u8, name: &str| -> Option<PartyHistory> {
+        party.get(&(kind, name.to_string())).map(|e| PartyHistory {
+            lines_in_batch: e.0,
+            first_date_in_batch: Date(e.1 as i32).to_string(),
+            flagged_in_batch: e.2,
+        })
+    };
+    let mut out: Vec<Flagged> = shipments
+        .into_iter()
+        .map(|(i, s, filing)| Flagged {
+            rank: s.rank,
+            shipment_id: s.shipment_id.clone(),
+            risk_score: s.risk,
+            declared_category: s.declared.clone(),
+            likely_category: s.likely.clone(),
+            likely_probability: s.likely_p,
+            reason_codes: s
+                .codes
+                .split(';')
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            reasons: s
+                .reasons
+                .split(" | ")
+                .filter(|c| !c.is_empty())
+                .map(str::to_string)
+                .collect(),
+            filing,
+            exporter_history: history(0, &exporter[i]),
+            consignee_history: history(1, &consignee[i]),
+        })
+        .collect();
+    out.sort_by_key(|f| f.rank);
+    let n = scored.len();
+    Report {
+        confidentiality: BANNER.to_string(),
+        rows: n,
+        flagged: out.len(),
+        budget_percent: if n == 0 {
+            0.0
+        } else {
+            out.len() as f64 * 100.0 / n as f64
+        },
+        flagged_declared_value_usd: flagged_value,
+        model_id: scored.first().map(|s| s.model_id.clone()).unwrap_or_default(),
+        model_metrics,
+        risk_histogram: hist,
+        value_per_kg: vpk,
+        flags_by_country: top(by_country, 15),
+        flags_by_exporter: top(by_exporter, 10),
+        flags_by_reason: top(by_reason, 20),
+        shipments: out,
+    }
+}
+
+/// Escapes text for HTML element content and attribute values.
+pub fn esc(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            '\'' => o.push_str("&#39;"),
+            c if c.is_control() && c != '\n' && c != '\t' => o.push('\u{fffd}'),
+            c => o.push(c),
+        }
+    }
+    o
+}
+
+fn bars(title: &str, id: &str, data: &[(String, usize)]) -> String {
+    let max = data.iter().map(|d| d.1).max().unwrap_or(1).max(1) as f64;
+    let h = 18 * data.len().max(1) + 30;
+    let mut s = format!("<figure id=\"{id}\"><figcaption>{}</figcaption><svg class=\"chart\" width=\"460\" height=\"{h}\" role=\"img\" aria-label=\"{}\">", esc(title), esc(title));
+    for (k, (label, n)) in data.iter().enumerate() {
+        let y = 10 + k * 18;
+        let w = (*n as f64 / max * 250.0).max(1.0);
+        let _ = write!(
+            s,
+            "<text x=\"175\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"180\" y=\"{}\" width=\"{w:.1}\" height=\"14\" class=\"bar\"/><text x=\"{:.1}\" y=\"{}\">{n}</text>",
+            y + 11,
+            esc(&crate::reader::cut(label, 28)),
+            y,
+            185.0 + w,
+            y + 11
+        );
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+fn histogram(r: &Report) -> String {
+    let max = r.risk_histogram.iter().map(|h| h.0).max().unwrap_or(1).max(1) as f64;
+    let mut s = String::from("<figure id=\"risk-histogram\"><figcaption>Risk score distribution (log scale; flagged in red)</figcaption><svg class=\"chart\" width=\"460\" height=\"200\" role=\"img\" aria-label=\"risk score histogram\">");
+    let scale = |n: usize| {
+        if n == 0 {
+            0.0
+        } else {
+            (n as f64).ln_1p() / max.ln_1p() * 160.0
+        }
+    };
+    for (k, (all, flagged)) in r.risk_histogram.iter().enumerate() {
+        let x = 20 + k * 21;
+        let ha = scale(*all);
+        let hf = scale(*flagged);
+        let _ = write!(s, "<rect x=\"{x}\" y=\"{:.1}\" width=\"19\" height=\"{ha:.1}\" class=\"bar\"><title>{:.2}-{:.2}: {all} rows</title></rect>", 175.0 - ha, k as f64 / 20.0, (k + 1) as f64 / 20.0);
+        if *flagged > 0 {
+            let _ = write!(s, "<rect x=\"{x}\" y=\"{:.1}\" width=\"19\" height=\"{hf:.1}\" class=\"flag\"><title>{flagged} flagged</title></rect>", 175.0 - hf);
+        }
+    }
+    s.push_str("<text x=\"20\" y=\"195\">0</text><text x=\"430\" y=\"195\">1</text></svg></figure>");
+    s
+}
+
+fn strip(r: &Report) -> String {
+    let cats: Vec<&String> = r.value_per_kg.keys().collect();
+    let w = 120 + 80 * cats.len().max(1);
+    let mut s = format!("<figure id=\"value-per-kg\"><figcaption>Value per kg by declared category (log10 USD/kg; flagged in red)</figcaption><svg class=\"chart\" width=\"{w}\" height=\"260\" role=\"img\" aria-label=\"value per kg by declared category\">");
+    for v in [0.0, 1.0, 2.0, 3.0, 4.0, 5.0] {
+        let y = 220.0 - v * 40.0;
+        let _ = write!(s, "<line x1=\"40\" x2=\"{w}\" y1=\"{y}\" y2=\"{y}\" class=\"grid\"/><text x=\"5\" y=\"{:.0}\">$10^{v:.0}</text>", y + 4.0);
+    }
+    for (k, cat) in cats.iter().enumerate() {
+        let cx = 80 + k * 80;
+        for (j, (p, flagged)) in r.value_per_kg[*cat].iter().enumerate() {
+            let y = 220.0 - p.clamp(-0.5, 5.4) * 40.0;
+            let x = cx as f64 + ((j * 37) % 29) as f64 - 14.0;
+            let _ = write!(
+                s,
+                "<circle cx=\"{x:.1}\" cy=\"{y:.1}\" r=\"{}\" class=\"{}\"/>",
+                if *flagged { 3 } else { 2 },
+                if *flagged { "flag" } else { "dot" }
+            );
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{cx}\" y=\"{}\" text-anchor=\"middle\" class=\"small\">{}</text>",
+            238 + 12 * (k % 2),
+            esc(&cat.replace('_', " "))
+        );
+    }
+    s.push_str("</svg></figure>");
+    s
+}
+
+/// The report as one self-contained HTML page.
+pub fn html(r: &Report) -> String {
+    let mut s = String::new();
+    s.push_str("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width\">");
+    s.push_str("<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:\">");
+    let _ = write!(
+        s,
+        "<title>sentinel report: {} flagged of {}</title><style>{CSS}</style></head><body>",
+        r.flagged, r.rows
+    );
+    let _ = write!(
+        s,
+        "<div class=\"banner\" role=\"note\">{}</div>",
+        esc(&r.confidentiality)
+    );
+    s.push_str("<h1>Flagged shipments</h1><section class=\"summary\"><dl>");
+    let metric = |k: &str| {
+        r.model_metrics
+            .as_ref()
+            .and_then(|m| m.get(k))
+            .and_then(|v| v.as_f64())
+            .map_or("n/a".to_string(), |v| format!("{v:.3}"))
+    };
+    for (k, v) in [
+        ("rows scored", r.rows.to_string()),
+        ("flagged", r.flagged.to_string()),
+        ("budget", format!("{:.2}% of the batch", r.budget_percent)),
+        (
+            "declared value of flagged rows",
+            format!("${:.0}", r.flagged_declared_value_usd),
+        ),
+        ("model", r.model_id.clone()),
+        ("model training PR-AUC (in-sample)", metric("pr_auc")),
+    ] {
+        let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
+    }
+    s.push_str("</dl></section><section class=\"charts\">");
+    s.push_str(&histogram(r));
+    s.push_str(&strip(r));
+    s.push_str(&bars(
+        "Flags by destination country",
+        "by-country",
+        &r.flags_by_country,
+    ));
+    s.push_str(&bars("Flags by exporter", "by-exporter", &r.flags_by_exporter));
+    s.push_str(&bars("Flags by reason code", "by-reason", &r.flags_by_reason));
+    s.push_str("</section><section><h2>Flagged shipments</h2><input id=\"filter\" type=\"search\" placeholder=\"Filter (any text)\" aria-label=\"filter\">");
+    s.push_str("<table id=\"flagged\"><thead><tr><th data-k=\"n\">rank</th><th>shipment</th><th data-k=\"n\">risk</th><th>declared</th><th>likely</th><th>destination</th><th>exporter</th><th data-k=\"n\">value USD</th><th>first reason</th></tr></thead><tbody>");
+    for f in &r.shipments {
+        let g = |k: &str| f.filing.get(k).map(String::as_str).unwrap_or("");
+        let _ = write!(
+            s,
+            "<tr class=\"row\"><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{} ({:.0}%)</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            f.rank,
+            esc(&f.shipment_id),
+            f.risk_score,
+            esc(&f.declared_category),
+            esc(&f.likely_category),
+            f.likely_probability * 100.0,
+            esc(g("ultimate_consignee_country")),
+            esc(g("usppi_name")),
+            esc(g("value_usd")),
+            esc(f.reasons.first().map(String::as_str).unwrap_or(""))
+        );
+        s.push_str(
+            "<tr class=\"detail\" hidden><td colspan=\"9\"><div class=\"evidence\"><div><h3>Reasons</h3><ol>",
+        );
+        for (c, t) in f.reason_codes.iter().zip(&f.reasons) {
+            let _ = write!(s, "<li><code>{}</code> {}</li>", esc(c), esc(t));
+        }
+        let _ = write!(
+            s,
+            "</ol><p>Declared <b>{}</b>; the evidence points to <b>{}</b> ({:.0}%).</p>",
+            esc(&f.declared_category),
+            esc(&f.likely_category),
+            f.likely_probability * 100.0
+        );
+        for (label, h) in [
+            ("Exporter", &f.exporter_history),
+            ("Consignee", &f.consignee_history),
+        ] {
+            if let Some(h) = h {
+                let _ = write!(
+                    s,
+                    "<p>{label} in this batch: {} lines since {}, {} flagged.</p>",
+                    h.lines_in_batch,
+                    esc(&h.first_date_in_batch),
+                    h.flagged_in_batch
+                );
+            }
+        }
+        s.push_str("</div><div><h3>Filing and invoice</h3><table class=\"docs\"><tr><th></th><th>filing</th><th>invoice</th></tr>");
+        let _ = write!(
+            s,
+            "<tr><th>description</th><td>{}</td><td>{}</td></tr>",
+            esc(g("description")),
+            esc(g("invoice_description"))
+        );
+        let _ = write!(
+            s,
+            "<tr><th>value USD</th><td>{}</td><td>{}</td></tr></table><dl class=\"fields\">",
+            esc(g("value_usd")),
+            esc(g("invoice_value_usd"))
+        );
+        for k in [
+            "export_date",
+            "hs_code",
+            "brand",
+            "eccn",
+            "license_code",
+            "quantity",
+            "quantity_unit",
+            "shipping_weight_kg",
+            "package_count",
+            "usppi_name",
+            "usppi_address",
+            "ultimate_consignee_name",
+            "ultimate_consignee_type",
+            "ultimate_consignee_country",
+            "intermediate_consignee_name",
+            "intermediate_consignee_country",
+            "payer_country",
+            "forwarder_name",
+            "port_of_export",
+            "transport_mode",
+            "carrier",
+            "amendment_count",
+        ] {
+            let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(g(k)));
+        }
+        s.push_str("</dl></div></div></td></tr>");
+    }
+    s.push_str("</tbody></table></section>");
+    let _ = write!(s, "<script>{JS}</script></body></html>");
+    s
+}
+
+const CSS: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em;color:#222}.banner{background:#b00020;color:#fff;padding:.6em 1em;margin:0 -2em 1em;font-weight:600}\
+dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}dd{margin:0}\
+.charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;border:1px solid #ddd;padding:.5em}figcaption{font-weight:600;margin-bottom:.3em}\
+.chart text{font-size:11px}.chart .small{font-size:10px}.bar{fill:#4a6fa5}.flag{fill:#d62728}.dot{fill:#9aa9bd;opacity:.6}.grid{stroke:#eee}\
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}\
+#flagged thead th{cursor:pointer;background:#f3f3f3}tr.row{cursor:pointer}tr.row:hover{background:#fafae0}\
+.evidence{display:flex;gap:2em;flex-wrap:wrap}.evidence>div{flex:1;min-width:320px}.docs th{width:8em}\
+.fields{grid-template-columns:max-content auto;font-size:12px}#filter{margin:.5em 0;padding:.3em;width:30em}";
+
+const JS: &str = "(function(){var t=document.getElementById('flagged'),b=t.tBodies[0];\
+function pairs(){var r=[],rows=b.rows;for(var i=0;i<rows.length;i+=2)r.push([rows[i],rows[i+1]]);return r}\
+b.addEventListener('click',function(e){var tr=e.target.closest('tr.row');if(tr){var d=tr.nextElementSibling;d.hidden=!d.hidden}});\
+Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){var asc=true;th.addEventListener('click',function(){\
+var num=th.dataset.k==='n',p=pairs();p.sort(function(x,y){var a=x[0].cells[c].textContent,z=y[0].cells[c].textContent;\
+var v=num?(parseFloat(a)-parseFloat(z)):a.localeCompare(z);return asc?v:-v});asc=!asc;p.forEach(function(q){b.appendChild(q[0]);b.appendChild(q[1])})})});\
+document.getElementById('filter').addEventListener('input',function(e){var q=e.target.value.toLowerCase();\
+pairs().forEach(function(p){var hit=(p[0].textContent+' '+p[1].textContent).toLowerCase().indexOf(q)>=0;p[0].hidden=!hit;if(!hit)p[1].hidden=true})})})();";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escaping_makes_markup_text() {
+        assert_eq!(
+            esc("<script>alert(1)</script>"),
+            "&lt;script&gt;alert(1)&lt;/script&gt;"
+        );
+        assert_eq!(esc("a\"b'c&d"), "a&quot;b&#39;c&amp;d");
+        assert_eq!(esc("x\u{0}y"), "x\u{fffd}y");
+    }
+}
