@@ -5,6 +5,7 @@
 pub mod check;
 pub mod common;
 pub mod completions;
+pub mod demo;
 pub mod evaluate;
 pub mod generate;
 pub mod report;
@@ -35,8 +36,17 @@ pub enum Command {
     Score(score::Args),
     /// Write the flagged shipments of a scored batch as an HTML (or JSON) report
     Report(report::Args),
+    /// Generate, train, evaluate, score and report in one go (start here)
+    Demo(demo::Args),
     /// Print a shell completion script
     Completions(completions::Args),
+}
+
+impl Cli {
+    /// Parses an argument list (for commands that run other commands).
+    pub fn try_parse_from_args(args: &[&str]) -> anyhow::Result<Cli> {
+        Ok(Cli::try_parse_from(args)?)
+    }
 }
 
 /// Runs a parsed command line; returns the exit code.
@@ -48,6 +58,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Train(a) => train::run(a),
         Command::Score(a) => score::run(a),
         Command::Report(a) => report::run(a),
+        Command::Demo(a) => demo::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     }
 }

@@ -4,6 +4,7 @@
 mod util;
 
 mod check;
+mod demo;
 mod evaluate;
 mod generate;
 mod hardening;

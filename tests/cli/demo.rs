@@ -1,0 +1,32 @@
+//! `sentinel demo`: every file it promises, from a small world.
+
+use crate::util::Workdir;
+
+#[test]
+fn demo_writes_every_file_it_names() {
+    let wd = Workdir::new();
+    let run = wd.run(&["demo", "--rows", "20000", "--out", "d"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    for f in [
+        "train.csv",
+        "batch.csv",
+        "model/manifest.json",
+        "evaluation.txt",
+        "evaluation.json",
+        "scored.csv",
+        "summary.json",
+        "report.html",
+    ] {
+        assert!(wd.path("d").join(f).exists(), "{f} missing");
+    }
+    assert!(
+        run.stderr.contains("Open first:") && run.stderr.contains("report.html"),
+        "{}",
+        run.stderr
+    );
+    let html = std::fs::read_to_string(wd.path("d/report.html")).unwrap();
+    assert!(html.contains("id=\"flagged\""));
+    // Running it again replaces its own files.
+    let again = wd.run(&["demo", "--rows", "20000", "--out", "d", "-q"]);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+}
