@@ -15,7 +15,7 @@ pub struct Inputs {
     /// Column-mapping file (TOML) for other layouts (default: the model's, where a model is used)
     #[arg(long)]
     pub mapping: Option<PathBuf>,
-    /// Rejected rows go here (CSV; `score` writes <out>.rejects.csv by default)
+    /// Rejected rows go here (CSV; score writes OUT.rejects.csv by default)
     #[arg(long)]
     pub rejects: Option<PathBuf>,
 }

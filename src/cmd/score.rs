@@ -36,7 +36,7 @@ pub struct Args {
     /// Rank by the label-free score even when the model is supervised
     #[arg(long)]
     pub ignore_labels: bool,
-    /// Append the input's columns (a clashing name becomes input_<name>)
+    /// Append the input's columns (a clashing name NAME becomes input_NAME)
     #[arg(long)]
     pub keep_columns: bool,
     /// Write the summary as JSON here

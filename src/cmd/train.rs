@@ -51,7 +51,7 @@ pub struct Args {
     /// Replace the contents of a non-empty --out
     #[arg(long)]
     pub force: bool,
-    /// Write rejected training rows here (default: <out>/training-rejects.csv when any)
+    /// Write rejected training rows here (default: OUT/training-rejects.csv when any)
     #[arg(long)]
     pub rejects: Option<PathBuf>,
     /// No progress or summary on stderr
