@@ -20,6 +20,7 @@ pub mod progress;
 pub mod reader;
 pub mod reasons;
 pub mod report;
+pub mod review;
 pub mod run;
 pub mod schema;
 pub mod scoring;

@@ -90,6 +90,39 @@ impl Batch {
         Batch::with_shape(0, 0, 0)
     }
 
+    /// The rows `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Batch {
+        Batch {
+            len: idx.len(),
+            file: idx.iter().map(|&i| self.file[i]).collect(),
+            line: idx.iter().map(|&i| self.line[i]).collect(),
+            text: self
+                .text
+                .iter()
+                .map(|c| if c.is_empty() { StrCol::new() } else { c.take(idx) })
+                .collect(),
+            num: self
+                .num
+                .iter()
+                .map(|c| {
+                    if c.is_empty() {
+                        Vec::new()
+                    } else {
+                        idx.iter().map(|&i| c[i]).collect()
+                    }
+                })
+                .collect(),
+            invalid: idx.iter().map(|&i| self.invalid[i]).collect(),
+            extra_cat: self.extra_cat.iter().map(|c| c.take(idx)).collect(),
+            extra_num: self
+                .extra_num
+                .iter()
+                .map(|c| idx.iter().map(|&i| c[i]).collect())
+                .collect(),
+            carry: self.carry.iter().map(|c| c.take(idx)).collect(),
+        }
+    }
+
     /// Appends `other`'s rows (same extras layout).
     pub fn append(&mut self, other: Batch) {
         self.len += other.len;

@@ -65,6 +65,7 @@ pub fn run(a: Args) -> Result<u8> {
         data: vec![s(p("train.csv"))],
         out: p("model"),
         mapping: None,
+        reviews: None,
         ignore_labels: false,
         seed: a.seed,
         iterations: gbm.iterations,

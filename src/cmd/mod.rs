@@ -9,6 +9,7 @@ pub mod demo;
 pub mod evaluate;
 pub mod generate;
 pub mod report;
+pub mod review;
 pub mod score;
 pub mod train;
 
@@ -36,6 +37,8 @@ pub enum Command {
     Score(score::Args),
     /// Write the flagged shipments of a scored batch as an HTML (or JSON) report
     Report(report::Args),
+    /// Review flagged shipments: import, decide, export labels
+    Review(review::Args),
     /// Generate, train, evaluate, score and report in one go (start here)
     Demo(demo::Args),
     /// Print a shell completion script
@@ -59,6 +62,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Score(a) => score::run(a),
         Command::Report(a) => report::run(a),
         Command::Demo(a) => demo::run(a),
+        Command::Review(a) => review::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     }
 }

@@ -30,6 +30,9 @@ pub struct Args {
     /// Column-mapping file (TOML) for other layouts; stored with the model
     #[arg(long)]
     pub mapping: Option<PathBuf>,
+    /// Review database whose decisions (confirmed = 1, cleared = 0) take precedence over other labels
+    #[arg(long)]
+    pub reviews: Option<PathBuf>,
     /// Train only the label-free score, even when labels are present
     #[arg(long)]
     pub ignore_labels: bool,
@@ -57,6 +60,42 @@ pub struct Args {
     /// No progress or summary on stderr
     #[arg(short, long)]
     pub quiet: bool,
+}
+
+/// Adds reviewed shipments to the training batch: a shipment already in it
+/// gets the reviewed label (returned as overrides), any other is appended.
+fn merge_reviews(
+    batch: &mut crate::reader::Batch,
+    rev: crate::reader::Batch,
+) -> Vec<(usize, f64, Option<u8>)> {
+    use crate::schema::Col;
+    use crate::strcol::StrCol;
+    let t = crate::tables::Tables::get();
+    let ids = batch.text(Col::ShipmentId);
+    let index: std::collections::HashMap<String, usize> =
+        (0..batch.len).map(|i| (ids[i].to_string(), i)).collect();
+    let mut overrides = Vec::new();
+    let mut keep = Vec::new();
+    for j in 0..rev.len {
+        let cat = t.category_index(&rev.text(Col::TrueCategory)[j]).map(|c| c as u8);
+        match index.get(&rev.text(Col::ShipmentId)[j]) {
+            Some(&i) => overrides.push((i, rev.num(Col::Label)[j], cat)),
+            None => keep.push(j),
+        }
+    }
+    if keep.is_empty() {
+        return overrides;
+    }
+    // The appended rows have no mapping extras or carried columns: pad them.
+    let mut extra = crate::reader::Batch::empty();
+    extra.append(rev);
+    let rows = extra.len;
+    extra.extra_cat = vec![(0..rows).map(|_| "").collect::<StrCol>(); batch.extra_cat.len()];
+    extra.extra_num = vec![vec![f64::NAN; rows]; batch.extra_num.len()];
+    extra.carry = vec![(0..rows).map(|_| "").collect::<StrCol>(); batch.carry.len()];
+    let selected = extra.select(&keep);
+    batch.append(selected);
+    overrides
 }
 
 fn file_digest(path: &str) -> Result<TrainingFile> {
@@ -110,13 +149,30 @@ pub fn run(a: Args) -> Result<u8> {
         }
     };
     stage("reading");
-    let batch = reader.read_all()?;
+    let mut batch = reader.read_all()?;
     reader.finish()?;
+    let mut reviewed = 0u64;
+    let mut overrides: Vec<(usize, f64, Option<u8>)> = Vec::new();
+    if let Some(db) = &a.reviews {
+        stage("reviews");
+        let store = crate::review::Store::open(db)?;
+        let (n, bytes) = crate::review::labels_csv(&store)?;
+        reviewed = n as u64;
+        let mut rr = Reader::from_csv_reader("<reviews>", Box::new(std::io::Cursor::new(bytes)), None, None)?;
+        let rev = rr.read_all()?;
+        overrides = merge_reviews(&mut batch, rev);
+    }
     let stats = reader.stats.clone();
     for (name, disables) in reader.absent_expected() {
         eprintln!("train: expected column {name} is absent: switched off: {disables}");
     }
-    let outcomes = Outcomes::from_batch(&batch);
+    let mut outcomes = Outcomes::from_batch(&batch);
+    for (i, label, cat) in overrides {
+        outcomes.label[i] = label;
+        if cat.is_some() {
+            outcomes.true_category[i] = cat;
+        }
+    }
     let cfg = TrainConfig {
         seed: a.seed,
         ignore_labels: a.ignore_labels,
@@ -153,7 +209,7 @@ pub fn run(a: Args) -> Result<u8> {
         seed: a.seed,
         training_rows: batch.len as u64,
         training_positives: trained.positives,
-        reviewed_rows: 0,
+        reviewed_rows: reviewed,
         training_files: files,
         training_fingerprint: sha256_hex(&fp.finalize()),
         features: feature_infos(&trained.parts),

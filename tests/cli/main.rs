@@ -9,5 +9,6 @@ mod evaluate;
 mod generate;
 mod hardening;
 mod report;
+mod review;
 mod score;
 mod train;

@@ -1,0 +1,135 @@
+//! `sentinel review`: load scored batches into a review database, record
+//! decisions, and export decided shipments as labels for training.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Subcommand;
+
+use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use crate::mapping::Mapping;
+use crate::output::AtomicFile;
+use crate::reader::{Input, Reader};
+use crate::report;
+use crate::review::{self, Decision, Store};
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  sentinel review import scored.csv --input batch.csv --db reviews.sqlite\n  sentinel review decide --db reviews.sqlite XK2J-1 --decision confirmed --goods datacenter_gpu --reviewer ana --note \"H100 modules\"\n  sentinel review export --db reviews.sqlite --out labels.csv\n  sentinel train --data train.csv --reviews reviews.sqlite --out models/next"
+)]
+pub struct Args {
+    #[command(subcommand)]
+    pub action: Action,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Action {
+    /// Load a scored batch (and the manifests it was scored from) into the database
+    Import(ImportArgs),
+    /// Record or change the decision on one shipment (the history is kept)
+    Decide(DecideArgs),
+    /// Write confirmed (label 1) and cleared (label 0) shipments in the manifest format
+    Export(ExportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ImportArgs {
+    /// `score`'s output (CSV)
+    pub scored: PathBuf,
+    /// The manifests the batch was scored from
+    #[arg(long = "input", required = true, num_args = 1..)]
+    pub inputs: Vec<String>,
+    /// Review database (SQLite; created when absent)
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Column-mapping file (TOML) of the manifests
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Load every scored row, not only the flagged ones
+    #[arg(long)]
+    pub all: bool,
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct DecideArgs {
+    /// Review database
+    #[arg(long)]
+    pub db: PathBuf,
+    /// The shipment decided on
+    pub shipment_id: String,
+    /// confirmed (misdeclared), cleared, or inspect (sent to physical inspection)
+    #[arg(long)]
+    pub decision: Decision,
+    /// Who decides
+    #[arg(long)]
+    pub reviewer: String,
+    /// The goods actually found: a cargo category of the spec
+    #[arg(long)]
+    pub goods: Option<String>,
+    /// Free text
+    #[arg(long, default_value = "")]
+    pub note: String,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ExportArgs {
+    /// Review database
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Labels file to write (CSV, manifest format with label and true_category)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Neutralise cells that a spreadsheet would run as formulas (=, +, -, @, tab, CR)
+    #[arg(long)]
+    pub spreadsheet_safe: bool,
+}
+
+pub fn run(a: Args) -> Result<u8> {
+    match a.action {
+        Action::Import(a) => import(a),
+        Action::Decide(a) => {
+            let mut store = Store::open(&a.db)?;
+            store.decide(
+                &a.shipment_id,
+                a.decision,
+                a.goods.as_deref(),
+                &a.reviewer,
+                &a.note,
+            )?;
+            Ok(EXIT_OK)
+        }
+        Action::Export(a) => {
+            let store = Store::open(&a.db)?;
+            let rows = store.labelled()?;
+            let mut out = AtomicFile::create(&a.out, &[])?;
+            let n = review::write_labels(&rows, out.writer(), a.spreadsheet_safe)?;
+            out.commit()?;
+            eprintln!(
+                "review export: {n} decided shipments written to {}",
+                a.out.display()
+            );
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn import(a: ImportArgs) -> Result<u8> {
+    let scored = report::read_scored(&a.scored).map_err(|e| InputError::new(format!("{e:#}")))?;
+    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
+    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let mut reader = Reader::open(&inputs, mapping, None)?;
+    let batch = reader.read_all()?;
+    let rows: Vec<_> = scored.into_iter().filter(|s| a.all || s.flagged).collect();
+    let mut store = Store::open(&a.db)?;
+    let n = store.import(&a.scored.display().to_string(), &rows, &batch)?;
+    if !a.quiet {
+        eprintln!("review import: {n} shipments loaded into {}", a.db.display());
+    }
+    Ok(if reader.stats.rejected > 0 {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    })
+}

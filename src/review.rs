@@ -1,0 +1,401 @@
+//! The review store: flagged shipments and analysts' decisions in SQLite
+//! (bundled; no server), schema versioned, every write in a transaction,
+//! every change of a decision kept in its history. Decided shipments flow
+//! back into training as labels (confirmed = 1, cleared = 0; `inspect` and
+//! undecided rows are unknown, never 0).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use anyhow::{bail, Context, Result};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use serde::Serialize;
+
+use crate::error::InputError;
+use crate::reader::Batch;
+use crate::report::ScoredRow;
+use crate::schema::Col;
+use crate::tables::Tables;
+
+/// Version of the database layout.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// A decision on a shipment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Decision {
+    /// Misdeclared: label 1.
+    Confirmed,
+    /// Honest: label 0.
+    Cleared,
+    /// Sent to physical inspection: outcome unknown.
+    Inspect,
+}
+
+impl std::str::FromStr for Decision {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Decision, String> {
+        match s {
+            "confirmed" => Ok(Decision::Confirmed),
+            "cleared" => Ok(Decision::Cleared),
+            "inspect" => Ok(Decision::Inspect),
+            _ => Err(format!(
+                "decision `{s}` is not one of confirmed, cleared, inspect"
+            )),
+        }
+    }
+}
+
+impl Decision {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Decision::Confirmed => "confirmed",
+            Decision::Cleared => "cleared",
+            Decision::Inspect => "inspect",
+        }
+    }
+}
+
+pub struct Store {
+    conn: Connection,
+}
+
+fn now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0)
+}
+
+impl Store {
+    /// Opens (creating when absent) a review database.
+    pub fn open(path: &Path) -> Result<Store> {
+        let conn = Connection::open(path)
+            .with_context(|| format!("{}: cannot open the review database", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(30))?;
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS shipments(
+               shipment_id TEXT PRIMARY KEY, batch TEXT NOT NULL, imported_at INTEGER NOT NULL,
+               rank INTEGER, risk_score REAL, flagged INTEGER NOT NULL, declared_category TEXT, likely_category TEXT,
+               likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS decisions(
+               shipment_id TEXT PRIMARY KEY REFERENCES shipments(shipment_id),
+               decision TEXT NOT NULL CHECK(decision IN ('confirmed','cleared','inspect')),
+               goods_found TEXT, reviewer TEXT NOT NULL, note TEXT, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS decision_history(
+               id INTEGER PRIMARY KEY AUTOINCREMENT, shipment_id TEXT NOT NULL, at INTEGER NOT NULL, reviewer TEXT NOT NULL,
+               before_decision TEXT, after_decision TEXT NOT NULL, before_goods TEXT, after_goods TEXT, note TEXT);",
+        )
+        .with_context(|| format!("{}: not a review database", path.display()))?;
+        let version: Option<String> = conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
+                r.get(0)
+            })
+            .optional()?;
+        match version.as_deref().map(str::parse::<i64>) {
+            None => {
+                conn.execute(
+                    "INSERT INTO meta(key, value) VALUES ('schema_version', ?1)",
+                    params![SCHEMA_VERSION.to_string()],
+                )?;
+            }
+            Some(Ok(v)) if v == SCHEMA_VERSION => {}
+            Some(Ok(v)) => {
+                return Err(InputError::new(format!(
+                    "{}: review database schema {v}, this sentinel reads schema {SCHEMA_VERSION}",
+                    path.display()
+                ))
+                .into())
+            }
+            Some(Err(_)) => {
+                return Err(InputError::new(format!(
+                    "{}: review database has a damaged schema version",
+                    path.display()
+                ))
+                .into())
+            }
+        }
+        Ok(Store { conn })
+    }
+
+    /// Loads a scored batch (with the batch it was scored from) into the
+    /// store, in one transaction. Returns the number of shipments loaded;
+    /// shipments already present keep their decisions.
+    pub fn import(&mut self, batch_name: &str, scored: &[ScoredRow], b: &Batch) -> Result<usize> {
+        let ids = b.text(Col::ShipmentId);
+        let index: BTreeMap<&str, usize> = (0..b.len).map(|i| (&ids[i], i)).collect();
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let mut n = 0;
+        {
+            let mut st = tx.prepare(
+                "INSERT INTO shipments(shipment_id, batch, imported_at, rank, risk_score, flagged, declared_category, likely_category, likely_probability, reason_codes, reasons, model_id, manifest)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                 ON CONFLICT(shipment_id) DO UPDATE SET batch = excluded.batch, imported_at = excluded.imported_at, rank = excluded.rank,
+                   risk_score = excluded.risk_score, flagged = excluded.flagged, declared_category = excluded.declared_category,
+                   likely_category = excluded.likely_category, likely_probability = excluded.likely_probability,
+                   reason_codes = excluded.reason_codes, reasons = excluded.reasons, model_id = excluded.model_id, manifest = excluded.manifest",
+            )?;
+            let t = now();
+            for s in scored {
+                let Some(&i) = index.get(s.shipment_id.as_str()) else {
+                    continue;
+                };
+                let manifest = serde_json::to_string(&manifest_cells(b, i))?;
+                st.execute(params![
+                    s.shipment_id,
+                    batch_name,
+                    t,
+                    s.rank as i64,
+                    s.risk,
+                    s.flagged,
+                    s.declared,
+                    s.likely,
+                    s.likely_p,
+                    s.codes,
+                    s.reasons,
+                    s.model_id,
+                    manifest
+                ])?;
+                n += 1;
+            }
+        }
+        tx.commit()?;
+        Ok(n)
+    }
+
+    /// Records (or changes) a decision, keeping the history, in one transaction.
+    pub fn decide(
+        &mut self,
+        shipment_id: &str,
+        decision: Decision,
+        goods: Option<&str>,
+        reviewer: &str,
+        note: &str,
+    ) -> Result<()> {
+        if reviewer.trim().is_empty() {
+            return Err(InputError::new("a decision needs the reviewer's name").into());
+        }
+        if let Some(g) = goods {
+            if Tables::get().category_index(g).is_none() {
+                return Err(InputError::new(format!(
+                    "goods found `{g}` is not a cargo category of the spec"
+                ))
+                .into());
+            }
+        }
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let known: Option<String> = tx
+            .query_row(
+                "SELECT shipment_id FROM shipments WHERE shipment_id = ?1",
+                params![shipment_id],
+                |r| r.get(0),
+            )
+            .optional()?;
+        if known.is_none() {
+            return Err(
+                InputError::new(format!("shipment `{shipment_id}` is not in the review database")).into(),
+            );
+        }
+        let before: Option<(String, Option<String>, i64)> = tx
+            .query_row(
+                "SELECT decision, goods_found, version FROM decisions WHERE shipment_id = ?1",
+                params![shipment_id],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?;
+        let t = now();
+        let version = before.as_ref().map_or(1, |b| b.2 + 1);
+        tx.execute(
+            "INSERT INTO decisions(shipment_id, decision, goods_found, reviewer, note, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(shipment_id) DO UPDATE SET decision = excluded.decision, goods_found = excluded.goods_found,
+               reviewer = excluded.reviewer, note = excluded.note, updated_at = excluded.updated_at, version = excluded.version",
+            params![shipment_id, decision.as_str(), goods, reviewer, note, t, version],
+        )?;
+        tx.execute(
+            "INSERT INTO decision_history(shipment_id, at, reviewer, before_decision, after_decision, before_goods, after_goods, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+            params![shipment_id, t, reviewer, before.as_ref().map(|b| b.0.clone()), decision.as_str(), before.and_then(|b| b.1), goods, note],
+        )?;
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Number of history entries of a shipment.
+    pub fn history_len(&self, shipment_id: &str) -> Result<i64> {
+        Ok(self.conn.query_row(
+            "SELECT COUNT(*) FROM decision_history WHERE shipment_id = ?1",
+            params![shipment_id],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// Decided shipments (confirmed or cleared) as manifest rows with
+    /// `label` and, where recorded, `true_category`.
+    pub fn labelled(&self) -> Result<Vec<BTreeMap<String, String>>> {
+        let mut st = self.conn.prepare(
+            "SELECT s.manifest, d.decision, d.goods_found FROM decisions d JOIN shipments s USING (shipment_id)
+             WHERE d.decision IN ('confirmed', 'cleared') ORDER BY s.shipment_id",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, Option<String>>(2)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (manifest, decision, goods) = row?;
+            let mut cells: BTreeMap<String, String> =
+                serde_json::from_str(&manifest).context("a stored manifest row is damaged")?;
+            cells.insert(
+                "label".into(),
+                if decision == "confirmed" {
+                    "1".into()
+                } else {
+                    "0".into()
+                },
+            );
+            cells.insert("true_category".into(), goods.unwrap_or_default());
+            cells.insert("typology".into(), String::new());
+            out.push(cells);
+        }
+        Ok(out)
+    }
+}
+
+/// The canonical cells of row `i` (validated values) as text.
+fn manifest_cells(b: &Batch, i: usize) -> BTreeMap<String, String> {
+    let mut m = BTreeMap::new();
+    for c in Col::ALL {
+        if matches!(c, Col::Label | Col::TrueCategory | Col::Typology) {
+            continue;
+        }
+        let v = if c.spec().kind.numeric() {
+            let x = b.num(c)[i];
+            if x.is_nan() {
+                String::new()
+            } else if c == Col::ExportDate {
+                crate::domain::Date(x as i32).to_string()
+            } else {
+                format!("{x}")
+            }
+        } else {
+            b.text(c)[i].to_string()
+        };
+        m.insert(c.name().to_string(), v);
+    }
+    m
+}
+
+/// Neutralises a cell that a spreadsheet would run as a formula.
+pub fn spreadsheet_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
+
+/// Writes decided shipments in the manifest format (with `label` and
+/// `true_category`).
+pub fn write_labels(
+    rows: &[BTreeMap<String, String>],
+    w: &mut dyn std::io::Write,
+    safe: bool,
+) -> Result<usize> {
+    let names: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
+    let mut out = csv::Writer::from_writer(w);
+    out.write_record(&names)?;
+    for r in rows {
+        let rec: Vec<String> = names
+            .iter()
+            .map(|n| {
+                let v = r.get(*n).cloned().unwrap_or_default();
+                if safe {
+                    spreadsheet_safe(&v)
+                } else {
+                    v
+                }
+            })
+            .collect();
+        out.write_record(&rec)?;
+    }
+    out.flush()?;
+    Ok(rows.len())
+}
+
+/// Decided shipments as CSV bytes (for training).
+pub fn labels_csv(store: &Store) -> Result<(usize, Vec<u8>)> {
+    let rows = store.labelled()?;
+    let mut buf = Vec::new();
+    let n = write_labels(&rows, &mut buf, false)?;
+    if n == 0 {
+        bail!("the review database holds no confirmed or cleared shipments");
+    }
+    Ok((n, buf))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn formula_prefixes_are_neutralised() {
+        assert_eq!(spreadsheet_safe("=1+2"), "'=1+2");
+        assert_eq!(spreadsheet_safe("@SUM(A1)"), "'@SUM(A1)");
+        assert_eq!(spreadsheet_safe("-3"), "'-3");
+        assert_eq!(spreadsheet_safe("\tx"), "'\tx");
+        assert_eq!(spreadsheet_safe("adapter"), "adapter");
+    }
+
+    #[test]
+    fn decisions_keep_their_history() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("r.sqlite")).unwrap();
+        let mut b = Batch::empty();
+        b.len = 1;
+        b.invalid.push(0);
+        b.line.push(2);
+        b.file.push(0);
+        for c in Col::ALL {
+            if c.spec().kind.numeric() {
+                b.num_mut(c)
+                    .push(if c == Col::ExportDate { 20000.0 } else { 1.0 });
+            } else {
+                b.text_mut(c).push(if c == Col::ShipmentId { "S1" } else { "" });
+            }
+        }
+        let row = ScoredRow {
+            shipment_id: "S1".into(),
+            risk: 0.9,
+            flagged: true,
+            rank: 1,
+            ..ScoredRow::default()
+        };
+        assert_eq!(s.import("b1", &[row], &b).unwrap(), 1);
+        s.decide("S1", Decision::Inspect, None, "ana", "send it").unwrap();
+        s.decide(
+            "S1",
+            Decision::Confirmed,
+            Some("datacenter_gpu"),
+            "ben",
+            "H100s inside",
+        )
+        .unwrap();
+        assert_eq!(s.history_len("S1").unwrap(), 2);
+        let l = s.labelled().unwrap();
+        assert_eq!(l.len(), 1);
+        assert_eq!(l[0]["label"], "1");
+        assert_eq!(l[0]["true_category"], "datacenter_gpu");
+        assert!(s.decide("S9", Decision::Cleared, None, "ana", "").is_err());
+        assert!(s
+            .decide("S1", Decision::Cleared, Some("gpus"), "ana", "")
+            .is_err());
+        assert!(s.decide("S1", Decision::Cleared, None, " ", "").is_err());
+    }
+}
