@@ -4,6 +4,7 @@
 
 pub mod catstats;
 pub mod cmd;
+pub mod desk;
 pub mod domain;
 pub mod error;
 pub mod evaluation;

@@ -189,6 +189,11 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
             10f64.powf(ev.declared.physical[3][i]),
             10f64.powf(typical(3))
         ),
+        "DESCRIPTION_MISMATCH" if ev.declared.desc_category[i] as usize == t.unknown_category() => format!(
+            "{code}: description \"{}\" names no known goods, HS {} is {decl}",
+            q(&b.text(Col::Description)[i]),
+            &b.text(Col::HsCode)[i]
+        ),
         "DESCRIPTION_MISMATCH" => format!(
             "{code}: description \"{}\" suggests {}, HS {} is {decl}",
             q(&b.text(Col::Description)[i]),

@@ -84,6 +84,7 @@ impl Store {
                shipment_id TEXT PRIMARY KEY REFERENCES shipments(shipment_id),
                decision TEXT NOT NULL CHECK(decision IN ('confirmed','cleared','inspect')),
                goods_found TEXT, reviewer TEXT NOT NULL, note TEXT, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);
+             CREATE TABLE IF NOT EXISTS queue(position INTEGER PRIMARY KEY, shipment_id TEXT NOT NULL, explore INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS decision_history(
                id INTEGER PRIMARY KEY AUTOINCREMENT, shipment_id TEXT NOT NULL, at INTEGER NOT NULL, reviewer TEXT NOT NULL,
                before_decision TEXT, after_decision TEXT NOT NULL, before_goods TEXT, after_goods TEXT, note TEXT);",
@@ -225,6 +226,97 @@ impl Store {
         Ok(())
     }
 
+    /// Replaces the review queue.
+    pub fn set_queue(&mut self, entries: &[(String, bool)]) -> Result<()> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        tx.execute("DELETE FROM queue", [])?;
+        {
+            let mut st =
+                tx.prepare("INSERT INTO queue(position, shipment_id, explore) VALUES (?1, ?2, ?3)")?;
+            for (k, (id, explore)) in entries.iter().enumerate() {
+                st.execute(params![k as i64 + 1, id, explore])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// The queue with each shipment's score and current decision.
+    pub fn queue(&self) -> Result<Vec<QueueEntry>> {
+        let mut st = self.conn.prepare(
+            "SELECT q.position, q.shipment_id, q.explore, s.rank, s.risk_score, s.declared_category, s.likely_category, s.reason_codes, d.decision
+             FROM queue q JOIN shipments s USING (shipment_id) LEFT JOIN decisions d USING (shipment_id) ORDER BY q.position",
+        )?;
+        let rows = st.query_map([], |r| {
+            Ok(QueueEntry {
+                position: r.get(0)?,
+                shipment_id: r.get(1)?,
+                explore: r.get(2)?,
+                rank: r.get(3)?,
+                risk_score: r.get(4)?,
+                declared_category: r.get(5)?,
+                likely_category: r.get(6)?,
+                reason_codes: r.get(7)?,
+                decision: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// One shipment with its evidence, decision and history.
+    pub fn shipment(&self, id: &str) -> Result<Option<ShipmentView>> {
+        let row = self
+            .conn
+            .query_row(
+                "SELECT s.rank, s.risk_score, s.flagged, s.declared_category, s.likely_category, s.likely_probability, s.reason_codes, s.reasons, s.model_id, s.manifest,
+                        d.decision, d.goods_found, d.reviewer, d.note, d.updated_at, d.version
+                 FROM shipments s LEFT JOIN decisions d USING (shipment_id) WHERE s.shipment_id = ?1",
+                params![id],
+                |r| {
+                    Ok(ShipmentView {
+                        shipment_id: id.to_string(),
+                        rank: r.get(0)?,
+                        risk_score: r.get(1)?,
+                        flagged: r.get(2)?,
+                        declared_category: r.get(3)?,
+                        likely_category: r.get(4)?,
+                        likely_probability: r.get(5)?,
+                        reason_codes: r.get(6)?,
+                        reasons: r.get(7)?,
+                        model_id: r.get(8)?,
+                        manifest: serde_json::from_str(&r.get::<_, String>(9)?).unwrap_or_default(),
+                        decision: r.get(10)?,
+                        goods_found: r.get(11)?,
+                        reviewer: r.get(12)?,
+                        note: r.get(13)?,
+                        decided_at: r.get(14)?,
+                        version: r.get(15)?,
+                        history: Vec::new(),
+                    })
+                },
+            )
+            .optional()?;
+        let Some(mut v) = row else { return Ok(None) };
+        let mut st = self.conn.prepare(
+            "SELECT at, reviewer, before_decision, after_decision, before_goods, after_goods, note FROM decision_history WHERE shipment_id = ?1 ORDER BY id",
+        )?;
+        let h = st.query_map(params![id], |r| {
+            Ok(HistoryEntry {
+                at: r.get(0)?,
+                reviewer: r.get(1)?,
+                before: r.get(2)?,
+                after: r.get(3)?,
+                before_goods: r.get(4)?,
+                after_goods: r.get(5)?,
+                note: r.get(6)?,
+            })
+        })?;
+        v.history = h.collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(v))
+    }
+
     /// Number of history entries of a shipment.
     pub fn history_len(&self, shipment_id: &str) -> Result<i64> {
         Ok(self.conn.query_row(
@@ -267,6 +359,52 @@ impl Store {
         }
         Ok(out)
     }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct QueueEntry {
+    pub position: i64,
+    pub shipment_id: String,
+    pub explore: bool,
+    pub rank: i64,
+    pub risk_score: f64,
+    pub declared_category: Option<String>,
+    pub likely_category: Option<String>,
+    pub reason_codes: Option<String>,
+    pub decision: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub at: i64,
+    pub reviewer: String,
+    pub before: Option<String>,
+    pub after: String,
+    pub before_goods: Option<String>,
+    pub after_goods: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct ShipmentView {
+    pub shipment_id: String,
+    pub rank: i64,
+    pub risk_score: f64,
+    pub flagged: bool,
+    pub declared_category: Option<String>,
+    pub likely_category: Option<String>,
+    pub likely_probability: Option<f64>,
+    pub reason_codes: Option<String>,
+    pub reasons: Option<String>,
+    pub model_id: Option<String>,
+    pub manifest: BTreeMap<String, String>,
+    pub decision: Option<String>,
+    pub goods_found: Option<String>,
+    pub reviewer: Option<String>,
+    pub note: Option<String>,
+    pub decided_at: Option<i64>,
+    pub version: Option<i64>,
+    pub history: Vec<HistoryEntry>,
 }
 
 /// The canonical cells of row `i` (validated values) as text.

@@ -30,6 +30,36 @@ pub enum Action {
     Decide(DecideArgs),
     /// Write confirmed (label 1) and cleared (label 0) shipments in the manifest format
     Export(ExportArgs),
+    /// Serve the review desk (a local web application) over the database
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// `score`'s output (CSV) to load into the queue
+    #[arg(long)]
+    pub scored: PathBuf,
+    /// The manifests the batch was scored from
+    #[arg(long = "input", required = true, num_args = 1..)]
+    pub inputs: Vec<String>,
+    /// Review database (SQLite; created when absent)
+    #[arg(long)]
+    pub db: PathBuf,
+    /// Port to listen on (0 picks a free one)
+    #[arg(long, default_value_t = 8765)]
+    pub port: u16,
+    /// Address to listen on
+    #[arg(long, default_value = "127.0.0.1")]
+    pub bind: String,
+    /// Share of the queue given to lower-ranked shipments chosen for exploration
+    #[arg(long, default_value_t = 0.1)]
+    pub explore: f64,
+    /// Seed of the exploration draw
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Column-mapping file (TOML) of the manifests
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -100,6 +130,7 @@ pub fn run(a: Args) -> Result<u8> {
             )?;
             Ok(EXIT_OK)
         }
+        Action::Serve(a) => serve(a),
         Action::Export(a) => {
             let store = Store::open(&a.db)?;
             let rows = store.labelled()?;
@@ -113,6 +144,32 @@ pub fn run(a: Args) -> Result<u8> {
             Ok(EXIT_OK)
         }
     }
+}
+
+fn serve(a: ServeArgs) -> Result<u8> {
+    if !(0.0..=0.9).contains(&a.explore) {
+        return Err(InputError::new(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
+    }
+    let scored = report::read_scored(&a.scored).map_err(|e| InputError::new(format!("{e:#}")))?;
+    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
+    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
+    let mut reader = Reader::open(&inputs, mapping, None)?;
+    let batch = reader.read_all()?;
+    let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
+    let wanted: std::collections::HashSet<&str> = queue.iter().map(|q| q.0.as_str()).collect();
+    let rows: Vec<_> = scored
+        .iter()
+        .filter(|s| wanted.contains(s.shipment_id.as_str()))
+        .cloned()
+        .collect();
+    let mut store = Store::open(&a.db)?;
+    store.import(&a.scored.display().to_string(), &rows, &batch)?;
+    store.set_queue(&queue)?;
+    drop(store);
+    crate::desk::serve(a.db.clone(), &a.bind, a.port, 4, &|addr| {
+        eprintln!("listening on http://{addr}")
+    })?;
+    Ok(EXIT_OK)
 }
 
 fn import(a: ImportArgs) -> Result<u8> {

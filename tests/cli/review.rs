@@ -302,3 +302,101 @@ fn export_is_labels_in_the_manifest_format_and_can_be_spreadsheet_safe() {
     ]);
     assert_eq!(run.code, 2);
 }
+
+#[test]
+fn a_thousand_decisions_from_parallel_clients_over_http() {
+    let f = fixture();
+    let wd = Workdir::new();
+    let test = f.test.to_str().unwrap();
+    assert_eq!(
+        wd.run(&[
+            "score",
+            test,
+            "--model",
+            f.model.to_str().unwrap(),
+            "--out",
+            "s.csv",
+            "-q"
+        ])
+        .code,
+        0
+    );
+    let (mut desk, addr) = crate::util::start_desk(&wd, "s.csv", test);
+    let (code, q) = crate::util::http(&addr, "GET", "/api/queue", "");
+    assert_eq!(code, 200);
+    let q: serde_json::Value = serde_json::from_str(&q).unwrap();
+    let ids: Vec<String> = q
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["shipment_id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() > 100);
+    assert!(
+        q.as_array().unwrap().iter().any(|e| e["explore"] == true),
+        "the queue holds exploration rows"
+    );
+    std::thread::scope(|s| {
+        for k in 0..8 {
+            let (ids, addr) = (&ids, &addr);
+            s.spawn(move || {
+                for j in 0..125 {
+                    let id = &ids[(k * 125 + j) % ids.len()];
+                    let decision = ["confirmed", "cleared", "inspect"][j % 3];
+                    let body = serde_json::json!({"decision": decision, "reviewer": format!("r{k}"), "note": format!("{k}-{j}")}).to_string();
+                    let path = format!("/api/shipments/{}/decision", id.replace('-', "%2D"));
+                    let (code, resp) = crate::util::http(addr, "POST", &path, &body);
+                    assert_eq!(code, 200, "{resp}");
+                }
+            });
+        }
+    });
+    let mut total = 0;
+    for id in &ids {
+        let (code, v) = crate::util::http(&addr, "GET", &format!("/api/shipments/{id}"), "");
+        assert_eq!(code, 200);
+        let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+        total += v["history"].as_array().unwrap().len();
+    }
+    assert_eq!(total, 1000, "every decision is in the history");
+    let (code, _) = crate::util::http(
+        &addr,
+        "POST",
+        &format!("/api/shipments/{}/decision", ids[0]),
+        "{\"decision\":\"maybe\",\"reviewer\":\"x\"}",
+    );
+    assert_eq!(code, 400);
+    let (code, _) = crate::util::http(&addr, "GET", "/api/shipments/NOPE", "");
+    assert_eq!(code, 404);
+    let _ = desk.kill();
+    let _ = desk.wait();
+}
+
+#[test]
+fn hostile_text_is_shown_as_text_in_the_desk() {
+    let wd = Workdir::new();
+    let header =
+        "shipment_id,export_date,hs_code,value_usd,shipping_weight_kg,description,usppi_name,quantity\n";
+    let mut text = String::from(header);
+    text.push_str("H1,2025-01-02,8473301180,250000,20,\"<script>alert(1)</script>\",\"=cmd|' /C calc'!A0 \"\"q\"\" <img src=x onerror=alert(2)>\",8\n");
+    for i in 0..30 {
+        text.push_str(&format!("N{i},2025-01-02,8504400000,100,5,adapter,Apex,10\n"));
+    }
+    wd.write("in.csv", text);
+    assert_eq!(
+        wd.run(&["score", "in.csv", "--out", "s.csv", "--budget", "top:2", "-q"])
+            .code,
+        0
+    );
+    let (mut desk, addr) = crate::util::start_desk(&wd, "s.csv", "in.csv");
+    let (code, page) = crate::util::http(&addr, "GET", "/s/H1", "");
+    assert_eq!(code, 200, "{page}");
+    assert!(!page.contains("<script>alert(1)</script>"));
+    assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    assert!(!page.contains("<img src=x"));
+    assert_eq!(page.matches("<script>").count(), 1, "only the desk's own script");
+    let (_, queue) = crate::util::http(&addr, "GET", "/", "");
+    assert!(!queue.contains("<script>alert"));
+    let _ = desk.kill();
+    let _ = desk.wait();
+}

@@ -172,3 +172,80 @@ pub fn copy_dir(from: &Path, to: &Path) {
         }
     }
 }
+
+/// A minimal HTTP/1.1 client for local test servers: (status, body).
+pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let mut s = std::net::TcpStream::connect(addr).expect("connect");
+    s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut rd = BufReader::new(s);
+    let mut status = String::new();
+    rd.read_line(&mut status).unwrap();
+    let code = status
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    let mut len = None;
+    let mut chunked = false;
+    loop {
+        let mut h = String::new();
+        rd.read_line(&mut h).unwrap();
+        if h == "\r\n" || h.is_empty() {
+            break;
+        }
+        let l = h.to_ascii_lowercase();
+        if let Some(v) = l.strip_prefix("content-length:") {
+            len = v.trim().parse().ok();
+        }
+        if l.starts_with("transfer-encoding:") && l.contains("chunked") {
+            chunked = true;
+        }
+    }
+    let mut raw = Vec::new();
+    if chunked {
+        loop {
+            let mut size = String::new();
+            rd.read_line(&mut size).unwrap();
+            let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            let mut part = vec![0u8; n + 2];
+            rd.read_exact(&mut part).unwrap();
+            raw.extend_from_slice(&part[..n]);
+        }
+    } else if let Some(n) = len {
+        raw.resize(n, 0);
+        rd.read_exact(&mut raw).unwrap();
+    } else {
+        rd.read_to_end(&mut raw).unwrap();
+    }
+    (code, String::from_utf8_lossy(&raw).into_owned())
+}
+
+/// Starts `sentinel review serve` in `wd`; returns the child and its address.
+pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> (std::process::Child, String) {
+    use std::io::BufRead;
+    let mut desk = Command::new(env!("CARGO_BIN_EXE_sentinel"))
+        .args([
+            "review", "serve", "--scored", scored, "--input", input, "--db", "r.sqlite", "--port", "0",
+        ])
+        .current_dir(wd.dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the desk");
+    let mut line = String::new();
+    std::io::BufReader::new(desk.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let addr = line
+        .trim()
+        .strip_prefix("listening on http://")
+        .unwrap_or_else(|| panic!("desk said: {line}"))
+        .to_string();
+    (desk, addr)
+}

@@ -1,0 +1,372 @@
+//! The review desk: a small local web application over the review store.
+//! A queue of flagged shipments, highest risk first, with a share of
+//! lower-ranked shipments chosen for exploration (and marked so); an
+//! evidence page per shipment with decisions and keyboard shortcuts; and
+//! the same actions as a JSON API:
+//!
+//! - `GET /api/queue` -> the queue
+//! - `GET /api/shipments/{id}` -> a shipment, its decision and history
+//! - `POST /api/shipments/{id}/decision` with
+//!   `{"decision": "confirmed|cleared|inspect", "reviewer": "...", "goods_found": "datacenter_gpu", "note": "..."}`
+//!
+//! Every value from a manifest is escaped before it reaches a page.
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::Deserialize;
+use tiny_http::{Header, Method, Request, Response, Server};
+
+use crate::report::{esc, ScoredRow};
+use crate::review::{Decision, Store};
+use crate::tables::Tables;
+
+/// The queue: flagged rows by rank, with `explore` of the positions given to
+/// lower-ranked rows drawn at random (seeded), spread evenly through it.
+pub fn build_queue(scored: &[ScoredRow], explore: f64, seed: u64) -> Vec<(String, bool)> {
+    let mut flagged: Vec<&ScoredRow> = scored.iter().filter(|s| s.flagged).collect();
+    flagged.sort_by_key(|s| s.rank);
+    let mut rest: Vec<&ScoredRow> = scored.iter().filter(|s| !s.flagged).collect();
+    rest.sort_by_key(|s| s.rank);
+    let explore = explore.clamp(0.0, 0.9);
+    let n_explore = ((flagged.len() as f64 * explore / (1.0 - explore)).round() as usize).min(rest.len());
+    let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+    let picked: Vec<&ScoredRow> = rest.choose_multiple(&mut rng, n_explore).copied().collect();
+    let mut out = Vec::with_capacity(flagged.len() + picked.len());
+    let every = if picked.is_empty() {
+        usize::MAX
+    } else {
+        ((flagged.len() + picked.len()) / picked.len()).max(1)
+    };
+    let (mut f, mut p) = (flagged.into_iter(), picked.into_iter());
+    let mut k = 0;
+    loop {
+        k += 1;
+        let next = if k % every == 0 {
+            p.next()
+                .map(|s| (s, true))
+                .or_else(|| f.next().map(|s| (s, false)))
+        } else {
+            f.next()
+                .map(|s| (s, false))
+                .or_else(|| p.next().map(|s| (s, true)))
+        };
+        match next {
+            Some((s, e)) => out.push((s.shipment_id.clone(), e)),
+            None => break,
+        }
+    }
+    out
+}
+
+#[derive(Deserialize)]
+struct DecisionBody {
+    decision: String,
+    reviewer: String,
+    #[serde(default)]
+    goods_found: Option<String>,
+    #[serde(default)]
+    note: String,
+}
+
+fn json_response(code: u16, body: String) -> Response<std::io::Cursor<Vec<u8>>> {
+    Response::from_string(body)
+        .with_status_code(code)
+        .with_header(Header::from_bytes("Content-Type", "application/json").expect("static header"))
+}
+
+fn html_response(body: String) -> Response<std::io::Cursor<Vec<u8>>> {
+    Response::from_string(body)
+        .with_header(Header::from_bytes("Content-Type", "text/html; charset=utf-8").expect("static header"))
+        .with_header(
+            Header::from_bytes(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
+            )
+            .expect("static header"),
+        )
+}
+
+fn error(code: u16, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    json_response(code, serde_json::json!({ "error": msg }).to_string())
+}
+
+/// Decodes a %-encoded path segment.
+fn unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
+                out.push(v);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn escape_path(s: &str) -> String {
+    s.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn handle(db: &Path, mut req: Request) -> Result<()> {
+    let url = req.url().split('?').next().unwrap_or("/").to_string();
+    let method = req.method().clone();
+    let resp = match (method, url.as_str()) {
+        (Method::Get, "/") => {
+            let store = Store::open(db)?;
+            html_response(queue_page(&store)?)
+        }
+        (Method::Get, "/api/queue") => {
+            let store = Store::open(db)?;
+            json_response(200, serde_json::to_string(&store.queue()?)?)
+        }
+        (Method::Get, u) if u.starts_with("/s/") => {
+            let id = unescape(&u[3..]);
+            let store = Store::open(db)?;
+            match store.shipment(&id)? {
+                Some(v) => html_response(shipment_page(&store, &v)?),
+                None => error(404, "no such shipment"),
+            }
+        }
+        (Method::Get, u) if u.starts_with("/api/shipments/") => {
+            let id = unescape(&u["/api/shipments/".len()..]);
+            let store = Store::open(db)?;
+            match store.shipment(&id)? {
+                Some(v) => json_response(200, serde_json::to_string(&v)?),
+                None => error(404, "no such shipment"),
+            }
+        }
+        (Method::Post, u) if u.starts_with("/api/shipments/") && u.ends_with("/decision") => {
+            let id = unescape(&u["/api/shipments/".len()..u.len() - "/decision".len()]);
+            let mut body = String::new();
+            req.as_reader().take(64 * 1024).read_to_string(&mut body).ok();
+            match serde_json::from_str::<DecisionBody>(&body) {
+                Err(e) => error(400, &format!("body is not a decision: {e}")),
+                Ok(d) => match d.decision.parse::<Decision>() {
+                    Err(e) => error(400, &e),
+                    Ok(decision) => {
+                        let mut store = Store::open(db)?;
+                        let goods = d.goods_found.as_deref().filter(|g| !g.is_empty());
+                        match store.decide(&id, decision, goods, &d.reviewer, &d.note) {
+                            Ok(()) => json_response(200, serde_json::to_string(&store.shipment(&id)?)?),
+                            Err(e) => error(
+                                if e.downcast_ref::<crate::error::InputError>().is_some() {
+                                    400
+                                } else {
+                                    500
+                                },
+                                &format!("{e:#}"),
+                            ),
+                        }
+                    }
+                },
+            }
+        }
+        _ => error(404, "not found"),
+    };
+    req.respond(resp).context("cannot answer a request")?;
+    Ok(())
+}
+
+/// Serves the desk on `bind:port` with `threads` workers; calls
+/// `listening` with the bound address, then serves until the process ends.
+pub fn serve(db: PathBuf, bind: &str, port: u16, threads: usize, listening: &dyn Fn(&str)) -> Result<()> {
+    let server =
+        Server::http((bind, port)).map_err(|e| anyhow::anyhow!("cannot listen on {bind}:{port}: {e}"))?;
+    let addr = server
+        .server_addr()
+        .to_ip()
+        .map(|a| a.to_string())
+        .unwrap_or_else(|| format!("{bind}:{port}"));
+    listening(&addr);
+    let server = std::sync::Arc::new(server);
+    std::thread::scope(|s| {
+        for _ in 0..threads.max(1) {
+            let server = server.clone();
+            let db = db.clone();
+            s.spawn(move || {
+                while let Ok(req) = server.recv() {
+                    if let Err(e) = handle(&db, req) {
+                        eprintln!("review serve: {e:#}");
+                    }
+                }
+            });
+        }
+    });
+    Ok(())
+}
+
+const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em}.banner{background:#b00020;color:#fff;padding:.5em 1em;margin:0 -2em 1em;font-weight:600}\
+table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}\
+.explore{background:#eef6ff}.tag{font-size:11px;padding:0 .4em;border-radius:3px;background:#4a6fa5;color:#fff}\
+.decision{font-weight:600}.keys{color:#555}button{margin-right:.5em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dd{margin:0}";
+
+fn queue_page(store: &Store) -> Result<String> {
+    let q = store.queue()?;
+    let mut s = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>sentinel review queue</title><style>{STYLE}</style></head><body>");
+    s.push_str(&format!(
+        "<div class=\"banner\">{}</div><h1>Review queue</h1>",
+        esc(crate::report::BANNER)
+    ));
+    s.push_str("<p class=\"keys\">Open a shipment; on its page: <b>c</b> confirmed, <b>x</b> cleared, <b>i</b> inspect, <b>j</b>/<b>k</b> next/previous.</p>");
+    s.push_str("<table id=\"queue\"><thead><tr><th>#</th><th>shipment</th><th>rank</th><th>risk</th><th>declared</th><th>likely</th><th>reasons</th><th>decision</th></tr></thead><tbody>");
+    for e in &q {
+        s.push_str(&format!(
+            "<tr class=\"{}\"><td>{}</td><td><a class=\"ship\" href=\"/s/{}\">{}</a>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision\">{}</td></tr>",
+            if e.explore { "explore" } else { "" },
+            e.position,
+            esc(&escape_path(&e.shipment_id)),
+            esc(&e.shipment_id),
+            if e.explore { " <span class=\"tag\">explore</span>" } else { "" },
+            e.rank,
+            e.risk_score,
+            esc(e.declared_category.as_deref().unwrap_or("")),
+            esc(e.likely_category.as_deref().unwrap_or("")),
+            esc(e.reason_codes.as_deref().unwrap_or("")),
+            esc(e.decision.as_deref().unwrap_or("")),
+        ));
+    }
+    s.push_str("</tbody></table></body></html>");
+    Ok(s)
+}
+
+fn shipment_page(store: &Store, v: &crate::review::ShipmentView) -> Result<String> {
+    let q = store.queue()?;
+    let pos = q.iter().position(|e| e.shipment_id == v.shipment_id);
+    let link = |k: Option<usize>| {
+        k.and_then(|k| q.get(k))
+            .map(|e| format!("/s/{}", escape_path(&e.shipment_id)))
+            .unwrap_or_default()
+    };
+    let prev = link(pos.and_then(|p| p.checked_sub(1)));
+    let next = link(pos.map(|p| p + 1));
+    let g = |k: &str| esc(v.manifest.get(k).map(String::as_str).unwrap_or(""));
+    let mut s = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{}</title><style>{STYLE}</style></head><body>", esc(&v.shipment_id));
+    s.push_str(&format!(
+        "<div class=\"banner\">{}</div><p><a href=\"/\">queue</a></p>",
+        esc(crate::report::BANNER)
+    ));
+    s.push_str(&format!(
+        "<h1 id=\"shipment\" data-id=\"{}\" data-prev=\"{}\" data-next=\"{}\">{}</h1>",
+        esc(&v.shipment_id),
+        esc(&prev),
+        esc(&next),
+        esc(&v.shipment_id)
+    ));
+    s.push_str(&format!(
+        "<p>Rank {} &middot; risk {:.3} &middot; declared <b>{}</b>, the evidence points to <b>{}</b> ({:.0}%)</p><ol>",
+        v.rank,
+        v.risk_score,
+        esc(v.declared_category.as_deref().unwrap_or("")),
+        esc(v.likely_category.as_deref().unwrap_or("")),
+        v.likely_probability.unwrap_or(0.0) * 100.0
+    ));
+    for r in v
+        .reasons
+        .as_deref()
+        .unwrap_or("")
+        .split(" | ")
+        .filter(|r| !r.is_empty())
+    {
+        s.push_str(&format!("<li>{}</li>", esc(r)));
+    }
+    s.push_str("</ol><h2>Decision</h2>");
+    s.push_str(&format!(
+        "<p>Current: <span id=\"current\" class=\"decision\">{}</span></p>",
+        esc(v.decision.as_deref().unwrap_or("undecided"))
+    ));
+    s.push_str("<p><label>Reviewer <input id=\"reviewer\" autocomplete=\"off\"></label> <label>Goods found <select id=\"goods\"><option value=\"\">(not recorded)</option>");
+    for c in &Tables::get().categories {
+        s.push_str(&format!("<option>{}</option>", esc(&c.name)));
+    }
+    s.push_str("</select></label></p><p><textarea id=\"note\" rows=\"2\" cols=\"60\" placeholder=\"note\"></textarea></p>");
+    s.push_str("<p><button data-d=\"confirmed\">Confirmed (c)</button><button data-d=\"cleared\">Cleared (x)</button><button data-d=\"inspect\">Inspect (i)</button> <span class=\"keys\">j/k: next/previous</span> <span id=\"status\"></span></p>");
+    s.push_str("<h2>Filing and invoice</h2><table><tr><th></th><th>filing</th><th>invoice</th></tr>");
+    s.push_str(&format!("<tr><th>description</th><td>{}</td><td>{}</td></tr><tr><th>value USD</th><td>{}</td><td>{}</td></tr></table><dl>", g("description"), g("invoice_description"), g("value_usd"), g("invoice_value_usd")));
+    for (k, val) in &v.manifest {
+        s.push_str(&format!("<dt>{}</dt><dd>{}</dd>", esc(k), esc(val)));
+    }
+    s.push_str("</dl><h2>History</h2><ol id=\"history\">");
+    for h in &v.history {
+        s.push_str(&format!(
+            "<li>{} by {}: {} &rarr; {}{}</li>",
+            h.at,
+            esc(&h.reviewer),
+            esc(h.before.as_deref().unwrap_or("undecided")),
+            esc(&h.after),
+            h.note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" ({})", esc(n)))
+                .unwrap_or_default()
+        ));
+    }
+    s.push_str(&format!("</ol><script>{DESK_JS}</script></body></html>"));
+    Ok(s)
+}
+
+const DESK_JS: &str = "(function(){var h=document.getElementById('shipment'),id=h.dataset.id,r=document.getElementById('reviewer');\
+r.value=localStorage.getItem('sentinel-reviewer')||'';r.addEventListener('change',function(){localStorage.setItem('sentinel-reviewer',r.value)});\
+function decide(d){var who=r.value.trim();if(!who){document.getElementById('status').textContent='enter your name as reviewer first';r.focus();return}\
+localStorage.setItem('sentinel-reviewer',who);\
+fetch('/api/shipments/'+encodeURIComponent(id)+'/decision',{method:'POST',headers:{'Content-Type':'application/json'},\
+body:JSON.stringify({decision:d,reviewer:who,goods_found:document.getElementById('goods').value,note:document.getElementById('note').value})})\
+.then(function(x){return x.json().then(function(j){if(!x.ok)throw new Error(j.error);return j})})\
+.then(function(j){document.getElementById('current').textContent=j.decision;document.getElementById('status').textContent='saved'})\
+.catch(function(e){document.getElementById('status').textContent='not saved: '+e.message})}\
+Array.prototype.forEach.call(document.querySelectorAll('button[data-d]'),function(b){b.addEventListener('click',function(){decide(b.dataset.d)})});\
+document.addEventListener('keydown',function(e){var t=e.target.tagName;if(t==='INPUT'||t==='TEXTAREA'||t==='SELECT'||e.ctrlKey||e.metaKey||e.altKey)return;\
+if(e.key==='c')decide('confirmed');else if(e.key==='x')decide('cleared');else if(e.key==='i')decide('inspect');\
+else if(e.key==='j'&&h.dataset.next)location.href=h.dataset.next;else if(e.key==='k'&&h.dataset.prev)location.href=h.dataset.prev})})();";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(id: &str, rank: usize, flagged: bool) -> ScoredRow {
+        ScoredRow {
+            shipment_id: id.into(),
+            rank,
+            flagged,
+            ..ScoredRow::default()
+        }
+    }
+
+    #[test]
+    fn the_queue_mixes_in_a_share_of_exploration() {
+        let scored: Vec<ScoredRow> = (1..=200).map(|r| row(&format!("S{r}"), r, r <= 18)).collect();
+        let q = build_queue(&scored, 0.1, 7);
+        assert_eq!(q.len(), 20);
+        assert_eq!(q.iter().filter(|e| e.1).count(), 2);
+        assert_eq!(q[0].0, "S1", "highest risk first");
+        let flagged: Vec<&str> = q.iter().filter(|e| !e.1).map(|e| e.0.as_str()).collect();
+        assert_eq!(flagged, (1..=18).map(|r| format!("S{r}")).collect::<Vec<_>>());
+        assert_eq!(build_queue(&scored, 0.1, 7), q, "seeded");
+        assert!(build_queue(&scored, 0.0, 7).iter().all(|e| !e.1));
+    }
+
+    #[test]
+    fn paths_round_trip() {
+        for id in ["X1-1", "a b/c?d", "<script>", "é"] {
+            assert_eq!(unescape(&escape_path(id)), id);
+        }
+    }
+}

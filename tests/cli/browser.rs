@@ -1,0 +1,251 @@
+//! The review desk and the report in headless Chromium, driven through
+//! chromedriver's WebDriver protocol (Debian's `chromium` and
+//! `chromium-driver`; `.ci/run` installs them). If they cannot be started
+//! the test fails: it never skips.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::util::{fixture, Workdir};
+
+struct Kill(Child);
+impl Drop for Kill {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One WebDriver call: method, path, JSON body -> the response's `value`.
+fn wd(port: u16, method: &str, path: &str, body: Option<Value>) -> Value {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let mut s = TcpStream::connect(("127.0.0.1", port)).expect("connect to chromedriver");
+    s.set_read_timeout(Some(Duration::from_secs(60))).unwrap();
+    write!(s, "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    // Read the headers, then exactly Content-Length bytes (the driver may keep the connection open).
+    let mut rd = BufReader::new(s);
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        rd.read_line(&mut h).unwrap();
+        if h == "\r\n" || h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.to_ascii_lowercase().strip_prefix("content-length:") {
+            len = v.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut raw = vec![0u8; len];
+    rd.read_exact(&mut raw).unwrap();
+    let text = String::from_utf8_lossy(&raw);
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{method} {path}: {e}: {text}"));
+    v["value"].clone()
+}
+
+fn find(port: u16, sid: &str, css: &str) -> String {
+    let v = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element"),
+        Some(json!({"using": "css selector", "value": css})),
+    );
+    v.as_object()
+        .and_then(|o| o.values().next())
+        .and_then(|x| x.as_str())
+        .unwrap_or_else(|| panic!("no element {css}: {v}"))
+        .to_string()
+}
+
+fn text(port: u16, sid: &str, el: &str) -> String {
+    wd(port, "GET", &format!("/session/{sid}/element/{el}/text"), None)
+        .as_str()
+        .unwrap_or("")
+        .to_string()
+}
+
+fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    let t = Instant::now();
+    while t.elapsed() < Duration::from_secs(20) {
+        if f() {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    panic!("timed out waiting for {what}");
+}
+
+#[test]
+fn desk_and_report_in_headless_chromium() {
+    let f = fixture();
+    let wd_dir = Workdir::new();
+    let model = f.model.to_str().unwrap();
+    let test = f.test.to_str().unwrap();
+    assert_eq!(
+        wd_dir
+            .run(&["score", test, "--model", model, "--out", "scored.csv", "-q"])
+            .code,
+        0
+    );
+    assert_eq!(
+        wd_dir
+            .run(&[
+                "report",
+                "scored.csv",
+                "--input",
+                test,
+                "--model",
+                model,
+                "--out",
+                "report.html",
+                "-q"
+            ])
+            .code,
+        0
+    );
+
+    // The desk, on a free port.
+    let mut desk = Command::new(env!("CARGO_BIN_EXE_sentinel"))
+        .args([
+            "review",
+            "serve",
+            "--scored",
+            "scored.csv",
+            "--input",
+            test,
+            "--db",
+            "r.sqlite",
+            "--port",
+            "0",
+        ])
+        .current_dir(wd_dir.dir.path())
+        .stderr(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .expect("start the desk");
+    let mut line = String::new();
+    BufReader::new(desk.stderr.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    let _desk = Kill(desk);
+    let base = line
+        .trim()
+        .strip_prefix("listening on ")
+        .unwrap_or_else(|| panic!("desk said: {line}"))
+        .to_string();
+    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+
+    let port = free_port();
+    let driver = Command::new("chromedriver")
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
+    let _driver = Kill(driver);
+    wait_for("chromedriver", || TcpStream::connect(("127.0.0.1", port)).is_ok());
+    let profile = wd_dir.path("chrome-profile");
+    let caps = json!({"capabilities": {"alwaysMatch": {"browserName": "chrome", "goog:chromeOptions": {
+        "binary": "/usr/bin/chromium",
+        "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--window-size=1300,1800", format!("--user-data-dir={}", profile.display())]}}}});
+    let session = wd(port, "POST", "/session", Some(caps));
+    let sid = session["sessionId"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no session: {session}"))
+        .to_string();
+
+    // Open the queue, open the first shipment.
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": format!("{base}/")})),
+    );
+    let first = find(port, &sid, "#queue a.ship");
+    let id = text(port, &sid, &first);
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element/{first}/click"),
+        Some(json!({})),
+    );
+    wait_for("the shipment page", || {
+        wd(port, "GET", &format!("/session/{sid}/url"), None)
+            .as_str()
+            .unwrap_or("")
+            .contains("/s/")
+    });
+    let reviewer = find(port, &sid, "#reviewer");
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element/{reviewer}/value"),
+        Some(json!({"text": "tester"})),
+    );
+    // Leave the field, then press `c` (confirmed) on the page.
+    let h1 = find(port, &sid, "#shipment");
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element/{h1}/click"),
+        Some(json!({})),
+    );
+    let body = find(port, &sid, "body");
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element/{body}/value"),
+        Some(json!({"text": "c"})),
+    );
+    wait_for("the decision to be saved", || {
+        let cur = find(port, &sid, "#current");
+        text(port, &sid, &cur) == "confirmed"
+    });
+    // Reload: the decision persisted.
+    wd(port, "POST", &format!("/session/{sid}/refresh"), Some(json!({})));
+    let cur = find(port, &sid, "#current");
+    assert_eq!(text(port, &sid, &cur), "confirmed");
+    let shown = find(port, &sid, "#shipment");
+    assert_eq!(text(port, &sid, &shown), id);
+
+    // The static report: the table and a chart are rendered.
+    let report = format!("file://{}", wd_dir.path("report.html").display());
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({"url": report})),
+    );
+    let rows = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/elements"),
+        Some(json!({"using": "css selector", "value": "#flagged tbody tr.row"})),
+    );
+    assert_eq!(rows.as_array().map(Vec::len), Some(200));
+    let bars = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/elements"),
+        Some(json!({"using": "css selector", "value": "#risk-histogram svg rect"})),
+    );
+    assert!(bars.as_array().is_some_and(|b| !b.is_empty()));
+    let shot = wd(port, "GET", &format!("/session/{sid}/screenshot"), None);
+    assert!(
+        shot.as_str().is_some_and(|s| s.len() > 1000),
+        "a screenshot of the report"
+    );
+    wd(port, "DELETE", &format!("/session/{sid}"), None);
+}
