@@ -396,7 +396,7 @@ pub fn html(r: &Report) -> String {
     ));
     s.push_str(&bars("Flags by exporter", "by-exporter", &r.flags_by_exporter));
     s.push_str(&bars("Flags by reason code", "by-reason", &r.flags_by_reason));
-    s.push_str("</section><section><h2>Flagged shipments</h2><input id=\"filter\" type=\"search\" placeholder=\"Filter (any text)\" aria-label=\"filter\">");
+    s.push_str("</section><section><h2>Flagged shipments</h2><input id=\"filter\" type=\"search\" placeholder=\"Filter (any text)\" aria-label=\"filter\"> <button id=\"download\">Download the table (CSV, safe for spreadsheets)</button>");
     s.push_str("<table id=\"flagged\"><thead><tr><th data-k=\"n\">rank</th><th>shipment</th><th data-k=\"n\">risk</th><th>declared</th><th>likely</th><th>destination</th><th>exporter</th><th data-k=\"n\">value USD</th><th>first reason</th></tr></thead><tbody>");
     for f in &r.shipments {
         let g = |k: &str| f.filing.get(k).map(String::as_str).unwrap_or("");
@@ -503,7 +503,11 @@ Array.prototype.forEach.call(t.tHead.rows[0].cells,function(th,c){var asc=true;t
 var num=th.dataset.k==='n',p=pairs();p.sort(function(x,y){var a=x[0].cells[c].textContent,z=y[0].cells[c].textContent;\
 var v=num?(parseFloat(a)-parseFloat(z)):a.localeCompare(z);return asc?v:-v});asc=!asc;p.forEach(function(q){b.appendChild(q[0]);b.appendChild(q[1])})})});\
 document.getElementById('filter').addEventListener('input',function(e){var q=e.target.value.toLowerCase();\
-pairs().forEach(function(p){var hit=(p[0].textContent+' '+p[1].textContent).toLowerCase().indexOf(q)>=0;p[0].hidden=!hit;if(!hit)p[1].hidden=true})})})();";
+pairs().forEach(function(p){var hit=(p[0].textContent+' '+p[1].textContent).toLowerCase().indexOf(q)>=0;p[0].hidden=!hit;if(!hit)p[1].hidden=true})});\
+function safe(v){if(/^[=+\\-@\\t\\r]/.test(v))v=\"'\"+v;return '\"'+v.replace(/\"/g,'\"\"')+'\"'}window.sentinelCsvCell=safe;\
+document.getElementById('download').addEventListener('click',function(){var lines=[Array.prototype.map.call(t.tHead.rows[0].cells,function(c){return safe(c.textContent)}).join(',')];\
+pairs().forEach(function(p){if(!p[0].hidden)lines.push(Array.prototype.map.call(p[0].cells,function(c){return safe(c.textContent)}).join(','))});\
+var a=document.createElement('a');a.href=URL.createObjectURL(new Blob([lines.join('\\r\\n')],{type:'text/csv'}));a.download='flagged.csv';document.body.appendChild(a);a.click();a.remove()})})();";
 
 #[cfg(test)]
 mod tests {

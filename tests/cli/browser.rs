@@ -242,6 +242,23 @@ fn desk_and_report_in_headless_chromium() {
         Some(json!({"using": "css selector", "value": "#risk-histogram svg rect"})),
     );
     assert!(bars.as_array().is_some_and(|b| !b.is_empty()));
+    // The downloadable table neutralises formula prefixes for spreadsheets.
+    let cell = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/execute/sync"),
+        Some(
+            json!({"script": "return window.sentinelCsvCell(arguments[0]);", "args": ["=HYPERLINK(\"x\")"]}),
+        ),
+    );
+    assert_eq!(cell.as_str(), Some("\"'=HYPERLINK(\"\"x\"\")\""));
+    let plain = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/execute/sync"),
+        Some(json!({"script": "return window.sentinelCsvCell(arguments[0]);", "args": ["adapter"]})),
+    );
+    assert_eq!(plain.as_str(), Some("\"adapter\""));
     let shot = wd(port, "GET", &format!("/session/{sid}/screenshot"), None);
     assert!(
         shot.as_str().is_some_and(|s| s.len() > 1000),
