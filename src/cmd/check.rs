@@ -43,6 +43,14 @@ pub fn run(a: Args) -> Result<u8> {
     })
 }
 
+/// `name count, name count` of a count table.
+pub fn counts(m: &std::collections::BTreeMap<String, u64>) -> String {
+    m.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The human summary of a read.
 pub fn summary(s: &ReadStats, absent: &[(&str, &str)], rejects: Option<&std::path::Path>) -> String {
     let mut out = format!(
@@ -53,22 +61,15 @@ pub fn summary(s: &ReadStats, absent: &[(&str, &str)], rejects: Option<&std::pat
         s.rejected
     );
     if !s.rejects_by_reason.is_empty() {
-        let v: Vec<String> = s
-            .rejects_by_reason
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        out.push_str(&format!("  rejects by reason: {}\n", v.join(", ")));
+        out.push_str(&format!(
+            "  rejects by reason: {}\n",
+            counts(&s.rejects_by_reason)
+        ));
     }
     if !s.invalid_cells_by_column.is_empty() {
-        let v: Vec<String> = s
-            .invalid_cells_by_column
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
         out.push_str(&format!(
             "  invalid cells emptied (rows still scored, INVALID_FIELD): {}\n",
-            v.join(", ")
+            counts(&s.invalid_cells_by_column)
         ));
     }
     for f in &s.files {

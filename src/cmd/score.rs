@@ -161,14 +161,9 @@ fn text(s: &scoring::Summary) -> String {
         s.rows_read, s.rejected, s.scored, s.flagged, s.rule, s.flagged_declared_value_usd, s.seconds, s.rows_per_second, s.model_id, s.mode
     );
     if !s.invalid_cells_by_column.is_empty() {
-        let v: Vec<String> = s
-            .invalid_cells_by_column
-            .iter()
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
         out.push_str(&format!(
             "  invalid cells emptied (scored, INVALID_FIELD): {}\n",
-            v.join(", ")
+            super::check::counts(&s.invalid_cells_by_column)
         ));
     }
     out.push_str(&format!("  rejects: {}\n", s.rejects_file));

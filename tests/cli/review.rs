@@ -149,19 +149,7 @@ fn parallel_reviewers_lose_nothing() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    assert_eq!(
-        wd.run(&[
-            "score",
-            test,
-            "--model",
-            f.model.to_str().unwrap(),
-            "--out",
-            "s.csv",
-            "-q"
-        ])
-        .code,
-        0
-    );
+    crate::util::score_fixture(&wd, "s.csv");
     assert_eq!(
         wd.run(&["review", "import", "s.csv", "--input", test, "--db", "r.sqlite", "--all", "-q"])
             .code,
@@ -201,19 +189,7 @@ fn export_is_labels_in_the_manifest_format_and_can_be_spreadsheet_safe() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    assert_eq!(
-        wd.run(&[
-            "score",
-            test,
-            "--model",
-            f.model.to_str().unwrap(),
-            "--out",
-            "s.csv",
-            "-q"
-        ])
-        .code,
-        0
-    );
+    crate::util::score_fixture(&wd, "s.csv");
     assert_eq!(
         wd.run(&["review", "import", "s.csv", "--input", test, "--db", "r.sqlite", "-q"])
             .code,
@@ -308,19 +284,7 @@ fn a_thousand_decisions_from_parallel_clients_over_http() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    assert_eq!(
-        wd.run(&[
-            "score",
-            test,
-            "--model",
-            f.model.to_str().unwrap(),
-            "--out",
-            "s.csv",
-            "-q"
-        ])
-        .code,
-        0
-    );
+    crate::util::score_fixture(&wd, "s.csv");
     let (mut desk, addr) = crate::util::start_desk(&wd, "s.csv", test);
     let (code, q) = crate::util::http(&addr, "GET", "/api/queue", "");
     assert_eq!(code, 200);

@@ -249,3 +249,18 @@ pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> (std::process::Chi
         .to_string();
     (desk, addr)
 }
+
+/// Scores the fixture's test batch with the fixture's model into `out`.
+pub fn score_fixture(wd: &Workdir, out: &str) {
+    let f = fixture();
+    let run = wd.run(&[
+        "score",
+        f.test.to_str().unwrap(),
+        "--model",
+        f.model.to_str().unwrap(),
+        "--out",
+        out,
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+}
