@@ -95,15 +95,16 @@ fn error(code: u16, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
     json_response(code, serde_json::json!({ "error": msg }).to_string())
 }
 
-/// Decodes a %-encoded path segment.
+/// Decodes a %-encoded path segment (bytes, so no input can split a character).
 fn unescape(s: &str) -> String {
     let b = s.as_bytes();
+    let hex = |c: u8| (c as char).to_digit(16).map(|d| d as u8);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
         if b[i] == b'%' && i + 2 < b.len() {
-            if let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16) {
-                out.push(v);
+            if let (Some(h), Some(l)) = (hex(b[i + 1]), hex(b[i + 2])) {
+                out.push(h * 16 + l);
                 i += 3;
                 continue;
             }
@@ -204,8 +205,11 @@ pub fn serve(db: PathBuf, bind: &str, port: u16, threads: usize, listening: &dyn
             let db = db.clone();
             s.spawn(move || {
                 while let Ok(req) = server.recv() {
-                    if let Err(e) = handle(&db, req) {
-                        eprintln!("review serve: {e:#}");
+                    // A request that fails (or a bug that panics) never takes a worker down.
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&db, req))) {
+                        Ok(Ok(())) => {}
+                        Ok(Err(e)) => eprintln!("review serve: {e:#}"),
+                        Err(_) => eprintln!("review serve: a request failed unexpectedly"),
                     }
                 }
             });
@@ -367,6 +371,10 @@ mod tests {
     fn paths_round_trip() {
         for id in ["X1-1", "a b/c?d", "<script>", "é"] {
             assert_eq!(unescape(&escape_path(id)), id);
+        }
+        // Hostile paths never panic.
+        for raw in ["%", "%é", "%%", "%zz", "%e9%", "é%4"] {
+            let _ = unescape(raw);
         }
     }
 }
