@@ -81,6 +81,10 @@ pub const CODES: &[(&str, &str)] = &[
     ),
     ("SHIPMENT_SIZE", "the quantity, value or weight of the line"),
     ("TRANSPORT_MODE", "the transport mode"),
+    (
+        "UNUSUAL",
+        "the line is unusual overall against the training lines (isolation forest)",
+    ),
     ("EXTRA_FEATURE", "a column of the mapping's [features]"),
 ];
 
@@ -116,6 +120,7 @@ pub fn code_of(feature: &str) -> &'static str {
         "declared_controlled" => "DECLARED_CONTROLLED",
         "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" => "SHIPMENT_SIZE",
         "mode_air" => "TRANSPORT_MODE",
+        "isolation" => "UNUSUAL",
         _ => "EXTRA_FEATURE",
     }
 }
@@ -324,6 +329,7 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
             b.num(Col::ShippingWeightKg)[i]
         ),
         "TRANSPORT_MODE" => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
+        "UNUSUAL" => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
         _ => {
             let shown: Vec<String> = feats
                 .iter()

@@ -1,10 +1,12 @@
-//! An isolation forest (Liu, Ting and Zhou 2008), seeded: the baseline that
-//! the label-free score is measured against in `evaluate`. Not used for
-//! scoring.
+//! An isolation forest (Liu, Ting and Zhou 2008), seeded: how unusual a row
+//! is against the training rows. The label-free score uses one learned at
+//! training; `evaluate` fits one on the evaluated batch as a baseline.
 
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use serde::{Deserialize, Serialize};
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 enum INode {
     Split {
         feature: usize,
@@ -17,6 +19,7 @@ enum INode {
     },
 }
 
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct IsolationForest {
     trees: Vec<Vec<INode>>,
     sample: usize,

@@ -7,9 +7,13 @@
 //! The terms and weights are fixed by domain judgement (`shared/DOMAIN.md`),
 //! not fitted to labels.
 
+use rand::seq::SliceRandom;
+use rand::SeedableRng;
+use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
-use crate::features::Frame;
+use super::iforest::IsolationForest;
+use crate::features::{Frame, FEATURES};
 
 /// How a feature's value becomes a term of the score.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -73,17 +77,89 @@ pub const TERMS: &[(&str, Transform, f64)] = &[
     ("invalid_fields", Transform::Above(0.5), 0.5),
 ];
 
+/// How unusual a row is against the training rows: an isolation forest
+/// over the base features (missing values filled with the training median).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Isolation {
+    pub features: Vec<String>,
+    pub fill: Vec<f64>,
+    pub forest: IsolationForest,
+}
+
+/// Rows used to fit the isolation forest (a seeded sample).
+const ISOLATION_SAMPLE: usize = 50_000;
+
+impl Isolation {
+    pub fn fit(frame: &Frame, seed: u64) -> Isolation {
+        let mut rng = Xoshiro256PlusPlus::seed_from_u64(seed);
+        let mut rows: Vec<usize> = (0..frame.n).collect();
+        rows.shuffle(&mut rng);
+        rows.truncate(ISOLATION_SAMPLE);
+        rows.sort_unstable();
+        let mut features = Vec::new();
+        let mut fill = Vec::new();
+        let mut cols = Vec::new();
+        for f in FEATURES {
+            let Some(c) = frame.col(f.name) else { continue };
+            let mut finite: Vec<f64> = rows.iter().map(|&i| c[i]).filter(|v| v.is_finite()).collect();
+            finite.sort_by(|a, b| a.total_cmp(b));
+            let med = finite.get(finite.len() / 2).copied().unwrap_or(0.0);
+            cols.push(
+                rows.iter()
+                    .map(|&i| if c[i].is_finite() { c[i] } else { med })
+                    .collect::<Vec<f64>>(),
+            );
+            features.push(f.name.to_string());
+            fill.push(med);
+        }
+        let forest = IsolationForest::fit(&cols, 200, 256, seed);
+        Isolation {
+            features,
+            fill,
+            forest,
+        }
+    }
+
+    /// Scores in 0..1 (higher = easier to isolate) of every row of a frame.
+    pub fn scores(&self, frame: &Frame) -> Vec<f64> {
+        let cols: Vec<Option<&[f64]>> = self.features.iter().map(|n| frame.col(n)).collect();
+        let mut row = vec![0.0; cols.len()];
+        (0..frame.n)
+            .map(|i| {
+                for (j, c) in cols.iter().enumerate() {
+                    let v = c.map_or(f64::NAN, |c| c[i]);
+                    row[j] = if v.is_finite() { v } else { self.fill[j] };
+                }
+                self.forest.score(&row)
+            })
+            .collect()
+    }
+}
+
+/// Weight of the isolation term (its value is (score - 0.45) / 0.2, in 0..1):
+/// the largest single term, as on this world unusualness carries most of what
+/// can be seen without labels (chosen among 4, 8 and 12 on held-out worlds).
+const ISOLATION_WEIGHT: f64 = 8.0;
+
 /// The label-free scorer with its reference distribution.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabelFree {
     /// Sorted raw scores of (a sample of) the training rows.
     pub reference: Vec<f64>,
+    /// Unusualness against the training rows.
+    pub isolation: Option<Isolation>,
 }
 
-/// Per-term contributions of each row (row-major, rows x TERMS) and raw scores.
-pub fn terms(frame: &Frame) -> (Vec<f64>, Vec<f64>) {
+/// Names of the terms (the features they come from), in contribution order.
+pub fn term_names() -> Vec<&'static str> {
+    TERMS.iter().map(|t| t.0).chain(["isolation"]).collect()
+}
+
+/// Per-term contributions of each row (row-major, rows x [`term_names`]) and raw scores.
+pub fn terms(frame: &Frame, isolation: Option<&Isolation>) -> (Vec<f64>, Vec<f64>) {
     let cols: Vec<Option<&[f64]>> = TERMS.iter().map(|(n, _, _)| frame.col(n)).collect();
-    let k = TERMS.len();
+    let iso = isolation.map(|m| m.scores(frame));
+    let k = TERMS.len() + 1;
     let mut contrib = vec![0.0; frame.n * k];
     let mut raw = vec![0.0; frame.n];
     for i in 0..frame.n {
@@ -94,13 +170,18 @@ pub fn terms(frame: &Frame) -> (Vec<f64>, Vec<f64>) {
                 raw[i] += v;
             }
         }
+        if let Some(iso) = &iso {
+            let v = ((iso[i] - 0.45) / 0.2).clamp(0.0, 1.0) * ISOLATION_WEIGHT;
+            contrib[i * k + TERMS.len()] = v;
+            raw[i] += v;
+        }
     }
     (contrib, raw)
 }
 
 impl LabelFree {
     /// Keeps up to 20,001 evenly spaced quantiles of the training scores.
-    pub fn fit(raw: &[f64]) -> LabelFree {
+    pub fn fit(raw: &[f64], isolation: Option<Isolation>) -> LabelFree {
         let mut s: Vec<f64> = raw.iter().copied().filter(|v| v.is_finite()).collect();
         s.sort_by(|a, b| a.total_cmp(b));
         let keep = 20_001usize;
@@ -109,7 +190,7 @@ impl LabelFree {
         } else {
             (0..keep).map(|q| s[q * (s.len() - 1) / (keep - 1)]).collect()
         };
-        LabelFree { reference }
+        LabelFree { reference, isolation }
     }
 
     /// Share of training rows scoring at or below `raw` (mid-rank for ties).
@@ -130,7 +211,7 @@ mod tests {
 
     #[test]
     fn percentiles_against_training() {
-        let lf = LabelFree::fit(&[0.0, 1.0, 2.0, 3.0]);
+        let lf = LabelFree::fit(&[0.0, 1.0, 2.0, 3.0], None);
         assert_eq!(lf.percentile(-1.0), 0.0);
         assert_eq!(lf.percentile(10.0), 1.0);
         assert_eq!(lf.percentile(1.5), 0.5);

@@ -102,8 +102,9 @@ pub fn train(
     pipeline::add_likely(&mut frame, &declared, &probs, n_cat);
 
     stage("label-free reference");
-    let (_, raw) = labelfree::terms(&frame);
-    let labelfree = LabelFree::fit(&raw);
+    let isolation = labelfree::Isolation::fit(&frame, cfg.seed);
+    let (_, raw) = labelfree::terms(&frame, Some(&isolation));
+    let labelfree = LabelFree::fit(&raw, Some(isolation));
 
     let labelled: Vec<usize> = (0..b.len)
         .filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite()))
