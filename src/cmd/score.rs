@@ -108,7 +108,7 @@ pub fn run(a: Args) -> Result<u8> {
     } else {
         Mode::Supervised
     };
-    let pb = progress::bar(0, "score", a.quiet);
+    let pb = progress::counter("score", a.quiet);
     let cfg = RunConfig {
         inputs,
         mapping,
