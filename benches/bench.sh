@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-1000000}
 BIG=${BIG:-10000000}
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-$HOME/.cache/sentinel-target}}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-${HOME:-/root}/.cache/sentinel-target}}"
 cargo build --release --quiet --bin sentinel --example polars_floor
 S="$CARGO_TARGET_DIR/release/sentinel"
 F="$CARGO_TARGET_DIR/release/examples/polars_floor"
