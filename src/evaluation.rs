@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::features::FEATURES;
 use crate::metrics;
-use crate::model::iforest::IsolationForest;
+use crate::model::labelfree::Isolation;
 use crate::model::Model;
 use crate::pipeline::{self, Mode};
 use crate::reader::Batch;
@@ -131,21 +130,10 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
         let lf = pipeline::score(&model.parts, &ev, Mode::LabelFree);
         ranking(&pick(&lf.risk), &labels, &typology)
     });
+    // The baseline: the label-free score's own isolation forest, fitted
+    // here on the evaluated batch itself.
     let isolation_forest = (has_labels && baseline).then(|| {
-        let cols: Vec<Vec<f64>> = FEATURES
-            .iter()
-            .filter_map(|f| ev.frame.col(f.name))
-            .map(|c| {
-                let mut finite: Vec<f64> = c.iter().copied().filter(|v| v.is_finite()).collect();
-                finite.sort_by(|a, b| a.total_cmp(b));
-                let med = finite.get(finite.len() / 2).copied().unwrap_or(0.0);
-                c.iter().map(|v| if v.is_finite() { *v } else { med }).collect()
-            })
-            .collect();
-        let forest = IsolationForest::fit(&cols, 200, 256, 1);
-        let s: Vec<f64> = (0..b.len)
-            .map(|i| forest.score(&cols.iter().map(|c| c[i]).collect::<Vec<_>>()))
-            .collect();
+        let s = Isolation::fit(&ev.frame, 1).scores(&ev.frame);
         ranking(&pick(&s), &labels, &typology)
     });
     // Calibration by score decile.

@@ -94,28 +94,33 @@ impl RowKeys {
         let cons = b.text(Col::ConsigneeName);
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
-        // Parties repeat heavily within a chunk: normalise each text once.
-        let mut names_memo: HashMap<&str, String> = HashMap::default();
+        // Parties repeat heavily within a chunk: normalise and intern each
+        // distinct text once.
+        let mut exporter_memo: HashMap<(&str, &str), u32> = HashMap::default();
+        let mut consignee_memo: HashMap<(&str, &str), u32> = HashMap::default();
         let mut addr_memo: HashMap<&str, u32> = HashMap::default();
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
-            let mut e = names_memo
-                .entry(&names[i])
-                .or_insert_with_key(|k| normalize::party_name(k))
-                .clone();
-            if e.is_empty() && !ids[i].is_empty() {
-                e = format!("#{}", ids[i].trim());
-            }
-            self.exporter.push(self.exporters.id(&e));
-            let c = names_memo
-                .entry(&cons[i])
-                .or_insert_with_key(|k| normalize::party_name(k));
-            let ckey = if c.is_empty() {
-                String::new()
-            } else {
-                format!("{c}|{}", &country[i])
-            };
-            self.consignee.push(self.consignees.id(&ckey));
+            let exporters = &mut self.exporters;
+            let e = *exporter_memo.entry((&names[i], &ids[i])).or_insert_with(|| {
+                let name = normalize::party_name(&names[i]);
+                if name.is_empty() && !ids[i].is_empty() {
+                    exporters.id(&format!("#{}", ids[i].trim()))
+                } else {
+                    exporters.id(&name)
+                }
+            });
+            self.exporter.push(e);
+            let consignees = &mut self.consignees;
+            let c = *consignee_memo.entry((&cons[i], &country[i])).or_insert_with(|| {
+                let name = normalize::party_name(&cons[i]);
+                if name.is_empty() {
+                    NONE
+                } else {
+                    consignees.id(&format!("{name}|{}", &country[i]))
+                }
+            });
+            self.consignee.push(c);
             let addresses = &mut self.addresses;
             self.address.push(
                 *addr_memo

@@ -8,15 +8,15 @@
 //! Open in one function, parse in another: [`Reader::from_csv_reader`] takes
 //! any `Read`, so tests feed it byte literals.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
-
-use rustc_hash::FxHashSet;
 use std::fs::File;
 use std::io::{BufReader, Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use crate::domain::{self, Date};
@@ -25,7 +25,6 @@ use crate::mapping::Mapping;
 use crate::schema::{Col, Kind, Presence};
 use crate::strcol::StrCol;
 use crate::tables::Tables;
-use std::borrow::Cow;
 
 /// Longest text cell kept, in bytes; a longer one is invalid.
 pub const MAX_TEXT: usize = 2048;
@@ -74,6 +73,22 @@ impl Batch {
     /// Values of a numeric column (dates as day numbers).
     pub fn num(&self, c: Col) -> &[f64] {
         &self.num[c as usize]
+    }
+
+    /// The cell of a canonical column as text: validated text, numbers as
+    /// written by Rust, dates as YYYY-MM-DD, `""` when empty.
+    pub fn cell_text(&self, c: Col, i: usize) -> String {
+        if !c.spec().kind.numeric() {
+            return self.text(c)[i].to_string();
+        }
+        let v = self.num(c)[i];
+        if v.is_nan() {
+            String::new()
+        } else if c.spec().kind == Kind::Date {
+            Date(v as i32).to_string()
+        } else {
+            format!("{v}")
+        }
     }
 
     /// Mutable text column (for generators and tests that build batches).

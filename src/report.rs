@@ -27,8 +27,13 @@ pub struct ScoredRow {
     pub model_id: String,
 }
 
-/// Reads `score`'s CSV output.
+/// Reads `score`'s CSV output; an unreadable or foreign file is the user's
+/// input error (exit 2).
 pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
+    read_scored_rows(path).map_err(|e| crate::error::InputError::new(format!("{e:#}")).into())
+}
+
+fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
     let shown = path.display();
     let mut rd =
         csv::Reader::from_path(path).with_context(|| format!("{shown}: cannot open the scored file"))?;
@@ -52,8 +57,9 @@ pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
         col("model_id")?,
     );
     let mut out = Vec::new();
-    for (k, rec) in rd.records().enumerate() {
-        let rec = rec.with_context(|| format!("{shown}: record {} cannot be read", k + 2))?;
+    for rec in rd.records() {
+        // csv's error names the line and the field.
+        let rec = rec.with_context(|| format!("{shown}: not a readable scored file"))?;
         let get = |i: usize| rec.get(i).unwrap_or("").to_string();
         out.push(ScoredRow {
             shipment_id: get(id),
@@ -184,22 +190,10 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
                 e.2 += 1;
             }
         }
-        let mut filing = BTreeMap::new();
-        for c in Col::ALL {
-            let v = if c.spec().kind.numeric() {
-                let x = b.num(c)[i];
-                if x.is_nan() {
-                    String::new()
-                } else if c == Col::ExportDate {
-                    Date(x as i32).to_string()
-                } else {
-                    format!("{x}")
-                }
-            } else {
-                b.text(c)[i].to_string()
-            };
-            filing.insert(c.name().to_string(), v);
-        }
+        let filing: BTreeMap<String, String> = Col::ALL
+            .iter()
+            .map(|c| (c.name().to_string(), b.cell_text(*c, i)))
+            .collect();
         shipments.push((i, s, filing));
     }
     let history = |kind: u8, name: &str| -> Option<PartyHistory> {

@@ -414,19 +414,7 @@ fn manifest_cells(b: &Batch, i: usize) -> BTreeMap<String, String> {
         if matches!(c, Col::Label | Col::TrueCategory | Col::Typology) {
             continue;
         }
-        let v = if c.spec().kind.numeric() {
-            let x = b.num(c)[i];
-            if x.is_nan() {
-                String::new()
-            } else if c == Col::ExportDate {
-                crate::domain::Date(x as i32).to_string()
-            } else {
-                format!("{x}")
-            }
-        } else {
-            b.text(c)[i].to_string()
-        };
-        m.insert(c.name().to_string(), v);
+        m.insert(c.name().to_string(), b.cell_text(c, i));
     }
     m
 }

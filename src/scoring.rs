@@ -21,7 +21,7 @@ use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::Serialize;
 
-use crate::domain::{Budget, Date};
+use crate::domain::Budget;
 use crate::features;
 use crate::history::{self, HistFeatures, RowKeys};
 use crate::mapping::Mapping;
@@ -30,7 +30,7 @@ use crate::model::Model;
 use crate::pipeline::{self, Mode};
 use crate::reader::{Batch, Input, Reader, RejectSink};
 use crate::reasons;
-use crate::schema::{Col, Kind};
+use crate::schema::Col;
 use crate::tables::Tables;
 
 /// How rows are flagged.
@@ -41,8 +41,9 @@ pub enum FlagRule {
     Threshold(f64),
 }
 
-/// Reasons are written for flagged rows and for rows ranked within this many
-/// times the number flagged (at least [`REASON_MIN`] rows).
+/// Reasons are written for every row ranked within this many times the
+/// number flagged (at least [`REASON_MIN`] rows), and for some rows below
+/// them: those that were that high when they were read.
 pub const REASON_DEPTH: usize = 2;
 pub const REASON_MIN: usize = 100;
 
@@ -170,20 +171,7 @@ pub fn output_names(keep: bool, has_filing: bool, carry: &[String]) -> Vec<Strin
 
 /// The input's cells of row `i`, as written with `--keep-columns`.
 fn input_cells(b: &Batch, i: usize, out: &mut Vec<String>) {
-    for c in Col::ALL {
-        if c.spec().kind.numeric() {
-            let v = b.num(c)[i];
-            out.push(if v.is_nan() {
-                String::new()
-            } else if c.spec().kind == Kind::Date {
-                Date(v as i32).to_string()
-            } else {
-                format!("{v}")
-            });
-        } else {
-            out.push(b.text(c)[i].to_string());
-        }
-    }
+    out.extend(Col::ALL.iter().map(|c| b.cell_text(*c, i)));
     for col in &b.carry {
         out.push(col[i].to_string());
     }
@@ -414,7 +402,6 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
 
     // Pass 3: the output, in input order.
     let names = output_names(cfg.keep_columns, has_filing, &carry);
-    let fixed = fixed_names(has_filing).len();
     let base = if has_filing { 2 } else { 1 };
     let mut rd = csv::ReaderBuilder::new()
         .has_headers(false)
@@ -440,7 +427,6 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         out_row.push(texts);
         out_row.push(model.id().to_string());
         out_row.extend(rec.iter().skip(base + 4).map(str::to_string));
-        debug_assert!(out_row.len() >= fixed);
     };
     let mut out_row: Vec<String> = Vec::new();
     match format {

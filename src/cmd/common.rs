@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use crate::mapping::Mapping;
-use crate::reader::Input;
+use crate::reader::{Batch, Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
@@ -31,5 +31,31 @@ impl Inputs {
             Some(p) => Some(Mapping::load(p)?),
             None => default.cloned(),
         })
+    }
+}
+
+/// The manifests a scored batch was scored from (`report`, `review`).
+#[derive(Debug, clap::Args)]
+pub struct ScoredFrom {
+    /// The manifests the batch was scored from (CSV or Parquet)
+    #[arg(long = "input", required = true, num_args = 1..)]
+    pub inputs: Vec<String>,
+    /// Column-mapping file (TOML) of the manifests (default: the model's, where a model is used)
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+}
+
+impl ScoredFrom {
+    /// Reads the manifests; returns the batch and the number of rejected rows.
+    pub fn read(&self, default: Option<&Mapping>, rejects: Option<RejectSink>) -> Result<(Batch, u64)> {
+        let mapping = match &self.mapping {
+            Some(p) => Some(Mapping::load(p)?),
+            None => default.cloned(),
+        };
+        let inputs: Vec<Input> = self.inputs.iter().map(|s| Input::parse(s)).collect();
+        let mut reader = Reader::open(&inputs, mapping, rejects)?;
+        let batch = reader.read_all()?;
+        reader.finish()?;
+        Ok((batch, reader.stats.rejected))
     }
 }

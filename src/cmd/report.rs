@@ -8,10 +8,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use crate::error::{EXIT_OK, EXIT_REJECTS};
 use crate::model::{embedded, Model};
 use crate::output::AtomicFile;
-use crate::reader::{Input, Reader};
 use crate::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -27,12 +26,8 @@ pub enum ReportFormat {
 pub struct Args {
     /// `score`'s output (CSV)
     pub scored: PathBuf,
-    /// The manifests the batch was scored from (CSV or Parquet)
-    #[arg(long = "input", required = true, num_args = 1..)]
-    pub inputs: Vec<String>,
-    /// Column-mapping file (default: the model's)
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
+    #[command(flatten)]
+    pub from: super::common::ScoredFrom,
     /// Rejected input rows go here (CSV)
     #[arg(long)]
     pub rejects: Option<PathBuf>,
@@ -50,25 +45,20 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let scored = report::read_scored(&a.scored).map_err(|e| InputError::new(format!("{e:#}")))?;
+    let scored = report::read_scored(&a.scored)?;
     let scored_id = scored.first().map(|s| s.model_id.clone()).unwrap_or_default();
     let model = match &a.model {
         Some(dir) => Some(Model::load(dir)?),
         None => embedded::load().ok().filter(|m| m.id() == scored_id),
-    };
-    let mapping = match &a.mapping {
-        Some(p) => Some(crate::mapping::Mapping::load(p)?),
-        None => model.as_ref().and_then(|m| m.parts.mapping.clone()),
     };
     let sink = a
         .rejects
         .as_deref()
         .map(crate::reader::RejectSink::create)
         .transpose()?;
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
-    let mut reader = Reader::open(&inputs, mapping, sink)?;
-    let batch = reader.read_all()?;
-    reader.finish()?;
+    let (batch, rejected) = a
+        .from
+        .read(model.as_ref().and_then(|m| m.parts.mapping.as_ref()), sink)?;
     let r = report::build(&scored, &batch, model.map(|m| m.manifest.metrics.clone()));
     let mut out = AtomicFile::create(&a.out, std::slice::from_ref(&a.scored))?;
     match a.format {
@@ -84,9 +74,5 @@ pub fn run(a: Args) -> Result<u8> {
             a.out.display()
         );
     }
-    Ok(if reader.stats.rejected > 0 {
-        EXIT_REJECTS
-    } else {
-        EXIT_OK
-    })
+    Ok(if rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
 }

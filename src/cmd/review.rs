@@ -7,9 +7,7 @@ use anyhow::Result;
 use clap::Subcommand;
 
 use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
-use crate::mapping::Mapping;
 use crate::output::AtomicFile;
-use crate::reader::{Input, Reader};
 use crate::report;
 use crate::review::{self, Decision, Store};
 
@@ -39,9 +37,8 @@ pub struct ServeArgs {
     /// `score`'s output (CSV) to load into the queue
     #[arg(long)]
     pub scored: PathBuf,
-    /// The manifests the batch was scored from
-    #[arg(long = "input", required = true, num_args = 1..)]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub from: super::common::ScoredFrom,
     /// Review database (SQLite; created when absent)
     #[arg(long)]
     pub db: PathBuf,
@@ -57,24 +54,17 @@ pub struct ServeArgs {
     /// Seed of the exploration draw
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
-    /// Column-mapping file (TOML) of the manifests
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ImportArgs {
     /// `score`'s output (CSV)
     pub scored: PathBuf,
-    /// The manifests the batch was scored from
-    #[arg(long = "input", required = true, num_args = 1..)]
-    pub inputs: Vec<String>,
+    #[command(flatten)]
+    pub from: super::common::ScoredFrom,
     /// Review database (SQLite; created when absent)
     #[arg(long)]
     pub db: PathBuf,
-    /// Column-mapping file (TOML) of the manifests
-    #[arg(long)]
-    pub mapping: Option<PathBuf>,
     /// Load every scored row, not only the flagged ones
     #[arg(long)]
     pub all: bool,
@@ -150,11 +140,8 @@ fn serve(a: ServeArgs) -> Result<u8> {
     if !(0.0..=0.9).contains(&a.explore) {
         return Err(InputError::new(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
     }
-    let scored = report::read_scored(&a.scored).map_err(|e| InputError::new(format!("{e:#}")))?;
-    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
-    let mut reader = Reader::open(&inputs, mapping, None)?;
-    let batch = reader.read_all()?;
+    let scored = report::read_scored(&a.scored)?;
+    let (batch, _) = a.from.read(None, None)?;
     let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
     let wanted: std::collections::HashSet<&str> = queue.iter().map(|q| q.0.as_str()).collect();
     let rows: Vec<_> = scored
@@ -173,20 +160,13 @@ fn serve(a: ServeArgs) -> Result<u8> {
 }
 
 fn import(a: ImportArgs) -> Result<u8> {
-    let scored = report::read_scored(&a.scored).map_err(|e| InputError::new(format!("{e:#}")))?;
-    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
-    let inputs: Vec<Input> = a.inputs.iter().map(|s| Input::parse(s)).collect();
-    let mut reader = Reader::open(&inputs, mapping, None)?;
-    let batch = reader.read_all()?;
+    let scored = report::read_scored(&a.scored)?;
+    let (batch, rejected) = a.from.read(None, None)?;
     let rows: Vec<_> = scored.into_iter().filter(|s| a.all || s.flagged).collect();
     let mut store = Store::open(&a.db)?;
     let n = store.import(&a.scored.display().to_string(), &rows, &batch)?;
     if !a.quiet {
         eprintln!("review import: {n} shipments loaded into {}", a.db.display());
     }
-    Ok(if reader.stats.rejected > 0 {
-        EXIT_REJECTS
-    } else {
-        EXIT_OK
-    })
+    Ok(if rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
 }

@@ -70,8 +70,8 @@ fn hostile_manifest_text_is_shown_as_text() {
     assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"));
     assert!(html.contains("CONFIDENTIAL"));
     assert!(
-        !html.contains("http://") || html.contains("HYPERLINK(&quot;http://x&quot;)"),
-        "no external reference except escaped data"
+        html.contains("=HYPERLINK(&quot;http://x&quot;) &quot;quoted&quot; &amp; "),
+        "quotes and ampersands escaped"
     );
     assert!(
         !html.contains("src=\"http") && !html.contains("href=\"http"),
