@@ -49,6 +49,11 @@ pub struct GenerateConfig {
     pub start: Date,
     /// Length of the period in days (default 365).
     pub days: u32,
+    /// Share of honest filings that are irregular: two to five of bulk
+    /// lot, foreign payer, intermediate consignee, amendments, no
+    /// classification, KG/SET units, garbled package count, invoice at
+    /// odds (default 0; the shipped worlds have none).
+    pub irregular: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -196,6 +201,7 @@ struct World<'a> {
     items_by_cat: HashMap<String, Vec<usize>>,
     start: i32,
     days: i32,
+    irregular: f64,
 }
 
 fn money(v: f64) -> String {
@@ -237,6 +243,7 @@ impl<'a> World<'a> {
             items_by_cat,
             start: cfg.start.0,
             days: cfg.days as i32,
+            irregular: cfg.irregular,
         };
         // Consignees: per destination country, a pool; forwarders among them.
         let n_cons = (cfg.rows / 50).clamp(300, 40_000);
@@ -637,6 +644,55 @@ fn amendments(r: &mut Rand, p1: f64, p2: f64) -> String {
     }
 }
 
+/// The traits of an irregular honest filing: two to five at once.
+#[derive(Debug, Clone, Copy)]
+struct Irregular {
+    /// Quantity scale of the lines (bulk orders: 20-400x the usual lot).
+    lot: f64,
+    payer_abroad: bool,
+    intermediate: bool,
+    amended: bool,
+    no_classification: bool,
+    odd_unit: bool,
+    messy_packages: bool,
+    invoice_differs: bool,
+}
+
+impl Default for Irregular {
+    fn default() -> Self {
+        Irregular {
+            lot: 1.0,
+            payer_abroad: false,
+            intermediate: false,
+            amended: false,
+            no_classification: false,
+            odd_unit: false,
+            messy_packages: false,
+            invoice_differs: false,
+        }
+    }
+}
+
+impl Irregular {
+    fn draw(r: &mut Rand) -> Irregular {
+        let mut x = Irregular::default();
+        let k = r.int(2, 5);
+        for _ in 0..k {
+            match r.int(0, 7) {
+                0 => x.lot = r.lognormal(60.0, 0.9).clamp(20.0, 400.0),
+                1 => x.payer_abroad = true,
+                2 => x.intermediate = true,
+                3 => x.amended = true,
+                4 => x.no_classification = true,
+                5 => x.odd_unit = true,
+                6 => x.messy_packages = true,
+                _ => x.invoice_differs = true,
+            }
+        }
+        x
+    }
+}
+
 struct Gen<'a> {
     w: World<'a>,
     r: Rand,
@@ -668,7 +724,17 @@ impl<'a> Gen<'a> {
         })
         .min(max_lines);
         let filing = format!("X{}", r.token(11));
-        let intermediate = r.p(if cons.forwarder { 0.05 } else { 0.08 });
+        // Irregular but honest filings: real trade is full of them (bulk
+        // orders, third-party payment, re-routed consignments, amended and
+        // messy paperwork), several traits at once, which is why generic
+        // outlier detection does poorly on real declarations (DOMAIN.md).
+        // Drawn only when asked for, so worlds without them keep their bytes.
+        let irregular = if w.irregular > 0.0 && r.p(w.irregular) {
+            Irregular::draw(r)
+        } else {
+            Irregular::default()
+        };
+        let intermediate = irregular.intermediate || r.p(if cons.forwarder { 0.05 } else { 0.08 });
         let inter_country = if intermediate {
             r.pick(&["SG", "NL", "HK", "AE", "DE", "MY"]).to_string()
         } else {
@@ -684,18 +750,23 @@ impl<'a> Gen<'a> {
         } else {
             String::new()
         };
-        let payer = if r.p(e.payer_abroad) {
+        let payer = if irregular.payer_abroad || r.p(e.payer_abroad) {
             r.pick(&["CN", "HK", "SG", "AE", "US", "GB", "CH", "TW"])
                 .to_string()
         } else {
             cons.country.clone()
         };
-        let amend = amendments(r, 0.08, 0.02);
+        let amend = if irregular.amended {
+            format!("{}", r.int(1, 5))
+        } else {
+            amendments(r, 0.08, 0.02)
+        };
         for line in 0..nlines {
             let wts: Vec<f64> = e.items.iter().map(|x| x.1).collect();
             let item_idx = e.items[r.weighted(&wts)].0;
             let item = &w.t.catalogue[item_idx];
-            let g = goods(r, item, if e.kind == Kind::SmallReseller { 0.4 } else { 1.0 });
+            let scale = if e.kind == Kind::SmallReseller { 0.4 } else { 1.0 } * irregular.lot;
+            let g = goods(r, item, scale);
             let mut b = LineBuilder::new();
             let mode = w.mode_for(r, item, &cons.country);
             common(w, r, &mut b, &e, &cons, day, &filing, line, mode);
@@ -750,9 +821,19 @@ impl<'a> Gen<'a> {
                     if r.p(0.9) { "C33" } else { "C40" }.to_string(),
                 )
             };
+            let (eccn, lic) = if irregular.no_classification {
+                (String::new(), String::new())
+            } else {
+                (eccn, lic)
+            };
             b.set(Col::Eccn, eccn);
             b.set(Col::LicenseCode, lic);
-            declare_quantity(r, &mut b, &g, &item.unit, e.unit_style, 0.06, 0.05);
+            let (p_kg, p_set) = if irregular.odd_unit {
+                (0.5, 0.5)
+            } else {
+                (0.06, 0.05)
+            };
+            declare_quantity(r, &mut b, &g, &item.unit, e.unit_style, p_kg, p_set);
             let mut value = g.count * g.unit_price * r.range(0.97, 1.03);
             let mut gross = g.gross;
             // Honest oddities: keying errors, samples, consolidated lines.
@@ -776,10 +857,27 @@ impl<'a> Gen<'a> {
             }
             b.set(Col::ValueUsd, money(value));
             b.set(Col::ShippingWeightKg, kg(gross));
-            if r.p(0.9) {
+            if irregular.messy_packages {
+                b.set(
+                    Col::PackageCount,
+                    r.pick(&["N/A", "1 PLT", "approx. 12", "TBD", "-1"]).to_string(),
+                );
+            } else if r.p(0.9) {
                 b.set(Col::PackageCount, g.packages.to_string());
             }
-            if r.p(0.8) {
+            if irregular.invoice_differs {
+                b.set(
+                    Col::InvoiceDescription,
+                    r.pick(&[
+                        "goods as per PO",
+                        "spare parts",
+                        "merchandise",
+                        "see attached list",
+                    ])
+                    .to_string(),
+                );
+                b.set(Col::InvoiceValueUsd, money(value * r.range(0.5, 1.6)));
+            } else if r.p(0.8) {
                 b.set(
                     Col::InvoiceDescription,
                     if r.p(0.04) {
@@ -1284,6 +1382,9 @@ impl Plan {
 pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn(u64)) -> Result<Plan> {
     if !(0.0..=0.5).contains(&cfg.fraud_rate) {
         bail!("fraud rate {} must be between 0 and 0.5", cfg.fraud_rate);
+    }
+    if !(0.0..=1.0).contains(&cfg.irregular) {
+        bail!("irregular share {} must be between 0 and 1", cfg.irregular);
     }
     if cfg.days == 0 {
         bail!("days must be at least 1");

@@ -46,6 +46,7 @@ pub fn run(a: Args) -> Result<u8> {
         scenario: None,
         start: Date::parse_iso("2024-07-01").expect("a valid date"),
         days: 365,
+        irregular: 0.0,
         quiet: true,
     })?;
     say("generating a fresh batch with the New Jersey warehouse case");
@@ -57,6 +58,7 @@ pub fn run(a: Args) -> Result<u8> {
         scenario: Some(super::generate::Scenario::NjWarehouse),
         start: Date::parse_iso("2024-07-01").expect("a valid date"),
         days: 365,
+        irregular: 0.0,
         quiet: true,
     })?;
     say("training");

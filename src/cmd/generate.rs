@@ -45,6 +45,11 @@ pub struct Args {
     /// Length of the period in days
     #[arg(long, default_value_t = 365)]
     pub days: u32,
+    /// Share of honest filings that are irregular (several honest oddities
+    /// at once: bulk lot, foreign payer, intermediate, amendments, no ECCN,
+    /// KG/SET units, garbled package count, invoice at odds)
+    #[arg(long, default_value_t = 0.0)]
+    pub irregular: f64,
     /// No progress bar or summary
     #[arg(short, long)]
     pub quiet: bool,
@@ -59,6 +64,9 @@ pub fn run(a: Args) -> Result<u8> {
             InputError::new(format!("--fraud-rate {} must be between 0 and 0.5", a.fraud_rate)).into(),
         );
     }
+    if !(0.0..=1.0).contains(&a.irregular) {
+        return Err(InputError::new(format!("--irregular {} must be between 0 and 1", a.irregular)).into());
+    }
     if a.days == 0 || a.days > 3660 {
         return Err(InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into());
     }
@@ -69,6 +77,7 @@ pub fn run(a: Args) -> Result<u8> {
         nj_scenario: a.scenario.is_some(),
         start: a.start,
         days: a.days,
+        irregular: a.irregular,
     };
     let started = std::time::Instant::now();
     let pb = progress::bar(a.rows as u64, "generate", a.quiet);
