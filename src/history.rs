@@ -289,6 +289,25 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
 }
 
 impl HistFeatures {
+    /// The rows `idx`, in that order.
+    pub fn select(&self, idx: &[usize], n_cat: usize) -> HistFeatures {
+        let pick = |v: &[f32]| idx.iter().map(|&i| v[i]).collect::<Vec<f32>>();
+        HistFeatures {
+            exporter_age: pick(&self.exporter_age),
+            exporter_lines: pick(&self.exporter_lines),
+            exporter_cat_share: pick(&self.exporter_cat_share),
+            exporter_mix: idx
+                .iter()
+                .flat_map(|&i| self.exporter_mix[i * n_cat..(i + 1) * n_cat].iter().copied())
+                .collect(),
+            address_exporters: pick(&self.address_exporters),
+            consignee_lines: pick(&self.consignee_lines),
+            consignee_age: pick(&self.consignee_age),
+            exporter_anomaly: pick(&self.exporter_anomaly),
+            consignee_anomaly: pick(&self.consignee_anomaly),
+        }
+    }
+
     /// The rows `start..end`, for scoring a run chunk by chunk.
     pub fn slice(&self, start: usize, end: usize, n_cat: usize) -> HistFeatures {
         HistFeatures {

@@ -177,7 +177,7 @@ pub struct Reject {
 /// The rejects CSV: `file,line,shipment_id,column,value,reason_code,reason`.
 pub struct RejectSink {
     path: PathBuf,
-    writer: csv::Writer<Box<dyn Write>>,
+    writer: csv::Writer<Box<dyn Write + Send>>,
     pub count: u64,
 }
 
@@ -191,7 +191,7 @@ impl RejectSink {
         ))
     }
 
-    pub fn new(path: PathBuf, w: Box<dyn Write>) -> RejectSink {
+    pub fn new(path: PathBuf, w: Box<dyn Write + Send>) -> RejectSink {
         let mut writer = csv::Writer::from_writer(w);
         // Header written eagerly so an empty rejects file still has it.
         let _ = writer.write_record([
@@ -277,7 +277,7 @@ struct Layout {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read>>),
+    Csv(csv::Reader<Box<dyn Read + Send>>),
     /// Every needed column as text, row by row.
     Parquet {
         columns: Vec<Vec<Option<String>>>,
@@ -686,7 +686,7 @@ impl Reader {
                 };
                 r.add_parquet(&name, p)?;
             } else {
-                let rd: Box<dyn Read> = match input {
+                let rd: Box<dyn Read + Send> = match input {
                     Input::Stdin => Box::new(std::io::stdin()),
                     Input::Path(p) | Input::Spooled(p) => Box::new(
                         File::open(p).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
@@ -717,7 +717,7 @@ impl Reader {
     /// A reader over one CSV stream (for tests and stdin).
     pub fn from_csv_reader(
         name: &str,
-        rd: Box<dyn Read>,
+        rd: Box<dyn Read + Send>,
         mapping: Option<Mapping>,
         rejects: Option<RejectSink>,
     ) -> Result<Reader> {
@@ -766,8 +766,8 @@ impl Reader {
         Ok(layout)
     }
 
-    fn add_csv(&mut self, name: &str, rd: Box<dyn Read>) -> Result<()> {
-        let buffered: Box<dyn Read> = Box::new(BufReader::with_capacity(1 << 18, rd));
+    fn add_csv(&mut self, name: &str, rd: Box<dyn Read + Send>) -> Result<()> {
+        let buffered: Box<dyn Read + Send> = Box::new(BufReader::with_capacity(1 << 18, rd));
         let mut csv = csv::ReaderBuilder::new()
             .has_headers(true)
             .flexible(true)

@@ -205,6 +205,15 @@ impl TopK {
             heap: BinaryHeap::new(),
         }
     }
+    /// No row scoring below this can end up among the top `k`.
+    fn floor(&self) -> f64 {
+        if self.heap.len() < self.k {
+            f64::NEG_INFINITY
+        } else {
+            self.heap.peek().map_or(f64::NEG_INFINITY, |r| r.0 .0)
+        }
+    }
+
     /// Records a score; true when the row may end up among the top `k`.
     fn offer(&mut self, s: f64) -> bool {
         if self.heap.len() < self.k {
@@ -219,6 +228,60 @@ impl TopK {
         } else {
             false
         }
+    }
+}
+
+/// Rows that may need reasons, kept (with their run positions and risk)
+/// until the run is ranked; rows that fall out of reach are dropped as the
+/// floor rises, so at most a few times the reason depth are held.
+#[derive(Default)]
+struct Candidates {
+    parts: Vec<(Batch, Vec<usize>, Vec<f64>)>,
+    rows: usize,
+}
+
+impl Candidates {
+    fn push(&mut self, b: &Batch, local: &[usize], start: usize, risk: &[f64]) {
+        if local.is_empty() {
+            return;
+        }
+        self.rows += local.len();
+        self.parts.push((
+            b.select(local),
+            local.iter().map(|i| start + i).collect(),
+            local.iter().map(|&i| risk[i]).collect(),
+        ));
+    }
+
+    /// Keeps the rows for which `keep(run position, risk)` holds.
+    fn retain(&mut self, keep: impl Fn(usize, f64) -> bool) {
+        let mut rows = 0;
+        for (b, at, risk) in &mut self.parts {
+            let idx: Vec<usize> = (0..b.len).filter(|&i| keep(at[i], risk[i])).collect();
+            if idx.len() < b.len {
+                *b = b.select(&idx);
+                *at = idx.iter().map(|&i| at[i]).collect();
+                *risk = idx.iter().map(|&i| risk[i]).collect();
+            }
+            rows += idx.len();
+        }
+        self.parts.retain(|p| p.0.len > 0);
+        self.rows = rows;
+    }
+
+    /// All kept rows as one batch, with their run positions.
+    fn into_batch(self) -> Option<(Batch, Vec<usize>)> {
+        let mut all: Option<(Batch, Vec<usize>)> = None;
+        for (b, at, _) in self.parts {
+            match &mut all {
+                None => all = Some((b, at)),
+                Some((a, pos)) => {
+                    a.append(b);
+                    pos.extend(at);
+                }
+            }
+        }
+        all
     }
 }
 
@@ -240,6 +303,12 @@ impl Chunks {
 /// Scores a run and writes its output to `w`.
 pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
     let started = std::time::Instant::now();
+    let timing = std::env::var_os("SENTINEL_TIMINGS").is_some();
+    let stage = |name: &str| {
+        if timing {
+            eprintln!("[timing] {name}: {:.2} s", started.elapsed().as_secs_f64());
+        }
+    };
     let t = Tables::get();
     let n_cat = t.n_categories();
     // Standard input is saved first, so the run can read it twice.
@@ -260,26 +329,45 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
 
     // Pass 1: validate, reject, collect keys.
     let sink = RejectSink::create(&cfg.rejects)?;
-    let mut reader = Reader::open(&inputs, cfg.mapping.clone(), Some(sink))?;
+    let reader = Reader::open(&inputs, cfg.mapping.clone(), Some(sink))?;
     let mut keys = RowKeys::default();
     let mut held: Option<Vec<Batch>> = Some(Vec::new());
-    while let Some(b) = reader.next_chunk(cfg.chunk_rows)? {
-        let d = features::declared(&b);
-        let anomaly = features::anomaly(&d, &model.parts.stats);
-        keys.append(&b, &d.category, &anomaly);
-        (cfg.progress)("read", reader.stats.rows);
-        if keys.len() > cfg.in_memory_rows {
-            held = None;
+    // One thread reads and validates, this one collects the keys.
+    let mut reader = std::thread::scope(|scope| -> Result<Reader> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let chunk_rows = cfg.chunk_rows;
+        let reading = scope.spawn(move || -> Result<Reader> {
+            let mut reader = reader;
+            while let Some(b) = reader.next_chunk(chunk_rows)? {
+                if tx.send(b).is_err() {
+                    break;
+                }
+            }
+            Ok(reader)
+        });
+        for b in rx {
+            let d = features::declared(&b);
+            let anomaly = features::anomaly(&d, &model.parts.stats);
+            keys.append(&b, &d.category, &anomaly);
+            (cfg.progress)("read", keys.len() as u64);
+            if keys.len() > cfg.in_memory_rows {
+                held = None;
+            }
+            if let Some(h) = held.as_mut() {
+                h.push(b);
+            }
         }
-        if let Some(h) = held.as_mut() {
-            h.push(b);
-        }
-    }
+        reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?
+    })?;
     reader.finish()?;
     reader.forget_ids();
     let n = keys.len();
+    stage("pass 1 (read, validate)");
     let (hist, _) = history::compute(&model.profiles, &keys, n_cat);
     drop(keys);
+    stage("histories");
     let has_filing = reader.has_column(Col::FilingId);
     let carry = reader.carry_names().to_vec();
     let k_flag = match cfg.rule {
@@ -309,6 +397,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let mut value: Vec<f32> = Vec::with_capacity(n);
     let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
     let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
+    let mut candidates = Candidates::default();
     let mut start = 0usize;
     let mut row: Vec<String> = Vec::new();
     // Two chunks at a time are turned into evidence and scores in parallel;
@@ -352,6 +441,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                 .collect()
         });
         for (b, (ev, s)) in pair.iter().zip(&scored) {
+            let mut wanted = Vec::new();
             for i in 0..b.len {
                 let r = s.risk[i];
                 let candidate = match cfg.rule {
@@ -359,10 +449,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                     FlagRule::Budget(_) => top.offer(r),
                 };
                 if candidate {
-                    let rs = reasons::explain(&model.parts, ev, b, cfg.mode, i, 4);
-                    let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
-                    let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
-                    reasons_of.insert(start + i, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
+                    wanted.push(i);
                 }
                 risk.push(r);
                 value.push(b.num(Col::ValueUsd)[i] as f32);
@@ -380,13 +467,18 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                 }
                 tmp_w.write_record(&row)?;
             }
+            candidates.push(b, &wanted, start, &s.risk);
             start += b.len;
+        }
+        if candidates.rows > 2 * top.k + cfg.chunk_rows {
+            let floor = top.floor();
+            candidates.retain(|_, r| r >= floor || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
         }
         (cfg.progress)("score", start as u64);
     }
     tmp_w.flush()?;
     drop(tmp_w);
-    drop(hist);
+    stage("pass 2 (features, models)");
 
     // Rank the run.
     let order = order_desc(&risk);
@@ -399,6 +491,23 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
         FlagRule::Threshold(th) => risk[i] >= th,
     };
+
+    // Reasons for the rows ranked within the reason depth (and every row
+    // over the threshold): their evidence again, from the kept rows.
+    candidates
+        .retain(|at, r| rank[at] as usize <= top.k || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
+    if let Some((b, at)) = candidates.into_batch() {
+        let h = hist.select(&at, n_cat);
+        let ev = pipeline::evidence(&model.parts, &b, &h);
+        for (i, &pos) in at.iter().enumerate() {
+            let rs = reasons::explain(&model.parts, &ev, &b, cfg.mode, i, 4);
+            let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
+            let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+            reasons_of.insert(pos, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
+        }
+    }
+    drop(hist);
+    stage("reasons");
 
     // Pass 3: the output, in input order.
     let names = output_names(cfg.keep_columns, has_filing, &carry);
@@ -480,6 +589,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     }
     drop(tmp);
     drop(spooled);
+    stage("pass 3 (rank, write)");
     tops.sort_unstable();
     tops.truncate(10);
     let seconds = started.elapsed().as_secs_f64();
