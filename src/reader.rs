@@ -277,13 +277,99 @@ struct Layout {
 }
 
 enum Source {
-    Csv(csv::Reader<Box<dyn Read + Send>>),
+    Csv(Records),
     /// Every needed column as text, row by row.
     Parquet {
         columns: Vec<Vec<Option<String>>>,
         height: usize,
         pos: usize,
     },
+}
+
+/// Records read, then validated in parallel, at a time.
+const ROUND: usize = 16_384;
+
+/// One record as read, before validation.
+struct RawRecord {
+    /// Physical line the record starts on, and the line after it.
+    line: u64,
+    end_line: u64,
+    /// The row of a Parquet source (whose cells are in its columns).
+    parquet_row: Option<usize>,
+    record: csv::ByteRecord,
+}
+
+/// The records of one CSV input, read and split into fields on a thread of
+/// their own, a round at a time, so reading the next round overlaps
+/// validating this one.
+struct Records {
+    rounds: std::sync::mpsc::Receiver<Result<Vec<RawRecord>>>,
+    /// Records handed back to be read into again.
+    spare: std::sync::mpsc::Sender<csv::ByteRecord>,
+    ready: std::collections::VecDeque<RawRecord>,
+    done: bool,
+}
+
+impl Records {
+    fn start(name: String, mut csv: csv::Reader<Box<dyn Read + Send>>) -> Records {
+        let (tx, rounds) = std::sync::mpsc::sync_channel::<Result<Vec<RawRecord>>>(2);
+        let (spare, returned) = std::sync::mpsc::channel::<csv::ByteRecord>();
+        std::thread::spawn(move || loop {
+            let mut round = Vec::with_capacity(ROUND);
+            let mut end = false;
+            while round.len() < ROUND {
+                let mut record = returned
+                    .try_recv()
+                    .unwrap_or_else(|_| csv::ByteRecord::with_capacity(512, 40));
+                match csv.read_byte_record(&mut record) {
+                    Ok(true) => {
+                        let line = record.position().map_or(0, |p| p.line());
+                        round.push(RawRecord {
+                            line,
+                            end_line: csv.position().line(),
+                            parquet_row: None,
+                            record,
+                        });
+                    }
+                    Ok(false) => {
+                        end = true;
+                        break;
+                    }
+                    Err(e) => {
+                        let _ = tx.send(Err(anyhow::Error::new(e).context(format!("{name}: read error"))));
+                        return;
+                    }
+                }
+            }
+            // The receiver gone means the run stopped reading.
+            if tx.send(Ok(round)).is_err() || end {
+                return;
+            }
+        });
+        Records {
+            rounds,
+            spare,
+            ready: std::collections::VecDeque::new(),
+            done: false,
+        }
+    }
+
+    /// The next `n` records, fewer only at the end of the input.
+    fn take(&mut self, n: usize) -> Result<Vec<RawRecord>> {
+        while self.ready.len() < n && !self.done {
+            match self.rounds.recv() {
+                Ok(Ok(round)) => self.ready.extend(round),
+                Ok(Err(e)) => return Err(e),
+                Err(_) => self.done = true,
+            }
+        }
+        let k = n.min(self.ready.len());
+        Ok(self.ready.drain(..k).collect())
+    }
+
+    fn recycle(&self, record: csv::ByteRecord) {
+        let _ = self.spare.send(record);
+    }
 }
 
 struct OpenFile {
@@ -784,7 +870,8 @@ impl Reader {
         let header = header_names(&raw);
         let layout = self.register(name, &header)?;
         let index = (self.file_names.len() - 1) as u32;
-        self.pending.push((index, Source::Csv(csv), layout));
+        self.pending
+            .push((index, Source::Csv(Records::start(name.to_string(), csv)), layout));
         Ok(())
     }
 
@@ -938,75 +1025,202 @@ impl Reader {
     }
 
     /// Reads rows of the current file; `true` when the file is exhausted.
+    /// Records are read in order, validated in parallel (validation of a
+    /// row depends on nothing else), then counted, checked for duplicate
+    /// ids and kept or rejected in order.
     fn read_rows(&mut self, batch: &mut Batch, max_rows: usize) -> Result<bool> {
         let mut file = self.current.take().expect("a current file");
         let name = self.file_names[file.index as usize].clone();
-        let mut record = csv::ByteRecord::new();
-        let exhausted = loop {
-            if batch.len >= max_rows {
-                break false;
+        let want = max_rows.saturating_sub(batch.len).clamp(1, ROUND);
+        let (raws, exhausted) = match &mut file.source {
+            Source::Csv(records) => {
+                let raws = records.take(want)?;
+                let exhausted = raws.len() < want;
+                (raws, exhausted)
             }
-            let (line, end_line, parquet_row) = match &mut file.source {
-                Source::Csv(rd) => {
-                    let more = rd
-                        .read_byte_record(&mut record)
-                        .with_context(|| format!("{name}: read error"))?;
-                    if !more {
-                        break true;
-                    }
-                    let start = record.position().map_or(0, |p| p.line());
-                    (start, rd.position().line(), None)
-                }
-                Source::Parquet { height, pos, .. } => {
-                    if *pos >= *height {
-                        break true;
-                    }
-                    *pos += 1;
-                    (*pos as u64, *pos as u64, Some(*pos - 1))
-                }
-            };
-            let cells: Vec<Result<&str, ()>> = match (&file.source, parquet_row) {
-                (Source::Parquet { columns, .. }, Some(r)) => columns
-                    .iter()
-                    .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or("")))
-                    .collect(),
-                _ => record
-                    .iter()
-                    .map(|f| std::str::from_utf8(f).map_err(|_| ()))
-                    .collect(),
-            };
-            let ragged_info = (cells.len(), end_line);
-            self.stats.rows += 1;
-            self.stats.files[file.index as usize].rows += 1;
-            match self.row(&name, &file.layout, line, ragged_info, &cells, &record) {
-                Ok(row) => {
-                    self.push(batch, file.index, line, row);
-                    self.stats.accepted += 1;
-                    self.stats.files[file.index as usize].accepted += 1;
-                }
-                Err(rej) => {
-                    self.stats.rejected += 1;
-                    self.stats.files[file.index as usize].rejected += 1;
-                    *self
-                        .stats
-                        .rejects_by_reason
-                        .entry(rej.reason_code.clone())
-                        .or_default() += 1;
-                    if let Some(sink) = &mut self.rejects {
-                        sink.write(&rej)?;
-                    }
-                    if self.stats.first_rejects.len() < 20 {
-                        self.stats.first_rejects.push(*rej);
-                    }
-                }
+            Source::Parquet { height, pos, .. } => {
+                let end = (*pos + want).min(*height);
+                let raws: Vec<RawRecord> = (*pos..end)
+                    .map(|r| RawRecord {
+                        line: r as u64 + 1,
+                        end_line: r as u64 + 1,
+                        parquet_row: Some(r),
+                        record: csv::ByteRecord::new(),
+                    })
+                    .collect();
+                *pos = end;
+                (raws, end >= *height)
             }
         };
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, 4);
+        let per = raws.len().div_ceil(threads).max(1024);
+        let parts: Vec<(Batch, Vec<Option<Box<Reject>>>)> = {
+            let mapping = self.mapping.as_ref();
+            let (name, layout, index) = (&name, &file.layout, file.index);
+            let columns = match &file.source {
+                Source::Parquet { columns, .. } => Some(columns.as_slice()),
+                Source::Csv(_) => None,
+            };
+            let shape = (layout.extra_cat.len(), layout.extra_num.len(), layout.carry.len());
+            std::thread::scope(|scope| {
+                let handles: Vec<_> = raws
+                    .chunks(per)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            // Accepted rows go to the part's batch (`None`
+                            // in the outcomes), rejected ones are kept.
+                            let mut b = Batch::with_shape(shape.0, shape.1, shape.2);
+                            let mut outcomes = Vec::with_capacity(part.len());
+                            for raw in part {
+                                match Reader::parse_row(mapping, name, layout, columns, raw) {
+                                    Ok(row) => {
+                                        push(&mut b, index, raw.line, row);
+                                        outcomes.push(None);
+                                    }
+                                    Err(rej) => outcomes.push(Some(rej)),
+                                }
+                            }
+                            (b, outcomes)
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().expect("a validating thread"))
+                    .collect()
+            })
+        };
+        for ((mut part, outcomes), part_raws) in parts.into_iter().zip(raws.chunks(per)) {
+            let mut keep = Vec::with_capacity(part.len);
+            let mut next = 0;
+            for (raw, outcome) in part_raws.iter().zip(outcomes) {
+                self.stats.rows += 1;
+                self.stats.files[file.index as usize].rows += 1;
+                let result = match outcome {
+                    None => {
+                        let i = next;
+                        next += 1;
+                        self.first_use(&name, raw.line, &part.text(Col::ShipmentId)[i])
+                            .map(|()| i)
+                    }
+                    Some(rej) => Err(rej),
+                };
+                match result {
+                    Ok(i) => {
+                        keep.push(i);
+                        for c in Col::ALL {
+                            if part.invalid[i] & c.bit() != 0 {
+                                *self
+                                    .stats
+                                    .invalid_cells_by_column
+                                    .entry(c.name().to_string())
+                                    .or_default() += 1;
+                            }
+                        }
+                        self.stats.accepted += 1;
+                        self.stats.files[file.index as usize].accepted += 1;
+                    }
+                    Err(rej) => {
+                        self.stats.rejected += 1;
+                        self.stats.files[file.index as usize].rejected += 1;
+                        *self
+                            .stats
+                            .rejects_by_reason
+                            .entry(rej.reason_code.clone())
+                            .or_default() += 1;
+                        if let Some(sink) = &mut self.rejects {
+                            sink.write(&rej)?;
+                        }
+                        if self.stats.first_rejects.len() < 20 {
+                            self.stats.first_rejects.push(*rej);
+                        }
+                    }
+                }
+            }
+            if keep.len() < part.len {
+                part = part.select(&keep);
+            }
+            batch.append(part);
+        }
+        if let Source::Csv(records) = &file.source {
+            for raw in raws {
+                records.recycle(raw.record);
+            }
+        }
         self.current = Some(file);
         Ok(exhausted)
     }
 
+    /// Validates one record (anything but its id's uniqueness).
+    fn parse_row<'a>(
+        mapping: Option<&Mapping>,
+        name: &str,
+        layout: &Layout,
+        columns: Option<&'a [Vec<Option<String>>]>,
+        raw: &'a RawRecord,
+    ) -> Result<ParsedRow<'a>, Box<Reject>> {
+        let cells: Vec<Result<&'a str, ()>> = match (columns, raw.parquet_row) {
+            (Some(columns), Some(r)) => columns
+                .iter()
+                .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or("")))
+                .collect(),
+            _ => raw
+                .record
+                .iter()
+                .map(|f| std::str::from_utf8(f).map_err(|_| ()))
+                .collect(),
+        };
+        Reader::row(
+            mapping,
+            name,
+            layout,
+            raw.line,
+            (cells.len(), raw.end_line),
+            &cells,
+            &raw.record,
+        )
+    }
+
+    /// Rejects a row whose id an earlier row of the run used; remembers it
+    /// otherwise.
+    fn first_use(&mut self, name: &str, line: u64, id: &str) -> Result<(), Box<Reject>> {
+        let ordinal = self.stats.rows;
+        let duplicate = match &self.replay {
+            Some(list) => {
+                while self.replay_pos < list.len() && list[self.replay_pos] < ordinal {
+                    self.replay_pos += 1;
+                }
+                list.get(self.replay_pos) == Some(&ordinal)
+            }
+            None => self.seen_ids.contains(id),
+        };
+        if duplicate {
+            if self.replay.is_none() {
+                self.duplicates.push(ordinal);
+            }
+            return Err(Box::new(Reject {
+                file: name.to_string(),
+                line,
+                shipment_id: cut(id, MAX_REJECT_VALUE),
+                column: "shipment_id".to_string(),
+                value: cut(id, MAX_REJECT_VALUE),
+                reason_code: "DUPLICATE_ID".to_string(),
+                reason: format!(
+                    "{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)",
+                    cut(id, 60)
+                ),
+            }));
+        }
+        if self.replay.is_none() {
+            self.seen_ids.insert(id.into());
+        }
+        Ok(())
+    }
+
     fn row<'a>(
-        &mut self,
+        mapping: Option<&Mapping>,
         name: &str,
         layout: &Layout,
         line: u64,
@@ -1096,11 +1310,6 @@ impl Reader {
                         ));
                     }
                     row.invalid |= c.bit();
-                    *self
-                        .stats
-                        .invalid_cells_by_column
-                        .entry(c.name().to_string())
-                        .or_default() += 1;
                     continue;
                 }
             };
@@ -1108,7 +1317,7 @@ impl Reader {
                 row.cells[c as usize] = Cell::Text(Cow::Borrowed(id));
                 continue;
             }
-            match validate(c, text, layout.mapped_label, self.mapping.as_ref()) {
+            match validate(c, text, layout.mapped_label, mapping) {
                 Ok(Cell::Empty) if spec.presence == Presence::Core => {
                     return Err(reject(
                         id,
@@ -1132,43 +1341,8 @@ impl Reader {
                         format!("{name}:{line}: column {}: {why}", c.name()),
                     ));
                 }
-                Err(_) => {
-                    row.invalid |= c.bit();
-                    *self
-                        .stats
-                        .invalid_cells_by_column
-                        .entry(c.name().to_string())
-                        .or_default() += 1;
-                }
+                Err(_) => row.invalid |= c.bit(),
             }
-        }
-        let ordinal = self.stats.rows;
-        let duplicate = match &self.replay {
-            Some(list) => {
-                while self.replay_pos < list.len() && list[self.replay_pos] < ordinal {
-                    self.replay_pos += 1;
-                }
-                list.get(self.replay_pos) == Some(&ordinal)
-            }
-            None => self.seen_ids.contains(id),
-        };
-        if duplicate {
-            if self.replay.is_none() {
-                self.duplicates.push(ordinal);
-            }
-            return Err(reject(
-                id,
-                "shipment_id",
-                id,
-                "DUPLICATE_ID",
-                format!(
-                    "{name}:{line}: shipment_id `{}` was already used by an earlier row (the first is kept)",
-                    cut(id, 60)
-                ),
-            ));
-        }
-        if self.replay.is_none() {
-            self.seen_ids.insert(id.into());
         }
         let get = |p: &Option<usize>| -> &'a str {
             match p.and_then(|i| cells.get(i)) {
@@ -1193,30 +1367,31 @@ impl Reader {
             .collect();
         Ok(row)
     }
+}
 
-    fn push(&self, b: &mut Batch, file: u32, line: u64, row: ParsedRow) {
-        b.len += 1;
-        b.file.push(file);
-        b.line.push(line);
-        b.invalid.push(row.invalid);
-        for c in Col::ALL {
-            let i = c as usize;
-            match &row.cells[i] {
-                Cell::Text(s) => b.text[i].push(s),
-                Cell::Num(v) => b.num[i].push(*v),
-                Cell::Empty if c.spec().kind.numeric() => b.num[i].push(f64::NAN),
-                Cell::Empty => b.text[i].push(""),
-            }
+/// Appends a validated row to a batch.
+fn push(b: &mut Batch, file: u32, line: u64, row: ParsedRow) {
+    b.len += 1;
+    b.file.push(file);
+    b.line.push(line);
+    b.invalid.push(row.invalid);
+    for c in Col::ALL {
+        let i = c as usize;
+        match &row.cells[i] {
+            Cell::Text(s) => b.text[i].push(s),
+            Cell::Num(v) => b.num[i].push(*v),
+            Cell::Empty if c.spec().kind.numeric() => b.num[i].push(f64::NAN),
+            Cell::Empty => b.text[i].push(""),
         }
-        for (a, v) in b.extra_cat.iter_mut().zip(&row.extra_cat) {
-            a.push(v);
-        }
-        for (a, v) in b.extra_num.iter_mut().zip(row.extra_num) {
-            a.push(v);
-        }
-        for (a, v) in b.carry.iter_mut().zip(&row.carry) {
-            a.push(v);
-        }
+    }
+    for (a, v) in b.extra_cat.iter_mut().zip(&row.extra_cat) {
+        a.push(v);
+    }
+    for (a, v) in b.extra_num.iter_mut().zip(row.extra_num) {
+        a.push(v);
+    }
+    for (a, v) in b.carry.iter_mut().zip(&row.carry) {
+        a.push(v);
     }
 }
 

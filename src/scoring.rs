@@ -14,7 +14,7 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
@@ -285,17 +285,96 @@ impl Candidates {
     }
 }
 
-/// The chunks of pass 2.
+/// The run's chunks after pass 1: held in memory, or read again.
 enum Chunks {
-    Held(std::vec::IntoIter<Batch>),
+    /// The index of the next held chunk.
+    Held(usize),
     Reread(Box<Reader>),
 }
 
 impl Chunks {
-    fn next(&mut self, rows: usize) -> Result<Option<Batch>> {
+    fn next<'h>(
+        &mut self,
+        held: Option<&'h [Batch]>,
+        rows: usize,
+    ) -> Result<Option<std::borrow::Cow<'h, Batch>>> {
         match self {
-            Chunks::Held(it) => Ok(it.next()),
-            Chunks::Reread(r) => r.next_chunk(rows),
+            Chunks::Held(k) => {
+                let b = held.and_then(|h| h.get(*k));
+                *k += 1;
+                Ok(b.map(std::borrow::Cow::Borrowed))
+            }
+            Chunks::Reread(r) => Ok(r.next_chunk(rows)?.map(std::borrow::Cow::Owned)),
+        }
+    }
+}
+
+/// What pass 2 keeps of every row of the run (about 30 bytes a row).
+struct RowFigures {
+    risk: Vec<f64>,
+    likely: Vec<u8>,
+    likely_probability: Vec<f64>,
+    declared: Vec<u8>,
+    value: Vec<f32>,
+}
+
+impl RowFigures {
+    fn with_capacity(n: usize) -> RowFigures {
+        RowFigures {
+            risk: Vec::with_capacity(n),
+            likely: Vec::with_capacity(n),
+            likely_probability: Vec::with_capacity(n),
+            declared: Vec::with_capacity(n),
+            value: Vec::with_capacity(n),
+        }
+    }
+
+    fn push(&mut self, s: pipeline::Scores) {
+        self.risk.extend(s.risk);
+        self.likely.extend(s.likely_category);
+        self.likely_probability.extend(s.likely_probability);
+    }
+}
+
+/// Everything an output row is made of.
+struct OutputRows<'a, F: Fn(usize) -> bool> {
+    rows: &'a RowFigures,
+    rank: &'a [u32],
+    flagged: &'a F,
+    reasons: &'a HashMap<usize, (String, String, String)>,
+    model_id: &'a str,
+    has_filing: bool,
+    keep_columns: bool,
+}
+
+impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
+    /// The output cells of row `i` of chunk `b`, row `at` of the run.
+    fn cells(&self, b: &Batch, i: usize, at: usize, out: &mut Vec<String>) {
+        let t = Tables::get();
+        out.clear();
+        out.push(b.text(Col::ShipmentId)[i].to_string());
+        if self.has_filing {
+            out.push(b.text(Col::FilingId)[i].to_string());
+        }
+        out.push(format!("{:.6}", self.rows.risk[at]));
+        out.push((self.flagged)(at).to_string());
+        out.push(self.rank[at].to_string());
+        out.push(t.categories[self.rows.declared[at] as usize].name.clone());
+        out.push(t.categories[self.rows.likely[at] as usize].name.clone());
+        out.push(format!("{:.4}", self.rows.likely_probability[at]));
+        match self.reasons.get(&at) {
+            Some((_, codes, texts)) => {
+                out.push(codes.clone());
+                out.push(texts.clone());
+            }
+            None => {
+                out.push(String::new());
+                out.push(String::new());
+            }
+        }
+        out.push(self.model_id.to_string());
+        if self.keep_columns {
+            input_cells(b, i, out);
         }
     }
 }
@@ -375,37 +454,28 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         FlagRule::Threshold(_) => 0,
     };
 
-    // Pass 2: score chunk by chunk; rows go to a temporary CSV.
-    let tmp_path = cfg
-        .temp_dir
-        .join(format!(".sentinel-scored-{}.csv", std::process::id()));
-    let tmp = TempFile(tmp_path.clone());
-    let mut tmp_w = csv::Writer::from_writer(BufWriter::with_capacity(
-        1 << 20,
-        std::fs::File::create(&tmp_path).with_context(|| format!("cannot create {}", tmp_path.display()))?,
-    ));
-    // The chunks again: held in memory, or read a second time.
-    let mut again = match held {
-        Some(h) => Chunks::Held(h.into_iter()),
-        None => Chunks::Reread(Box::new(Reader::replay(
-            &inputs,
-            cfg.mapping.clone(),
-            reader.duplicates().to_vec(),
-        )?)),
+    // Pass 2: score chunk by chunk, keeping a few figures of every row.
+    let chunks = |reader: &Reader| -> Result<Chunks> {
+        Ok(match &held {
+            Some(_) => Chunks::Held(0),
+            None => Chunks::Reread(Box::new(Reader::replay(
+                &inputs,
+                cfg.mapping.clone(),
+                reader.duplicates().to_vec(),
+            )?)),
+        })
     };
-    let mut risk: Vec<f64> = Vec::with_capacity(n);
-    let mut value: Vec<f32> = Vec::with_capacity(n);
-    let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
+    let mut again = chunks(&reader)?;
+    let mut rows = RowFigures::with_capacity(n);
     let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
     let mut candidates = Candidates::default();
     let mut start = 0usize;
-    let mut row: Vec<String> = Vec::new();
     // Two chunks at a time are turned into evidence and scores in parallel;
-    // what follows (reasons, the temporary rows) runs in input order.
+    // what follows runs in input order.
     loop {
-        let mut pair: Vec<Batch> = Vec::with_capacity(2);
+        let mut pair: Vec<std::borrow::Cow<Batch>> = Vec::with_capacity(2);
         while pair.len() < 2 {
-            match again.next(cfg.chunk_rows)? {
+            match again.next(held.as_deref(), cfg.chunk_rows)? {
                 Some(b) => pair.push(b),
                 None => break,
             }
@@ -419,7 +489,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
             offsets.push(o);
             o += b.len;
         }
-        let scored: Vec<(pipeline::Evidence, pipeline::Scores)> = std::thread::scope(|scope| {
+        let scored: Vec<(Vec<u8>, pipeline::Scores)> = std::thread::scope(|scope| {
             let handles: Vec<_> = pair
                 .iter()
                 .zip(&offsets)
@@ -431,7 +501,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                         let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
                         let ev = pipeline::evidence(parts, b, &h);
                         let s = pipeline::score(parts, &ev, mode);
-                        (ev, s)
+                        (ev.declared.category, s)
                     })
                 })
                 .collect();
@@ -440,10 +510,9 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                 .map(|h| h.join().expect("scoring thread"))
                 .collect()
         });
-        for (b, (ev, s)) in pair.iter().zip(&scored) {
+        for (b, (declared, s)) in pair.iter().zip(scored) {
             let mut wanted = Vec::new();
-            for i in 0..b.len {
-                let r = s.risk[i];
+            for (i, &r) in s.risk.iter().enumerate() {
                 let candidate = match cfg.rule {
                     FlagRule::Threshold(th) => r >= th || top.offer(r),
                     FlagRule::Budget(_) => top.offer(r),
@@ -451,23 +520,11 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                 if candidate {
                     wanted.push(i);
                 }
-                risk.push(r);
-                value.push(b.num(Col::ValueUsd)[i] as f32);
-                row.clear();
-                row.push(b.text(Col::ShipmentId)[i].to_string());
-                if has_filing {
-                    row.push(b.text(Col::FilingId)[i].to_string());
-                }
-                row.push(format!("{r:.6}"));
-                row.push(t.categories[ev.declared.category[i] as usize].name.clone());
-                row.push(t.categories[s.likely_category[i] as usize].name.clone());
-                row.push(format!("{:.4}", s.likely_probability[i]));
-                if cfg.keep_columns {
-                    input_cells(b, i, &mut row);
-                }
-                tmp_w.write_record(&row)?;
             }
             candidates.push(b, &wanted, start, &s.risk);
+            rows.value.extend(b.num(Col::ValueUsd).iter().map(|v| *v as f32));
+            rows.declared.extend(declared);
+            rows.push(s);
             start += b.len;
         }
         if candidates.rows > 2 * top.k + cfg.chunk_rows {
@@ -476,12 +533,11 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         }
         (cfg.progress)("score", start as u64);
     }
-    tmp_w.flush()?;
-    drop(tmp_w);
     stage("pass 2 (features, models)");
 
     // Rank the run.
-    let order = order_desc(&risk);
+    let risk = &rows.risk;
+    let order = order_desc(risk);
     let mut rank = vec![0u32; n];
     for (r, &i) in order.iter().enumerate() {
         rank[i] = (r + 1) as u32;
@@ -496,6 +552,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // over the threshold): their evidence again, from the kept rows.
     candidates
         .retain(|at, r| rank[at] as usize <= top.k || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
+    let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
     if let Some((b, at)) = candidates.into_batch() {
         let h = hist.select(&at, n_cat);
         let ev = pipeline::evidence(&model.parts, &b, &h);
@@ -509,65 +566,58 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     drop(hist);
     stage("reasons");
 
-    // Pass 3: the output, in input order.
+    // Pass 3: the output, in input order, from the chunks once more.
     let names = output_names(cfg.keep_columns, has_filing, &carry);
-    let base = if has_filing { 2 } else { 1 };
-    let mut rd = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .from_reader(BufReader::with_capacity(1 << 20, std::fs::File::open(&tmp_path)?));
-    let mut rec = csv::StringRecord::new();
     let mut n_flagged = 0u64;
     let mut flagged_value = 0.0;
     let mut tops: Vec<(usize, usize)> = Vec::new();
-    let mut emit = |i: usize, rec: &csv::StringRecord, out_row: &mut Vec<String>| {
-        let f = flagged(i);
-        if f {
+    for (i, (&r, &v)) in rank.iter().zip(&rows.value).enumerate() {
+        if flagged(i) {
             n_flagged += 1;
-            flagged_value += value[i] as f64;
-            tops.push((rank[i] as usize, i));
+            flagged_value += v as f64;
+            tops.push((r as usize, i));
         }
-        let (_, codes, texts) = reasons_of.get(&i).cloned().unwrap_or_default();
-        out_row.clear();
-        out_row.extend(rec.iter().take(base + 1).map(str::to_string));
-        out_row.push(f.to_string());
-        out_row.push(rank[i].to_string());
-        out_row.extend(rec.iter().skip(base + 1).take(3).map(str::to_string));
-        out_row.push(codes);
-        out_row.push(texts);
-        out_row.push(model.id().to_string());
-        out_row.extend(rec.iter().skip(base + 4).map(str::to_string));
+    }
+    let out = OutputRows {
+        rows: &rows,
+        rank: &rank,
+        flagged: &flagged,
+        reasons: &reasons_of,
+        model_id: model.id(),
+        has_filing,
+        keep_columns: cfg.keep_columns,
     };
-    let mut out_row: Vec<String> = Vec::new();
+    let mut again = chunks(&reader)?;
+    let mut start = 0usize;
     match format {
         Format::Parquet => {
             let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
-            let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-            let mut i = 0;
             let mut w_opt = Some(w);
             loop {
-                let more = rd.read_record(&mut rec)?;
-                if more {
-                    emit(i, &rec, &mut out_row);
-                    for (c, v) in cols.iter_mut().zip(out_row.drain(..)) {
-                        c.push(v);
-                    }
-                    i += 1;
+                let b = again.next(held.as_deref(), cfg.chunk_rows)?;
+                if b.is_none() && writer.is_some() {
+                    break;
                 }
-                let full = cols[0].len() >= cfg.chunk_rows;
-                if full || (!more && (!cols[0].is_empty() || writer.is_none())) {
-                    let df = parquet_frame(
-                        &names,
-                        std::mem::replace(&mut cols, vec![Vec::new(); names.len()]),
-                    )?;
-                    if writer.is_none() {
-                        let w = w_opt.take().expect("writer used once");
-                        writer = Some(ParquetWriter::new(w).batched(df.schema())?);
+                let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+                let mut cells = Vec::new();
+                if let Some(b) = &b {
+                    for i in 0..b.len {
+                        out.cells(b, i, start + i, &mut cells);
+                        for (c, v) in cols.iter_mut().zip(cells.drain(..)) {
+                            c.push(v);
+                        }
                     }
-                    if let Some(bw) = writer.as_mut() {
-                        bw.write_batch(&df)?;
-                    }
+                    start += b.len;
                 }
-                if !more {
+                let df = parquet_frame(&names, cols)?;
+                if writer.is_none() {
+                    let w = w_opt.take().expect("writer used once");
+                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
+                }
+                if let Some(bw) = writer.as_mut() {
+                    bw.write_batch(&df)?;
+                }
+                if b.is_none() {
                     break;
                 }
             }
@@ -576,18 +626,44 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
             }
         }
         Format::Csv => {
-            let mut cw = csv::Writer::from_writer(w);
+            let mut cw = csv::Writer::from_writer(&mut *w);
             cw.write_record(&names)?;
-            let mut i = 0;
-            while rd.read_record(&mut rec)? {
-                emit(i, &rec, &mut out_row);
-                cw.write_record(&out_row)?;
-                i += 1;
-            }
             cw.flush()?;
+            drop(cw);
+            while let Some(b) = again.next(held.as_deref(), cfg.chunk_rows)? {
+                // Two halves of the chunk are formatted in parallel.
+                let half = b.len.div_ceil(2);
+                let out = &out;
+                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = [(0, half), (half, b.len)]
+                        .into_iter()
+                        .map(|(lo, hi)| {
+                            let b = &b;
+                            scope.spawn(move || -> Result<Vec<u8>> {
+                                let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
+                                let mut cells = Vec::new();
+                                for i in lo..hi {
+                                    out.cells(b, i, start + i, &mut cells);
+                                    cw.write_record(&cells)?;
+                                }
+                                cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("formatting thread"))
+                        .collect()
+                });
+                for part in bytes {
+                    w.write_all(&part?)?;
+                }
+                start += b.len;
+            }
+            w.flush()?;
         }
     }
-    drop(tmp);
+    drop(again);
     drop(spooled);
     stage("pass 3 (rank, write)");
     tops.sort_unstable();
@@ -623,7 +699,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
             .map(|&(r, i)| TopRow {
                 rank: r,
                 shipment_id: reasons_of.get(&i).map(|x| x.0.clone()).unwrap_or_default(),
-                risk_score: risk[i],
+                risk_score: rows.risk[i],
                 first_reason: reasons_of
                     .get(&i)
                     .map(|x| x.2.split(" | ").next().unwrap_or("").to_string())
