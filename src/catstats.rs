@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use rustc_hash::FxHashMap;
+
 use anyhow::Result;
 use polars::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -144,11 +146,43 @@ impl CatStats {
         if !x.is_finite() {
             return f64::NAN;
         }
-        let s = self.typical(hs6, category, j);
-        if s.n == 0 {
+        deviation_from(self.typical(hs6, category, j), x)
+    }
+
+    /// A lookup of typical figures that remembers each declaration it saw
+    /// (a batch repeats few HS codes many times).
+    pub fn memo(&self) -> TypicalMemo<'_> {
+        TypicalMemo {
+            stats: self,
+            seen: FxHashMap::default(),
+        }
+    }
+}
+
+fn deviation_from(s: Stat, x: f64) -> f64 {
+    if s.n == 0 {
+        return f64::NAN;
+    }
+    ((x - s.median) / s.spread.max(MIN_SPREAD)).clamp(-20.0, 20.0)
+}
+
+/// [`CatStats::deviation`], looking each declaration up once.
+pub struct TypicalMemo<'a> {
+    stats: &'a CatStats,
+    seen: FxHashMap<(&'a str, u8), [Stat; 4]>,
+}
+
+impl<'a> TypicalMemo<'a> {
+    pub fn deviation(&mut self, hs6: &'a str, category: u8, j: usize, x: f64) -> f64 {
+        if !x.is_finite() {
             return f64::NAN;
         }
-        ((x - s.median) / s.spread.max(MIN_SPREAD)).clamp(-20.0, 20.0)
+        let stats = self.stats;
+        let s = self
+            .seen
+            .entry((hs6, category))
+            .or_insert_with(|| std::array::from_fn(|k| stats.typical(hs6, category, k)));
+        deviation_from(s[j], x)
     }
 }
 

@@ -239,12 +239,12 @@ pub fn declared(b: &Batch) -> Declared {
 /// histories accumulate it, so a party that keeps shipping odd goods stands
 /// out even when each line alone is borderline.
 pub fn anomaly(d: &Declared, stats: &CatStats) -> Vec<f64> {
+    let mut memo = stats.memo();
     (0..d.category.len())
         .map(|i| {
             (0..3)
                 .map(|j| {
-                    stats
-                        .deviation(&d.hs6[i], d.category[i], j, d.physical[j][i])
+                    memo.deviation(&d.hs6[i], d.category[i], j, d.physical[j][i])
                         .max(0.0)
                 })
                 .filter(|v| v.is_finite())
@@ -301,6 +301,7 @@ impl ExtraEncoders {
 pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extras: &ExtraEncoders) -> Frame {
     let t = Tables::get();
     let n = b.len;
+    let mut memo = stats.memo();
     let mut cols: Vec<Vec<f64>> = (0..FEATURES.len()).map(|_| Vec::with_capacity(n)).collect();
     let eccn = b.text(Col::Eccn);
     let lic = b.text(Col::LicenseCode);
@@ -364,7 +365,7 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             row.push(d.physical[j][i]);
         }
         for j in 0..4 {
-            row.push(stats.deviation(&d.hs6[i], cat, j, d.physical[j][i]));
+            row.push(memo.deviation(&d.hs6[i], cat, j, d.physical[j][i]));
         }
         row.push(flag(u == Unit::Weight));
         row.push(flag(u == Unit::Set));

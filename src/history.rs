@@ -169,6 +169,16 @@ pub struct HistFeatures {
 
 /// Computes each row's history figures and the profiles after the run.
 pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
+    let (f, after) = walk(profiles, keys, n_cat, true);
+    (f, after.unwrap_or_default())
+}
+
+/// Each row's history figures (what scoring needs: not the profiles after).
+pub fn features(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> HistFeatures {
+    walk(profiles, keys, n_cat, false).0
+}
+
+fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistFeatures, Option<Profiles>) {
     let n = keys.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by_key(|&i| (keys.date[i as usize], i));
@@ -207,13 +217,16 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
             h.anomaly_n += 1;
         }
     };
-    let start = |slot: &mut Option<PartyHist>, stored: Option<&PartyHist>, day: i32| -> PartyHist {
+    // The stored profile is looked up the first time a party is met.
+    let start = |slot: &mut Option<PartyHist>, stored: &BTreeMap<String, PartyHist>, name: &str, day: i32| {
         let mut h = slot
             .take()
-            .unwrap_or_else(|| stored.cloned().unwrap_or_else(|| fresh(day)));
+            .unwrap_or_else(|| stored.get(name).cloned().unwrap_or_else(|| fresh(day)));
         h.cats.resize(n_cat, 0);
         h
     };
+    // The last exporter seen at each address: most addresses have one.
+    let mut last_at: Vec<u32> = vec![NONE; keys.addresses.list.len()];
     for &i in &order {
         let i = i as usize;
         let day = keys.date[i];
@@ -221,7 +234,7 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
         let e = keys.exporter[i];
         if e != NONE {
             let name = &keys.exporters.list[e as usize];
-            let mut h = start(&mut exporters[e as usize], profiles.exporters.get(name), day);
+            let mut h = start(&mut exporters[e as usize], &profiles.exporters, name, day);
             h.first = h.first.min(day);
             f.exporter_age[i] = (day - h.first) as f32;
             f.exporter_lines[i] = h.lines as f32;
@@ -247,7 +260,8 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
                     .cloned()
                     .unwrap_or_default()
             });
-            if e != NONE {
+            if e != NONE && last_at[a as usize] != e {
+                last_at[a as usize] = e;
                 let name = &keys.exporters.list[e as usize];
                 if !set.contains(name) {
                     set.insert(name.clone());
@@ -258,7 +272,7 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
         let c = keys.consignee[i];
         if c != NONE {
             let name = &keys.consignees.list[c as usize];
-            let mut h = start(&mut consignees[c as usize], profiles.consignees.get(name), day);
+            let mut h = start(&mut consignees[c as usize], &profiles.consignees, name, day);
             h.first = h.first.min(day);
             f.consignee_lines[i] = h.lines as f32;
             f.consignee_age[i] = (day - h.first) as f32;
@@ -268,6 +282,9 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
             add(&mut h, keys.anomaly[i]);
             consignees[c as usize] = Some(h);
         }
+    }
+    if !keep {
+        return (f, None);
     }
     let mut after = profiles.clone();
     for (k, v) in exporters.into_iter().enumerate() {
@@ -285,7 +302,7 @@ pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatur
             after.addresses.insert(keys.addresses.list[k].clone(), v);
         }
     }
-    (f, after)
+    (f, Some(after))
 }
 
 impl HistFeatures {

@@ -12,5 +12,5 @@ pub fn histories(model: &Model, b: &Batch) -> HistFeatures {
     let d = features::declared(b);
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let keys = RowKeys::from_batch(b, &d.category, &anomaly);
-    history::compute(&model.profiles, &keys, Tables::get().n_categories()).0
+    history::features(&model.profiles, &keys, Tables::get().n_categories())
 }

@@ -285,6 +285,9 @@ impl Candidates {
     }
 }
 
+/// A row's reasons: its shipment id, codes (`;`) and sentences (` | `).
+type Explained = (String, String, String);
+
 /// The run's chunks after pass 1: held in memory, or read again.
 enum Chunks {
     /// The index of the next held chunk.
@@ -341,7 +344,7 @@ struct OutputRows<'a, F: Fn(usize) -> bool> {
     rows: &'a RowFigures,
     rank: &'a [u32],
     flagged: &'a F,
-    reasons: &'a HashMap<usize, (String, String, String)>,
+    reasons: &'a HashMap<usize, Explained>,
     model_id: &'a str,
     has_filing: bool,
     keep_columns: bool,
@@ -444,7 +447,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     reader.forget_ids();
     let n = keys.len();
     stage("pass 1 (read, validate)");
-    let (hist, _) = history::compute(&model.profiles, &keys, n_cat);
+    let hist = history::features(&model.profiles, &keys, n_cat);
     drop(keys);
     stage("histories");
     let has_filing = reader.has_column(Col::FilingId);
@@ -552,16 +555,36 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // over the threshold): their evidence again, from the kept rows.
     candidates
         .retain(|at, r| rank[at] as usize <= top.k || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
-    let mut reasons_of: HashMap<usize, (String, String, String)> = HashMap::new();
+    let mut reasons_of: HashMap<usize, Explained> = HashMap::new();
     if let Some((b, at)) = candidates.into_batch() {
         let h = hist.select(&at, n_cat);
         let ev = pipeline::evidence(&model.parts, &b, &h);
-        for (i, &pos) in at.iter().enumerate() {
-            let rs = reasons::explain(&model.parts, &ev, &b, cfg.mode, i, 4);
-            let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
-            let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
-            reasons_of.insert(pos, (b.text(Col::ShipmentId)[i].to_string(), codes, texts));
-        }
+        // Two halves of the rows are explained in parallel.
+        let half = b.len.div_ceil(2);
+        let (ev, b, at) = (&ev, &b, &at);
+        let explained: Vec<Vec<(usize, Explained)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = [(0, half), (half, b.len)]
+                .into_iter()
+                .map(|(lo, hi)| {
+                    scope.spawn(move || {
+                        (lo..hi)
+                            .map(|i| {
+                                let rs = reasons::explain(&model.parts, ev, b, cfg.mode, i, 4);
+                                let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
+                                let texts =
+                                    rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+                                (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))
+                            })
+                            .collect()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().expect("explaining thread"))
+                .collect()
+        });
+        reasons_of.extend(explained.into_iter().flatten());
     }
     drop(hist);
     stage("reasons");
