@@ -28,10 +28,11 @@ pub fn pr_auc(scores: &[f64], labels: &[bool]) -> Option<f64> {
         // Within a tied group, precision is taken at the group's end.
         tp += gp;
         seen += gp + gn;
-        ap += gp / pos as f64 * (tp / seen);
+        ap += gp * (tp / seen);
         i = j;
     }
-    Some(ap)
+    // Divided once at the end, a perfect ranking gives exactly 1.
+    Some(ap / pos as f64)
 }
 
 /// Area under the ROC curve (probability a random positive outranks a
@@ -131,6 +132,12 @@ mod tests {
         // positives at ranks 3 and 4: AP = (1/3 + 2/4) / 2
         assert!(close(pr_auc(&s, &r).unwrap(), (1.0 / 3.0 + 0.5) / 2.0));
         assert!(close(roc_auc(&s, &r).unwrap(), 0.0));
+        // A perfect ranking of many rows is exactly 1, never a hair above.
+        let s: Vec<f64> = (0..1000).map(|i| -(i as f64)).collect();
+        let l: Vec<bool> = (0..1000).map(|i| i < 7 || i % 250 == 0 && i < 10).collect();
+        assert_eq!(pr_auc(&s, &l).unwrap(), 1.0);
+        let l: Vec<bool> = (0..1000).map(|i| i < 333).collect();
+        assert_eq!(pr_auc(&s, &l).unwrap(), 1.0);
     }
 
     #[test]
