@@ -131,7 +131,7 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
             });
         }
         _ => {
-            let (_, raw) = labelfree::terms(&ev.frame, parts.labelfree.isolation.as_ref());
+            let (_, raw) = parts.labelfree.terms(&ev.frame);
             s.risk.extend(raw.iter().map(|r| parts.labelfree.percentile(*r)));
         }
     }
@@ -156,7 +156,7 @@ pub fn attributions(parts: &Parts, ev: &Evidence, mode: Mode, i: usize) -> Vec<(
                 cols: ev.frame.cols.iter().map(|c| vec![c[i]]).collect(),
                 n: 1,
             };
-            let (contrib, _) = labelfree::terms(&one, parts.labelfree.isolation.as_ref());
+            let (contrib, _) = parts.labelfree.terms(&one);
             labelfree::term_names()
                 .into_iter()
                 .map(str::to_string)

@@ -37,9 +37,9 @@ pub struct Forest {
 /// Hyper-parameters of the risk model.
 #[derive(Debug, Clone, Copy)]
 pub struct GbmParams {
-    /// Boosting rounds (default 400).
+    /// Boosting rounds (default 500).
     pub iterations: usize,
-    /// Learning rate (default 0.08).
+    /// Learning rate (default 0.06).
     pub learning_rate: f32,
     /// Depth of each tree (default 6).
     pub max_depth: usize,
@@ -51,8 +51,8 @@ pub struct GbmParams {
 impl Default for GbmParams {
     fn default() -> Self {
         GbmParams {
-            iterations: 400,
-            learning_rate: 0.08,
+            iterations: 500,
+            learning_rate: 0.06,
             max_depth: 6,
             positive_weight: 10.0,
             seed: 1,

@@ -1,11 +1,15 @@
 //! The label-free score, for batches with no labels to learn from (or with
-//! `--ignore-labels`): the likely-cargo mismatch plus how unusual the row is
-//! against what is typical and against the BIS red flags, as an additive
-//! sum of explainable terms. It is expressed as a percentile of the training
-//! rows' scores, so a threshold means the same across batches.
-//!
-//! The terms and weights are fixed by domain judgement (`shared/DOMAIN.md`),
-//! not fitted to labels.
+//! `--ignore-labels`). Each term is one red flag of `shared/DOMAIN.md` (the
+//! likely-cargo mismatch, upward physical deviations, party histories,
+//! routing, payer, documents, data quality) or the row's isolation-forest
+//! unusualness, read in the direction that is suspicious; a term is the
+//! row's surprisal there, `-ln P(X >= x)` against the training rows (floored
+//! at [`P_FLOOR`]), and the score is their sum (Fisher's way of combining
+//! one-sided p-values). Rare red flags weigh more than common ones, each by
+//! how rare it is in the training world: no weight is set by hand or fitted
+//! to labels, and every term is a contribution to show as a reason. The sum
+//! is expressed as a percentile of the training rows' sums, so a threshold
+//! means the same across batches.
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -15,67 +19,69 @@ use serde::{Deserialize, Serialize};
 use super::iforest::IsolationForest;
 use crate::features::{Frame, FEATURES};
 
-/// How a feature's value becomes a term of the score.
+/// Which way a feature is suspicious.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
-pub enum Transform {
-    /// The value itself, clipped to 0..1.
-    Unit,
-    /// 1 when the value is above the threshold.
-    Above(f64),
-    /// 1 when the value is below the threshold.
-    Below(f64),
-    /// How far |value| exceeds the threshold, in units of 4, capped at 1.
-    Beyond(f64),
-    /// How far the value exceeds the threshold upwards only, in units of 4, capped at 1.
-    Up(f64),
+pub enum Side {
+    /// Large values.
+    High,
+    /// Small values.
+    Low,
+    /// Large absolute values.
+    Far,
 }
 
-impl Transform {
-    fn apply(self, v: f64) -> f64 {
-        if !v.is_finite() {
-            return 0.0;
-        }
+impl Side {
+    /// The value read so that larger is more suspicious (NaN stays NaN).
+    fn orient(self, v: f64) -> f64 {
         match self {
-            Transform::Unit => v.clamp(0.0, 1.0),
-            Transform::Above(t) => f64::from(u8::from(v > t)),
-            Transform::Below(t) => f64::from(u8::from(v < t)),
-            Transform::Beyond(t) => ((v.abs() - t) / 4.0).clamp(0.0, 1.0),
-            Transform::Up(t) => ((v - t) / 4.0).clamp(0.0, 1.0),
+            Side::High => v,
+            Side::Low => -v,
+            Side::Far => v.abs(),
         }
     }
 }
 
-/// The terms: feature, transform, weight.
-pub const TERMS: &[(&str, Transform, f64)] = &[
-    ("mismatch", Transform::Unit, 4.0),
+/// The red flags: feature and the side that is suspicious.
+pub const TERMS: &[(&str, Side)] = &[
+    ("mismatch", Side::High),
+    ("likely_controlled", Side::High),
+    ("likely_declared", Side::Low),
     // Relabelled GPUs are heavier and dearer per unit than what they are
     // declared as, never lighter or cheaper: only upward deviations count.
-    ("dev_weight_per_unit", Transform::Up(2.0), 1.5),
-    ("dev_value_per_kg", Transform::Up(2.0), 1.0),
-    ("dev_value_per_unit", Transform::Up(2.0), 1.0),
-    ("desc_category_differs", Transform::Above(0.5), 0.5),
-    ("desc_suggests_controlled", Transform::Above(0.5), 1.0),
-    ("eccn_ear99_on_controlled", Transform::Above(0.5), 0.5),
-    ("eccn_controlled_on_other", Transform::Above(0.5), 0.5),
-    ("licence_nlr_restricted", Transform::Above(0.5), 1.0),
-    ("brand_unknown", Transform::Above(0.5), 0.3),
-    ("brand_controlled_maker", Transform::Above(0.5), 0.5),
-    ("exporter_prior_lines", Transform::Below(0.5), 0.3),
-    ("exporter_prior_anomaly", Transform::Up(1.0), 1.5),
-    ("consignee_prior_anomaly", Transform::Up(1.0), 0.5),
-    ("exporter_new_category", Transform::Above(0.5), 0.4),
-    ("address_residential", Transform::Above(0.5), 0.4),
-    ("consignee_forwarder", Transform::Above(0.5), 0.3),
-    ("consignee_hub", Transform::Above(0.5), 0.3),
-    ("consignee_prior_lines", Transform::Below(0.1), 0.2),
-    ("intermediate_present", Transform::Above(0.5), 0.3),
-    ("payer_abroad", Transform::Above(0.5), 0.3),
-    ("payer_china", Transform::Above(0.5), 0.5),
-    ("invoice_value_ratio", Transform::Beyond(0.15), 0.8),
-    ("invoice_description_differs", Transform::Above(0.75), 0.5),
-    ("amendment_count", Transform::Above(0.5), 0.2),
-    ("invalid_fields", Transform::Above(0.5), 0.5),
+    ("dev_weight_per_unit", Side::High),
+    ("dev_value_per_kg", Side::High),
+    ("dev_value_per_unit", Side::High),
+    ("desc_category_differs", Side::High),
+    ("desc_suggests_controlled", Side::High),
+    ("eccn_ear99_on_controlled", Side::High),
+    ("eccn_controlled_on_other", Side::High),
+    ("licence_nlr_restricted", Side::High),
+    ("brand_unknown", Side::High),
+    ("brand_controlled_maker", Side::High),
+    ("exporter_prior_lines", Side::Low),
+    ("exporter_prior_anomaly", Side::High),
+    ("consignee_prior_anomaly", Side::High),
+    ("exporter_new_category", Side::High),
+    ("address_residential", Side::High),
+    ("consignee_forwarder", Side::High),
+    ("consignee_hub", Side::High),
+    ("consignee_prior_lines", Side::Low),
+    ("intermediate_present", Side::High),
+    ("payer_abroad", Side::High),
+    ("payer_china", Side::High),
+    ("invoice_value_ratio", Side::Far),
+    ("invoice_description_differs", Side::High),
+    ("amendment_count", Side::High),
+    ("invalid_fields", Side::High),
 ];
+
+/// The smallest tail probability a term counts (a term is at most
+/// `-ln(P_FLOOR)`, about 9.2), so no single figure decides a row alone.
+pub const P_FLOOR: f64 = 1e-4;
+
+/// Reference values kept per term and for the percentile: evenly spaced
+/// quantiles of the training rows.
+const KEEP: usize = 20_001;
 
 /// How unusual a row is against the training rows: an isolation forest
 /// over the base features (missing values filled with the training median).
@@ -136,14 +142,12 @@ impl Isolation {
     }
 }
 
-/// Weight of the isolation term (its value is (score - 0.45) / 0.2, in 0..1):
-/// the largest single term, as on this world unusualness carries most of what
-/// can be seen without labels (chosen among 4, 8 and 12 on held-out worlds).
-const ISOLATION_WEIGHT: f64 = 8.0;
-
-/// The label-free scorer with its reference distribution.
+/// The label-free scorer with its reference distributions.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct LabelFree {
+    /// Per term (in [`term_names`] order): the training rows' oriented
+    /// values, sorted (quantiles).
+    pub tails: Vec<Vec<f64>>,
     /// Sorted raw scores of (a sample of) the training rows.
     pub reference: Vec<f64>,
     /// Unusualness against the training rows.
@@ -155,42 +159,76 @@ pub fn term_names() -> Vec<&'static str> {
     TERMS.iter().map(|t| t.0).chain(["isolation"]).collect()
 }
 
-/// Per-term contributions of each row (row-major, rows x [`term_names`]) and raw scores.
-pub fn terms(frame: &Frame, isolation: Option<&Isolation>) -> (Vec<f64>, Vec<f64>) {
-    let cols: Vec<Option<&[f64]>> = TERMS.iter().map(|(n, _, _)| frame.col(n)).collect();
-    let iso = isolation.map(|m| m.scores(frame));
-    let k = TERMS.len() + 1;
-    let mut contrib = vec![0.0; frame.n * k];
-    let mut raw = vec![0.0; frame.n];
-    for i in 0..frame.n {
-        for (t, ((_, tr, w), c)) in TERMS.iter().zip(&cols).enumerate() {
-            if let Some(c) = c {
-                let v = tr.apply(c[i]) * w;
-                contrib[i * k + t] = v;
-                raw[i] += v;
-            }
-        }
-        if let Some(iso) = &iso {
-            let v = ((iso[i] - 0.45) / 0.2).clamp(0.0, 1.0) * ISOLATION_WEIGHT;
-            contrib[i * k + TERMS.len()] = v;
-            raw[i] += v;
-        }
+/// Each term's oriented values over a frame (NaN where unknown).
+fn oriented(frame: &Frame, isolation: Option<&Isolation>) -> Vec<Vec<f64>> {
+    let mut out: Vec<Vec<f64>> = TERMS
+        .iter()
+        .map(|(name, side)| match frame.col(name) {
+            Some(c) => c.iter().map(|v| side.orient(*v)).collect(),
+            None => vec![f64::NAN; frame.n],
+        })
+        .collect();
+    out.push(match isolation {
+        Some(m) => m.scores(frame),
+        None => vec![f64::NAN; frame.n],
+    });
+    out
+}
+
+/// Evenly spaced quantiles of the finite values (all of them when few).
+fn quantiles(values: &[f64]) -> Vec<f64> {
+    let mut s: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
+    s.sort_by(|a, b| a.total_cmp(b));
+    if s.len() <= KEEP {
+        s
+    } else {
+        (0..KEEP).map(|q| s[q * (s.len() - 1) / (KEEP - 1)]).collect()
     }
-    (contrib, raw)
+}
+
+/// `-ln P(X >= x)` against sorted reference values; 0 for an unknown value
+/// or an empty reference.
+pub fn surprisal(reference: &[f64], x: f64) -> f64 {
+    if !x.is_finite() || reference.is_empty() {
+        return 0.0;
+    }
+    let at_or_above = reference.len() - reference.partition_point(|r| *r < x);
+    let p = at_or_above as f64 / reference.len() as f64;
+    -p.max(P_FLOOR).ln()
 }
 
 impl LabelFree {
-    /// Keeps up to 20,001 evenly spaced quantiles of the training scores.
-    pub fn fit(raw: &[f64], isolation: Option<Isolation>) -> LabelFree {
-        let mut s: Vec<f64> = raw.iter().copied().filter(|v| v.is_finite()).collect();
-        s.sort_by(|a, b| a.total_cmp(b));
-        let keep = 20_001usize;
-        let reference = if s.len() <= keep {
-            s
-        } else {
-            (0..keep).map(|q| s[q * (s.len() - 1) / (keep - 1)]).collect()
+    /// Learns the terms' distributions and the score's from training rows.
+    pub fn fit(frame: &Frame, isolation: Option<Isolation>) -> LabelFree {
+        let tails = oriented(frame, isolation.as_ref())
+            .iter()
+            .map(|c| quantiles(c))
+            .collect();
+        let mut lf = LabelFree {
+            tails,
+            reference: Vec::new(),
+            isolation,
         };
-        LabelFree { reference, isolation }
+        let (_, raw) = lf.terms(frame);
+        lf.reference = quantiles(&raw);
+        lf
+    }
+
+    /// Per-term contributions of each row (row-major, rows x
+    /// [`term_names`]) and raw scores.
+    pub fn terms(&self, frame: &Frame) -> (Vec<f64>, Vec<f64>) {
+        let values = oriented(frame, self.isolation.as_ref());
+        let k = values.len();
+        let mut contrib = vec![0.0; frame.n * k];
+        let mut raw = vec![0.0; frame.n];
+        for (t, (col, tail)) in values.iter().zip(&self.tails).enumerate() {
+            for (i, v) in col.iter().enumerate() {
+                let s = surprisal(tail, *v);
+                contrib[i * k + t] = s;
+                raw[i] += s;
+            }
+        }
+        (contrib, raw)
     }
 
     /// Share of training rows scoring at or below `raw` (mid-rank for ties).
@@ -211,10 +249,65 @@ mod tests {
 
     #[test]
     fn percentiles_against_training() {
-        let lf = LabelFree::fit(&[0.0, 1.0, 2.0, 3.0], None);
+        let lf = LabelFree {
+            tails: Vec::new(),
+            reference: quantiles(&[0.0, 1.0, 2.0, 3.0, f64::NAN]),
+            isolation: None,
+        };
         assert_eq!(lf.percentile(-1.0), 0.0);
         assert_eq!(lf.percentile(10.0), 1.0);
         assert_eq!(lf.percentile(1.5), 0.5);
         assert_eq!(lf.percentile(1.0), 0.375);
+    }
+
+    #[test]
+    fn surprisal_is_the_one_sided_tail() {
+        // 100 training rows: 95 zeros, 4 ones, one 5.
+        let mut v = vec![0.0; 95];
+        v.extend([1.0, 1.0, 1.0, 1.0, 5.0]);
+        let r = quantiles(&v);
+        assert_eq!(surprisal(&r, 0.0), 0.0);
+        assert_eq!(surprisal(&r, -3.0), 0.0);
+        assert!((surprisal(&r, 1.0) - -(0.05f64).ln()).abs() < 1e-12);
+        assert!((surprisal(&r, 0.5) - -(0.05f64).ln()).abs() < 1e-12);
+        assert!((surprisal(&r, 5.0) - -(0.01f64).ln()).abs() < 1e-12);
+        // Beyond anything seen: the floor.
+        assert!((surprisal(&r, 9.0) - -P_FLOOR.ln()).abs() < 1e-12);
+        assert_eq!(surprisal(&r, f64::NAN), 0.0);
+        assert_eq!(surprisal(&[], 1.0), 0.0);
+    }
+
+    #[test]
+    fn rarer_red_flags_weigh_more_and_sides_are_respected() {
+        // Two flags: `payer_china` set on 1% of rows, `payer_abroad` on 20%;
+        // `consignee_prior_lines` is suspicious when low.
+        let n = 1000;
+        let china: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % 100 == 0))).collect();
+        let abroad: Vec<f64> = (0..n).map(|i| f64::from(u8::from(i % 5 == 0))).collect();
+        let lines: Vec<f64> = (0..n).map(|i| (i % 10) as f64).collect();
+        let frame = Frame {
+            names: vec![
+                "payer_china".into(),
+                "payer_abroad".into(),
+                "consignee_prior_lines".into(),
+            ],
+            cols: vec![china, abroad, lines],
+            n,
+        };
+        let lf = LabelFree::fit(&frame, None);
+        let (contrib, raw) = lf.terms(&frame);
+        let k = term_names().len();
+        let col = |name: &str| term_names().iter().position(|t| *t == name).unwrap();
+        // Row 0 has both payer flags: the rare one counts more.
+        assert!(contrib[col("payer_china")] > contrib[col("payer_abroad")]);
+        assert!((contrib[col("payer_abroad")] - -(0.2f64).ln()).abs() < 1e-9);
+        // Few earlier lines is the suspicious side: row 0 (0 lines) scores,
+        // row 9 (9 lines, the most) does not.
+        assert!(contrib[col("consignee_prior_lines")] > 2.0);
+        assert_eq!(contrib[9 * k + col("consignee_prior_lines")], 0.0);
+        // Terms sum to the raw score; absent features add nothing.
+        assert!((contrib[..k].iter().sum::<f64>() - raw[0]).abs() < 1e-9);
+        assert_eq!(contrib[col("mismatch")], 0.0);
+        assert!(raw[0] > raw[1]);
     }
 }

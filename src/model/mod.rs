@@ -26,7 +26,7 @@ use crate::mapping::Mapping;
 use crate::tables;
 
 /// Version of the artifact layout; another version is refused with a message.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 /// Largest model file read (a corrupt length never allocates more).
 const MAX_FILE: u64 = 512 << 20;
 

@@ -103,8 +103,7 @@ pub fn train(
 
     stage("label-free reference");
     let isolation = labelfree::Isolation::fit(&frame, cfg.seed);
-    let (_, raw) = labelfree::terms(&frame, Some(&isolation));
-    let labelfree = LabelFree::fit(&raw, Some(isolation));
+    let labelfree = LabelFree::fit(&frame, Some(isolation));
 
     let labelled: Vec<usize> = (0..b.len)
         .filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite()))

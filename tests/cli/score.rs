@@ -292,13 +292,21 @@ fn missing_corrupt_and_incompatible_models_are_refused() {
 
     copy_dir(&f.model, &wd.path("newer"));
     let m = wd.path("newer/manifest.json");
-    let text = std::fs::read_to_string(&m)
-        .unwrap()
-        .replace("\"format_version\": 1", "\"format_version\": 99");
+    let text = std::fs::read_to_string(&m).unwrap().replace(
+        &format!("\"format_version\": {}", sentinel::model::FORMAT_VERSION),
+        "\"format_version\": 99",
+    );
     std::fs::write(&m, text).unwrap();
     let run = wd.run(&["score", input, "--out", "o.csv", "--model", "newer"]);
     assert_eq!(run.code, 2);
-    assert!(run.stderr.contains("newer than the format 1"), "{}", run.stderr);
+    assert!(
+        run.stderr.contains(&format!(
+            "newer than the format {}",
+            sentinel::model::FORMAT_VERSION
+        )),
+        "{}",
+        run.stderr
+    );
 
     copy_dir(&f.model, &wd.path("truncated"));
     let p = wd.path("truncated/manifest.json");

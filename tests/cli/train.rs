@@ -78,7 +78,7 @@ fn manifest_describes_the_model() {
     let f = fixture();
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(f.model.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(m["format_version"], 1);
+    assert_eq!(m["format_version"], sentinel::model::FORMAT_VERSION);
     assert_eq!(m["mode"], "supervised");
     assert_eq!(m["training_rows"], 30000);
     assert_eq!(m["training_files"][0]["sha256"].as_str().unwrap().len(), 64);
