@@ -422,7 +422,10 @@ pub struct Reader {
     pending: Vec<(u32, Source, Layout)>,
     current: Option<OpenFile>,
     carry_names: Vec<String>,
-    seen_ids: FxHashSet<Box<str>>,
+    /// Ids of the run so far, as 128-bit fingerprints (two independent
+    /// 64-bit hashes): 16 bytes an id whatever its length, and a false
+    /// match among ten million ids has a chance of about 1e-25.
+    seen_ids: FxHashSet<u128>,
     /// Ordinals (1-based, over all records of the run) rejected as duplicates.
     duplicates: Vec<u64>,
     /// When reading a run a second time: the first read's duplicates, so the
@@ -1194,7 +1197,7 @@ impl Reader {
                 }
                 list.get(self.replay_pos) == Some(&ordinal)
             }
-            None => self.seen_ids.contains(id),
+            None => self.seen_ids.contains(&fingerprint(id)),
         };
         if duplicate {
             if self.replay.is_none() {
@@ -1214,7 +1217,7 @@ impl Reader {
             }));
         }
         if self.replay.is_none() {
-            self.seen_ids.insert(id.into());
+            self.seen_ids.insert(fingerprint(id));
         }
         Ok(())
     }
@@ -1367,6 +1370,15 @@ impl Reader {
             .collect();
         Ok(row)
     }
+}
+
+/// A shipment id's fingerprint: FxHash and SipHash-1-3 (fixed keys) side by side.
+fn fingerprint(id: &str) -> u128 {
+    use std::hash::{BuildHasher, Hasher};
+    let fx = rustc_hash::FxBuildHasher.hash_one(id);
+    let mut sip = std::hash::DefaultHasher::new();
+    sip.write(id.as_bytes());
+    (u128::from(fx) << 64) | u128::from(sip.finish())
 }
 
 /// Appends a validated row to a batch.

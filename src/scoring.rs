@@ -388,7 +388,18 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let timing = std::env::var_os("SENTINEL_TIMINGS").is_some();
     let stage = |name: &str| {
         if timing {
-            eprintln!("[timing] {name}: {:.2} s", started.elapsed().as_secs_f64());
+            let mem = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+            let field = |k: &str| {
+                mem.lines()
+                    .find(|l| l.starts_with(k))
+                    .map_or(String::new(), |l| l[k.len()..].trim().to_string())
+            };
+            eprintln!(
+                "[timing] {name}: {:.2} s (resident {}, peak {})",
+                started.elapsed().as_secs_f64(),
+                field("VmRSS:"),
+                field("VmHWM:")
+            );
         }
     };
     let t = Tables::get();
@@ -530,7 +541,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
             rows.push(s);
             start += b.len;
         }
-        if candidates.rows > 2 * top.k + cfg.chunk_rows {
+        if candidates.rows > top.k + cfg.chunk_rows {
             let floor = top.floor();
             candidates.retain(|_, r| r >= floor || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
         }
