@@ -1,16 +1,20 @@
 //! Scoring a run, streamed: every input row is either scored or rejected,
 //! with bounded memory whatever the batch size. Rows flow one way:
 //!
-//! 1. read and validate every chunk, write rejects, collect each row's
-//!    party keys (interned), so the run's histories can be computed in
-//!    export_date order before any row is scored;
-//! 2. read the chunks again: features -> likely cargo -> risk; reasons for
-//!    every row that can still end up flagged; rows go to a temporary file;
-//! 3. rank the whole run, then copy the temporary rows to the output with
-//!    `flagged`, `rank` and the reasons filled in.
+//! 1. read and validate every chunk (a reading thread; records validated in
+//!    parallel), write rejects, collect each row's party keys (interned), so
+//!    the run's histories can be computed in export_date order before any
+//!    row is scored;
+//! 2. the chunks again (held when the run has at most
+//!    [`IN_MEMORY_ROWS`] rows, read again otherwise): features -> likely
+//!    cargo -> risk, two chunks in parallel; rows that can still end up
+//!    among those given reasons are kept aside, pruned as the floor rises;
+//! 3. rank the whole run, explain the kept rows ranked within the reason
+//!    depth, then the chunks once more to write the output in input order.
 //!
-//! Only the keys, the history figures and the scores of all rows are held
-//! at once (tens of bytes a row); rows themselves are held a chunk at a time.
+//! Only the keys, the history figures and a few figures of every row are
+//! held at once (tens of bytes a row); rows themselves are held a chunk at a
+//! time, plus the rows kept for reasons.
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
