@@ -299,76 +299,151 @@ struct RawRecord {
     record: csv::ByteRecord,
 }
 
-/// The records of one CSV input, read and split into fields on a thread of
-/// their own, a round at a time, so reading the next round overlaps
-/// validating this one.
+/// A round of records, validated: the accepted rows as a batch, and every
+/// record's outcome in order (`None`: the batch's next row).
+struct Round {
+    part: Batch,
+    outcomes: Vec<Option<Box<Reject>>>,
+    /// How far the run has taken it (a round can straddle two chunks).
+    next_outcome: usize,
+    next_row: usize,
+}
+
+/// Validates records: each independently of the others.
+fn validate_round(
+    mapping: Option<&Mapping>,
+    name: &str,
+    layout: &Layout,
+    columns: Option<&[Vec<Option<String>>]>,
+    index: u32,
+    raws: &[RawRecord],
+) -> Round {
+    let mut part = Batch::with_shape(layout.extra_cat.len(), layout.extra_num.len(), layout.carry.len());
+    let mut outcomes = Vec::with_capacity(raws.len());
+    for raw in raws {
+        match Reader::parse_row(mapping, name, layout, columns, raw) {
+            Ok(row) => {
+                push(&mut part, index, raw.line, row);
+                outcomes.push(None);
+            }
+            Err(rej) => outcomes.push(Some(rej)),
+        }
+    }
+    Round {
+        part,
+        outcomes,
+        next_outcome: 0,
+        next_row: 0,
+    }
+}
+
+/// The records of one CSV input as validated rounds, in order: one thread
+/// reads and splits records into fields, a few validate rounds in turn
+/// (round `k` by worker `k % workers`), so reading, validating and the
+/// run's own work overlap.
 struct Records {
-    rounds: std::sync::mpsc::Receiver<Result<Vec<RawRecord>>>,
-    /// Records handed back to be read into again.
-    spare: std::sync::mpsc::Sender<csv::ByteRecord>,
-    ready: std::collections::VecDeque<RawRecord>,
-    done: bool,
+    results: Vec<std::sync::mpsc::Receiver<Result<Round>>>,
+    next: usize,
 }
 
 impl Records {
-    fn start(name: String, mut csv: csv::Reader<Box<dyn Read + Send>>) -> Records {
-        let (tx, rounds) = std::sync::mpsc::sync_channel::<Result<Vec<RawRecord>>>(2);
-        let (spare, returned) = std::sync::mpsc::channel::<csv::ByteRecord>();
-        std::thread::spawn(move || loop {
-            let mut round = Vec::with_capacity(ROUND);
-            let mut end = false;
-            while round.len() < ROUND {
-                let mut record = returned
-                    .try_recv()
-                    .unwrap_or_else(|_| csv::ByteRecord::with_capacity(512, 40));
-                match csv.read_byte_record(&mut record) {
-                    Ok(true) => {
-                        let line = record.position().map_or(0, |p| p.line());
-                        round.push(RawRecord {
-                            line,
-                            end_line: csv.position().line(),
-                            parquet_row: None,
-                            record,
-                        });
-                    }
-                    Ok(false) => {
-                        end = true;
-                        break;
-                    }
-                    Err(e) => {
-                        let _ = tx.send(Err(anyhow::Error::new(e).context(format!("{name}: read error"))));
+    fn start(
+        name: String,
+        mut csv: csv::Reader<Box<dyn Read + Send>>,
+        layout: Layout,
+        mapping: Option<Mapping>,
+        index: u32,
+    ) -> Records {
+        use std::sync::mpsc::{channel, sync_channel};
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |p| p.get())
+            .clamp(1, 4);
+        let (spare, returned) = channel::<Vec<RawRecord>>();
+        let mut to_workers = Vec::with_capacity(workers);
+        let mut results = Vec::with_capacity(workers);
+        for _ in 0..workers {
+            let (tx, rx) = sync_channel::<Result<Vec<RawRecord>>>(1);
+            let (rtx, rrx) = sync_channel::<Result<Round>>(1);
+            let (name, layout, mapping, spare) =
+                (name.clone(), layout.clone(), mapping.clone(), spare.clone());
+            std::thread::spawn(move || {
+                for msg in rx {
+                    let out = msg.map(|raws| {
+                        let round = validate_round(mapping.as_ref(), &name, &layout, None, index, &raws);
+                        let _ = spare.send(raws);
+                        round
+                    });
+                    // The receiver gone means the run stopped reading.
+                    if rtx.send(out).is_err() {
                         return;
                     }
                 }
-            }
-            // The receiver gone means the run stopped reading.
-            if tx.send(Ok(round)).is_err() || end {
-                return;
+            });
+            to_workers.push(tx);
+            results.push(rrx);
+        }
+        std::thread::spawn(move || {
+            let mut k = 0usize;
+            let mut pool: Vec<csv::ByteRecord> = Vec::new();
+            loop {
+                // Records handed back are read into again.
+                while let Ok(raws) = returned.try_recv() {
+                    pool.extend(raws.into_iter().map(|r| r.record));
+                }
+                let mut round = Vec::with_capacity(ROUND);
+                let mut end = false;
+                let mut failed = None;
+                while round.len() < ROUND {
+                    let mut record = pool
+                        .pop()
+                        .unwrap_or_else(|| csv::ByteRecord::with_capacity(512, 40));
+                    match csv.read_byte_record(&mut record) {
+                        Ok(true) => {
+                            let line = record.position().map_or(0, |p| p.line());
+                            round.push(RawRecord {
+                                line,
+                                end_line: csv.position().line(),
+                                parquet_row: None,
+                                record,
+                            });
+                        }
+                        Ok(false) => {
+                            end = true;
+                            break;
+                        }
+                        Err(e) => {
+                            failed = Some(anyhow::Error::new(e).context(format!("{name}: read error")));
+                            break;
+                        }
+                    }
+                }
+                if !round.is_empty() {
+                    if to_workers[k % workers].send(Ok(round)).is_err() {
+                        return;
+                    }
+                    k += 1;
+                }
+                // An error takes the place of the next round.
+                if let Some(e) = failed {
+                    let _ = to_workers[k % workers].send(Err(e));
+                    return;
+                }
+                if end {
+                    return;
+                }
             }
         });
-        Records {
-            rounds,
-            spare,
-            ready: std::collections::VecDeque::new(),
-            done: false,
-        }
+        Records { results, next: 0 }
     }
 
-    /// The next `n` records, fewer only at the end of the input.
-    fn take(&mut self, n: usize) -> Result<Vec<RawRecord>> {
-        while self.ready.len() < n && !self.done {
-            match self.rounds.recv() {
-                Ok(Ok(round)) => self.ready.extend(round),
-                Ok(Err(e)) => return Err(e),
-                Err(_) => self.done = true,
-            }
+    /// The next validated round; `None` after the last.
+    fn next_round(&mut self) -> Result<Option<Round>> {
+        let k = self.next % self.results.len();
+        self.next += 1;
+        match self.results[k].recv() {
+            Ok(round) => round.map(Some),
+            Err(_) => Ok(None),
         }
-        let k = n.min(self.ready.len());
-        Ok(self.ready.drain(..k).collect())
-    }
-
-    fn recycle(&self, record: csv::ByteRecord) {
-        let _ = self.spare.send(record);
     }
 }
 
@@ -376,6 +451,8 @@ struct OpenFile {
     index: u32,
     source: Source,
     layout: Layout,
+    /// A round the last chunk did not use up.
+    pending: Option<Round>,
 }
 
 /// One input: a path, or `-` for stdin.
@@ -873,8 +950,17 @@ impl Reader {
         let header = header_names(&raw);
         let layout = self.register(name, &header)?;
         let index = (self.file_names.len() - 1) as u32;
-        self.pending
-            .push((index, Source::Csv(Records::start(name.to_string(), csv)), layout));
+        self.pending.push((
+            index,
+            Source::Csv(Records::start(
+                name.to_string(),
+                csv,
+                layout.clone(),
+                self.mapping.clone(),
+                index,
+            )),
+            layout,
+        ));
         Ok(())
     }
 
@@ -985,6 +1071,7 @@ impl Reader {
                     index,
                     source,
                     layout,
+                    pending: None,
                 });
             }
             any = true;
@@ -1028,21 +1115,39 @@ impl Reader {
     }
 
     /// Reads rows of the current file; `true` when the file is exhausted.
-    /// Records are read in order, validated in parallel (validation of a
-    /// row depends on nothing else), then counted, checked for duplicate
-    /// ids and kept or rejected in order.
+    /// Records come validated in rounds (validation of a row depends on
+    /// nothing else, so it runs in parallel); here they are counted, checked
+    /// for duplicate ids and kept or rejected in order.
     fn read_rows(&mut self, batch: &mut Batch, max_rows: usize) -> Result<bool> {
         let mut file = self.current.take().expect("a current file");
         let name = self.file_names[file.index as usize].clone();
-        let want = max_rows.saturating_sub(batch.len).clamp(1, ROUND);
-        let (raws, exhausted) = match &mut file.source {
-            Source::Csv(records) => {
-                let raws = records.take(want)?;
-                let exhausted = raws.len() < want;
-                (raws, exhausted)
-            }
-            Source::Parquet { height, pos, .. } => {
-                let end = (*pos + want).min(*height);
+        let mut exhausted = false;
+        while batch.len < max_rows {
+            let round = match file.pending.take() {
+                Some(r) => r,
+                None => match self.next_round(&name, &mut file)? {
+                    Some(r) => r,
+                    None => {
+                        exhausted = true;
+                        break;
+                    }
+                },
+            };
+            file.pending = self.merge(&name, file.index, batch, round, max_rows)?;
+        }
+        self.current = Some(file);
+        Ok(exhausted)
+    }
+
+    /// The file's next validated round.
+    fn next_round(&self, name: &str, file: &mut OpenFile) -> Result<Option<Round>> {
+        match &mut file.source {
+            Source::Csv(records) => records.next_round(),
+            Source::Parquet { columns, height, pos } => {
+                if *pos >= *height {
+                    return Ok(None);
+                }
+                let end = (*pos + ROUND).min(*height);
                 let raws: Vec<RawRecord> = (*pos..end)
                     .map(|r| RawRecord {
                         line: r as u64 + 1,
@@ -1052,69 +1157,66 @@ impl Reader {
                     })
                     .collect();
                 *pos = end;
-                (raws, end >= *height)
-            }
-        };
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |p| p.get())
-            .clamp(1, 4);
-        let per = raws.len().div_ceil(threads).max(1024);
-        let parts: Vec<(Batch, Vec<Option<Box<Reject>>>)> = {
-            let mapping = self.mapping.as_ref();
-            let (name, layout, index) = (&name, &file.layout, file.index);
-            let columns = match &file.source {
-                Source::Parquet { columns, .. } => Some(columns.as_slice()),
-                Source::Csv(_) => None,
-            };
-            let shape = (layout.extra_cat.len(), layout.extra_num.len(), layout.carry.len());
-            std::thread::scope(|scope| {
-                let handles: Vec<_> = raws
-                    .chunks(per)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            // Accepted rows go to the part's batch (`None`
-                            // in the outcomes), rejected ones are kept.
-                            let mut b = Batch::with_shape(shape.0, shape.1, shape.2);
-                            let mut outcomes = Vec::with_capacity(part.len());
-                            for raw in part {
-                                match Reader::parse_row(mapping, name, layout, columns, raw) {
-                                    Ok(row) => {
-                                        push(&mut b, index, raw.line, row);
-                                        outcomes.push(None);
-                                    }
-                                    Err(rej) => outcomes.push(Some(rej)),
-                                }
-                            }
-                            (b, outcomes)
+                let (mapping, layout, index) = (self.mapping.as_ref(), &file.layout, file.index);
+                let columns = Some(columns.as_slice());
+                let half = raws.len().div_ceil(2);
+                // Two halves validated in parallel, joined in order.
+                let mut halves: Vec<Round> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = raws
+                        .chunks(half.max(1))
+                        .map(|part| {
+                            scope.spawn(move || validate_round(mapping, name, layout, columns, index, part))
                         })
-                    })
-                    .collect();
-                handles
-                    .into_iter()
-                    .map(|h| h.join().expect("a validating thread"))
-                    .collect()
-            })
-        };
-        for ((mut part, outcomes), part_raws) in parts.into_iter().zip(raws.chunks(per)) {
-            let mut keep = Vec::with_capacity(part.len);
-            let mut next = 0;
-            for (raw, outcome) in part_raws.iter().zip(outcomes) {
-                self.stats.rows += 1;
-                self.stats.files[file.index as usize].rows += 1;
-                let result = match outcome {
-                    None => {
-                        let i = next;
-                        next += 1;
-                        self.first_use(&name, raw.line, &part.text(Col::ShipmentId)[i])
-                            .map(|()| i)
-                    }
-                    Some(rej) => Err(rej),
-                };
-                match result {
-                    Ok(i) => {
-                        keep.push(i);
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("a validating thread"))
+                        .collect()
+                });
+                let mut round = halves.remove(0);
+                for h in halves {
+                    round.part.append(h.part);
+                    round.outcomes.extend(h.outcomes);
+                }
+                Ok(Some(round))
+            }
+        }
+    }
+
+    /// Takes a round's records in order until the batch is full: counts
+    /// them, rejects repeated ids, appends the accepted rows. Returns the
+    /// round when records are left.
+    fn merge(
+        &mut self,
+        name: &str,
+        file: u32,
+        batch: &mut Batch,
+        mut r: Round,
+        max_rows: usize,
+    ) -> Result<Option<Round>> {
+        let first_row = r.next_row;
+        let mut keep = Vec::with_capacity(r.part.len - first_row);
+        while r.next_outcome < r.outcomes.len() && batch.len + keep.len() < max_rows {
+            let outcome = r.outcomes[r.next_outcome].take();
+            r.next_outcome += 1;
+            self.stats.rows += 1;
+            self.stats.files[file as usize].rows += 1;
+            let result = match outcome {
+                None => {
+                    let i = r.next_row;
+                    r.next_row += 1;
+                    self.first_use(name, r.part.line[i], &r.part.text(Col::ShipmentId)[i])
+                        .map(|()| i)
+                }
+                Some(rej) => Err(rej),
+            };
+            match result {
+                Ok(i) => {
+                    keep.push(i);
+                    let invalid = r.part.invalid[i];
+                    if invalid != 0 {
                         for c in Col::ALL {
-                            if part.invalid[i] & c.bit() != 0 {
+                            if invalid & c.bit() != 0 {
                                 *self
                                     .stats
                                     .invalid_cells_by_column
@@ -1122,38 +1224,34 @@ impl Reader {
                                     .or_default() += 1;
                             }
                         }
-                        self.stats.accepted += 1;
-                        self.stats.files[file.index as usize].accepted += 1;
                     }
-                    Err(rej) => {
-                        self.stats.rejected += 1;
-                        self.stats.files[file.index as usize].rejected += 1;
-                        *self
-                            .stats
-                            .rejects_by_reason
-                            .entry(rej.reason_code.clone())
-                            .or_default() += 1;
-                        if let Some(sink) = &mut self.rejects {
-                            sink.write(&rej)?;
-                        }
-                        if self.stats.first_rejects.len() < 20 {
-                            self.stats.first_rejects.push(*rej);
-                        }
+                    self.stats.accepted += 1;
+                    self.stats.files[file as usize].accepted += 1;
+                }
+                Err(rej) => {
+                    self.stats.rejected += 1;
+                    self.stats.files[file as usize].rejected += 1;
+                    *self
+                        .stats
+                        .rejects_by_reason
+                        .entry(rej.reason_code.clone())
+                        .or_default() += 1;
+                    if let Some(sink) = &mut self.rejects {
+                        sink.write(&rej)?;
+                    }
+                    if self.stats.first_rejects.len() < 20 {
+                        self.stats.first_rejects.push(*rej);
                     }
                 }
             }
-            if keep.len() < part.len {
-                part = part.select(&keep);
-            }
-            batch.append(part);
         }
-        if let Source::Csv(records) = &file.source {
-            for raw in raws {
-                records.recycle(raw.record);
-            }
+        let done = r.next_outcome == r.outcomes.len();
+        if done && first_row == 0 && keep.len() == r.part.len {
+            batch.append(r.part);
+            return Ok(None);
         }
-        self.current = Some(file);
-        Ok(exhausted)
+        batch.append(r.part.select(&keep));
+        Ok(if done { None } else { Some(r) })
     }
 
     /// Validates one record (anything but its id's uniqueness).

@@ -201,3 +201,38 @@ fn never_seen_codes_countries_and_parties_are_scored() {
         "declared_category unknown for unseen HS codes: {out:?}"
     );
 }
+
+/// Gives `good` bytes, then fails like a disk or a pipe that breaks.
+struct Breaks {
+    good: std::io::Cursor<Vec<u8>>,
+}
+
+impl std::io::Read for Breaks {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        match self.good.read(buf)? {
+            0 => Err(std::io::Error::other("the device went away")),
+            n => Ok(n),
+        }
+    }
+}
+
+#[test]
+fn a_read_error_mid_file_is_an_error_not_an_end() {
+    // Enough rows for several validated rounds before the failure, and at
+    // a round boundary too: the error must surface however the rounds fall.
+    for rows in [10, 16_384, 40_000] {
+        let mut text = String::from(HEADER);
+        for i in 0..rows {
+            text.push_str(&format!(
+                "S{i},2025-01-02,847330,1000,2.5,adapter,1,SG,Acme,Acme\n"
+            ));
+        }
+        let rd = Breaks {
+            good: std::io::Cursor::new(text.into_bytes()),
+        };
+        let mut r = Reader::from_csv_reader("breaks.csv", Box::new(rd), None, None).unwrap();
+        let err = r.read_all().expect_err("a read error is not the end of the file");
+        assert!(format!("{err:#}").contains("breaks.csv: read error"), "{err:#}");
+        assert!(format!("{err:#}").contains("the device went away"), "{err:#}");
+    }
+}
