@@ -78,7 +78,7 @@ pub struct RunConfig {
     /// Runs up to this many rows are read once and held (default
     /// [`IN_MEMORY_ROWS`]); larger ones are read a second time.
     pub in_memory_rows: usize,
-    /// Directory for temporary files (the output's directory).
+    /// Directory for temporary files (standard input saved; the output's directory).
     pub temp_dir: PathBuf,
     /// Called with rows done, for progress bars.
     pub progress: Progress,
@@ -120,7 +120,7 @@ impl Drop for TempFile {
     }
 }
 
-/// Saves standard input to a temporary file so it can be read twice.
+/// Saves standard input to a temporary file so the run can read it again.
 fn spool_stdin(dir: &Path) -> Result<TempFile> {
     let p = dir.join(format!(".sentinel-stdin-{}.csv", std::process::id()));
     let t = TempFile(p.clone());
@@ -408,7 +408,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     };
     let t = Tables::get();
     let n_cat = t.n_categories();
-    // Standard input is saved first, so the run can read it twice.
+    // Standard input is saved first, so the run can read it again.
     let mut spooled: Vec<TempFile> = Vec::new();
     let inputs: Vec<Input> = cfg
         .inputs

@@ -181,6 +181,16 @@ fn budgets_and_thresholds() {
         .filter(|r| r[2].parse::<f64>().unwrap() >= 0.5)
         .count();
     assert_eq!(n, expected);
+    // Over a threshold every flagged row is explained.
+    assert!(rows.iter().filter(|r| r[3] == "true").all(|r| !r[8].is_empty()));
+    // Under a budget, exactly the rows ranked within twice the flagged
+    // count (at least 100) are explained.
+    let (n, rows) = flagged(&["--budget", "top:80"]);
+    assert_eq!(n, 80);
+    for r in &rows {
+        let rank: usize = r[4].parse().unwrap();
+        assert_eq!(!r[8].is_empty(), rank <= 160, "rank {rank}: {:?}", r[8]);
+    }
     let bad = wd.run(&[
         "score", input, "--out", "o.csv", "--model", model, "--budget", "2",
     ]);
