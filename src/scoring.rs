@@ -570,37 +570,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // over the threshold): their evidence again, from the kept rows.
     candidates
         .retain(|at, r| rank[at] as usize <= top.k || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
-    let mut reasons_of: HashMap<usize, Explained> = HashMap::new();
-    if let Some((b, at)) = candidates.into_batch() {
-        let h = hist.select(&at, n_cat);
-        let ev = pipeline::evidence(&model.parts, &b, &h);
-        // Two halves of the rows are explained in parallel.
-        let half = b.len.div_ceil(2);
-        let (ev, b, at) = (&ev, &b, &at);
-        let explained: Vec<Vec<(usize, Explained)>> = std::thread::scope(|scope| {
-            let handles: Vec<_> = [(0, half), (half, b.len)]
-                .into_iter()
-                .map(|(lo, hi)| {
-                    scope.spawn(move || {
-                        (lo..hi)
-                            .map(|i| {
-                                let rs = reasons::explain(&model.parts, ev, b, cfg.mode, i, 4);
-                                let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
-                                let texts =
-                                    rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
-                                (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))
-                            })
-                            .collect()
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("explaining thread"))
-                .collect()
-        });
-        reasons_of.extend(explained.into_iter().flatten());
-    }
+    let reasons_of = explain_rows(model, cfg.mode, candidates, &hist);
     drop(hist);
     stage("reasons");
 
@@ -625,83 +595,15 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         has_filing,
         keep_columns: cfg.keep_columns,
     };
-    let mut again = chunks(&reader)?;
-    let mut start = 0usize;
-    match format {
-        Format::Parquet => {
-            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
-            let mut w_opt = Some(w);
-            loop {
-                let b = again.next(held.as_deref(), cfg.chunk_rows)?;
-                if b.is_none() && writer.is_some() {
-                    break;
-                }
-                let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-                let mut cells = Vec::new();
-                if let Some(b) = &b {
-                    for i in 0..b.len {
-                        out.cells(b, i, start + i, &mut cells);
-                        for (c, v) in cols.iter_mut().zip(cells.drain(..)) {
-                            c.push(v);
-                        }
-                    }
-                    start += b.len;
-                }
-                let df = parquet_frame(&names, cols)?;
-                if writer.is_none() {
-                    let w = w_opt.take().expect("writer used once");
-                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
-                }
-                if let Some(bw) = writer.as_mut() {
-                    bw.write_batch(&df)?;
-                }
-                if b.is_none() {
-                    break;
-                }
-            }
-            if let Some(bw) = writer {
-                bw.finish()?;
-            }
-        }
-        Format::Csv => {
-            let mut cw = csv::Writer::from_writer(&mut *w);
-            cw.write_record(&names)?;
-            cw.flush()?;
-            drop(cw);
-            while let Some(b) = again.next(held.as_deref(), cfg.chunk_rows)? {
-                // Two halves of the chunk are formatted in parallel.
-                let half = b.len.div_ceil(2);
-                let out = &out;
-                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
-                    let handles: Vec<_> = [(0, half), (half, b.len)]
-                        .into_iter()
-                        .map(|(lo, hi)| {
-                            let b = &b;
-                            scope.spawn(move || -> Result<Vec<u8>> {
-                                let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
-                                let mut cells = Vec::new();
-                                for i in lo..hi {
-                                    out.cells(b, i, start + i, &mut cells);
-                                    cw.write_record(&cells)?;
-                                }
-                                cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-                            })
-                        })
-                        .collect();
-                    handles
-                        .into_iter()
-                        .map(|h| h.join().expect("formatting thread"))
-                        .collect()
-                });
-                for part in bytes {
-                    w.write_all(&part?)?;
-                }
-                start += b.len;
-            }
-            w.flush()?;
-        }
-    }
-    drop(again);
+    write_rows(
+        &out,
+        &names,
+        chunks(&reader)?,
+        held.as_deref(),
+        cfg.chunk_rows,
+        w,
+        format,
+    )?;
     drop(spooled);
     stage("pass 3 (rank, write)");
     tops.sort_unstable();
@@ -751,6 +653,136 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         crate::error::EXIT_OK
     };
     Ok((summary, code))
+}
+
+/// Pass 3: the output rows, in input order, from the chunks once more.
+fn write_rows<F: Fn(usize) -> bool + Sync>(
+    out: &OutputRows<'_, F>,
+    names: &[String],
+    mut again: Chunks,
+    held: Option<&[Batch]>,
+    chunk_rows: usize,
+    w: &mut dyn Write,
+    format: Format,
+) -> Result<()> {
+    let mut start = 0usize;
+    match format {
+        Format::Parquet => {
+            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
+            let mut w_opt = Some(w);
+            loop {
+                let b = again.next(held, chunk_rows)?;
+                if b.is_none() && writer.is_some() {
+                    break;
+                }
+                let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+                let mut cells = Vec::new();
+                if let Some(b) = &b {
+                    for i in 0..b.len {
+                        out.cells(b, i, start + i, &mut cells);
+                        for (c, v) in cols.iter_mut().zip(cells.drain(..)) {
+                            c.push(v);
+                        }
+                    }
+                    start += b.len;
+                }
+                let df = parquet_frame(names, cols)?;
+                if writer.is_none() {
+                    let w = w_opt.take().expect("writer used once");
+                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
+                }
+                if let Some(bw) = writer.as_mut() {
+                    bw.write_batch(&df)?;
+                }
+                if b.is_none() {
+                    break;
+                }
+            }
+            if let Some(bw) = writer {
+                bw.finish()?;
+            }
+        }
+        Format::Csv => {
+            let mut cw = csv::Writer::from_writer(&mut *w);
+            cw.write_record(names)?;
+            cw.flush()?;
+            drop(cw);
+            while let Some(b) = again.next(held, chunk_rows)? {
+                // Two halves of the chunk are formatted in parallel.
+                let half = b.len.div_ceil(2);
+
+                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
+                    let handles: Vec<_> = [(0, half), (half, b.len)]
+                        .into_iter()
+                        .map(|(lo, hi)| {
+                            let b = &b;
+                            scope.spawn(move || -> Result<Vec<u8>> {
+                                let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
+                                let mut cells = Vec::new();
+                                for i in lo..hi {
+                                    out.cells(b, i, start + i, &mut cells);
+                                    cw.write_record(&cells)?;
+                                }
+                                cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+                            })
+                        })
+                        .collect();
+                    handles
+                        .into_iter()
+                        .map(|h| h.join().expect("formatting thread"))
+                        .collect()
+                });
+                for part in bytes {
+                    w.write_all(&part?)?;
+                }
+                start += b.len;
+            }
+            w.flush()?;
+        }
+    }
+    Ok(())
+}
+
+/// Reasons of the kept rows: their evidence again (one batch), explained on
+/// two threads. Keyed by run position.
+fn explain_rows(
+    model: &Model,
+    mode: Mode,
+    candidates: Candidates,
+    hist: &HistFeatures,
+) -> HashMap<usize, Explained> {
+    let n_cat = Tables::get().n_categories();
+    let mut reasons_of = HashMap::new();
+    let Some((b, at)) = candidates.into_batch() else {
+        return reasons_of;
+    };
+    let h = hist.select(&at, n_cat);
+    let ev = pipeline::evidence(&model.parts, &b, &h);
+    let half = b.len.div_ceil(2);
+    let (ev, b, at) = (&ev, &b, &at);
+    let explained: Vec<Vec<(usize, Explained)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = [(0, half), (half, b.len)]
+            .into_iter()
+            .map(|(lo, hi)| {
+                scope.spawn(move || {
+                    (lo..hi)
+                        .map(|i| {
+                            let rs = reasons::explain(&model.parts, ev, b, mode, i, 4);
+                            let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
+                            let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+                            (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("explaining thread"))
+            .collect()
+    });
+    reasons_of.extend(explained.into_iter().flatten());
+    reasons_of
 }
 
 fn parquet_frame(names: &[String], cols: Vec<Vec<String>>) -> Result<DataFrame> {
