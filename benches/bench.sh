@@ -27,7 +27,7 @@ T "$S" check "$DIR/w.csv" -q
 echo "== polars floor: read + write the same CSV"
 T "$F" "$DIR/w.csv" "$DIR/floor.csv"
 echo "== score $ROWS rows (embedded model, CSV in and out)"
-T "$S" score "$DIR/w.csv" --out "$DIR/scored.csv" --summary-json "$DIR/s.json" -q
+SENTINEL_TIMINGS=1 T "$S" score "$DIR/w.csv" --out "$DIR/scored.csv" --summary-json "$DIR/s.json" -q 2>&1 | sed 's/^/  /'
 grep -E '"(seconds|rows_per_second)"' "$DIR/s.json" | sed 's/^/  /'
 rm -f "$DIR/scored.csv" "$DIR/floor.csv"
 if [ "$BIG" -gt 0 ]; then
