@@ -141,14 +141,6 @@ impl CatStats {
         self.overall[j]
     }
 
-    /// Robust z-score of `x` against what is typical (NaN when `x` is), clipped to +-20.
-    pub fn deviation(&self, hs6: &str, category: u8, j: usize, x: f64) -> f64 {
-        if !x.is_finite() {
-            return f64::NAN;
-        }
-        deviation_from(self.typical(hs6, category, j), x)
-    }
-
     /// A lookup of typical figures that remembers each declaration it saw
     /// (a batch repeats few HS codes many times).
     pub fn memo(&self) -> TypicalMemo<'_> {
@@ -166,13 +158,16 @@ fn deviation_from(s: Stat, x: f64) -> f64 {
     ((x - s.median) / s.spread.max(MIN_SPREAD)).clamp(-20.0, 20.0)
 }
 
-/// [`CatStats::deviation`], looking each declaration up once.
+/// Robust z-scores against what is typical, looking each declaration up
+/// once.
 pub struct TypicalMemo<'a> {
     stats: &'a CatStats,
     seen: FxHashMap<(&'a str, u8), [Stat; 4]>,
 }
 
 impl<'a> TypicalMemo<'a> {
+    /// Robust z-score of `x` against what is typical for figure `j` of a
+    /// declaration (NaN when `x` is), clipped to +-20.
     pub fn deviation(&mut self, hs6: &'a str, category: u8, j: usize, x: f64) -> f64 {
         if !x.is_finite() {
             return f64::NAN;
@@ -215,7 +210,11 @@ mod tests {
         assert_eq!(s.typical("999999", 4, 0).n, 45);
         // Unknown everything: overall.
         assert_eq!(s.typical("000000", 9, 0).n, 45);
-        assert!(s.deviation("850440", 4, 1, 1.0).is_nan(), "no data for figure 1");
-        assert!((s.deviation("850440", 4, 0, 1.5 + 0.5 * 1.4826) - 1.0).abs() < 1e-9);
+        let mut m = s.memo();
+        assert!(m.deviation("850440", 4, 1, 1.0).is_nan(), "no data for figure 1");
+        assert!((m.deviation("850440", 4, 0, 1.5 + 0.5 * 1.4826) - 1.0).abs() < 1e-9);
+        // Remembered figures are the same figures.
+        assert!((m.deviation("850440", 4, 0, 1.5 + 0.5 * 1.4826) - 1.0).abs() < 1e-9);
+        assert!(m.deviation("850440", 4, 0, f64::NAN).is_nan());
     }
 }
