@@ -231,15 +231,34 @@ impl LabelFree {
         (contrib, raw)
     }
 
-    /// Share of training rows scoring at or below `raw` (mid-rank for ties).
+    /// Where `raw` falls among the training rows' scores, in 0..1: the
+    /// mid-rank of the training scores equal to it, interpolated linearly
+    /// between distinct training scores, and approaching 0 or 1 beyond the
+    /// smallest or largest. Strictly increasing in `raw` wherever it can be,
+    /// so no two different scores share a percentile (ties would rank rows
+    /// by input order).
     pub fn percentile(&self, raw: f64) -> f64 {
-        let n = self.reference.len();
-        if n == 0 {
+        let r = &self.reference;
+        let n = r.len();
+        if n == 0 || raw.is_nan() {
             return 0.5;
         }
-        let below = self.reference.partition_point(|v| *v < raw);
-        let at_or_below = self.reference.partition_point(|v| *v <= raw);
-        ((below + at_or_below) as f64 / 2.0) / n as f64
+        let mid = |v: f64| (r.partition_point(|x| *x < v) + r.partition_point(|x| *x <= v)) as f64 / 2.0;
+        let below = r.partition_point(|x| *x < raw);
+        let at_or_below = r.partition_point(|x| *x <= raw);
+        let pos = if below < at_or_below {
+            (below + at_or_below) as f64 / 2.0
+        } else if below == 0 {
+            mid(r[0]) / (1.0 + (r[0] - raw))
+        } else if below == n {
+            let top = mid(r[n - 1]);
+            top + (n as f64 - top) * (1.0 - 1.0 / (1.0 + (raw - r[n - 1])))
+        } else {
+            let (lo, hi) = (r[below - 1], r[below]);
+            let (m_lo, m_hi) = (mid(lo), mid(hi));
+            m_lo + (m_hi - m_lo) * (raw - lo) / (hi - lo)
+        };
+        (pos / n as f64).clamp(0.0, 1.0)
     }
 }
 
@@ -254,10 +273,24 @@ mod tests {
             reference: quantiles(&[0.0, 1.0, 2.0, 3.0, f64::NAN]),
             isolation: None,
         };
-        assert_eq!(lf.percentile(-1.0), 0.0);
-        assert_eq!(lf.percentile(10.0), 1.0);
-        assert_eq!(lf.percentile(1.5), 0.5);
+        // At a training score: its mid-rank (1 is the second of four).
         assert_eq!(lf.percentile(1.0), 0.375);
+        // Between two: interpolated between their mid-ranks.
+        assert_eq!(lf.percentile(1.5), 0.5);
+        assert_eq!(lf.percentile(1.25), 0.4375);
+        // Beyond the ends: towards 0 and 1, still ordered.
+        let (lo, lower) = (lf.percentile(-1.0), lf.percentile(-5.0));
+        assert!(0.0 < lower && lower < lo && lo < lf.percentile(0.0));
+        let (hi, higher) = (lf.percentile(10.0), lf.percentile(50.0));
+        assert!(lf.percentile(3.0) < hi && hi < higher && higher < 1.0);
+        // Ties in the reference share one mid-rank; just above them, more.
+        let tied = LabelFree {
+            tails: Vec::new(),
+            reference: vec![0.0, 0.0, 0.0, 0.0, 2.0],
+            isolation: None,
+        };
+        assert_eq!(tied.percentile(0.0), 0.4);
+        assert!(tied.percentile(0.001) > 0.4 && tied.percentile(1.0) < tied.percentile(2.0));
     }
 
     #[test]
