@@ -412,7 +412,11 @@ impl Records {
                             break;
                         }
                         Err(e) => {
-                            failed = Some(anyhow::Error::new(e).context(format!("{name}: read error")));
+                            let line = csv.position().line();
+                            failed = Some(
+                                anyhow::Error::new(e)
+                                    .context(format!("{name}: read error after line {line}")),
+                            );
                             break;
                         }
                     }

@@ -45,6 +45,13 @@ pub enum FlagRule {
     Threshold(f64),
 }
 
+impl FlagRule {
+    /// A risk a threshold flags whatever its rank.
+    fn over(self, risk: f64) -> bool {
+        matches!(self, FlagRule::Threshold(th) if risk >= th)
+    }
+}
+
 /// Reasons are written for every row ranked within this many times the
 /// number flagged (at least [`REASON_MIN`] rows), and for some rows below
 /// them: those that were that high when they were read.
@@ -336,7 +343,10 @@ impl RowFigures {
         }
     }
 
-    fn push(&mut self, s: pipeline::Scores) {
+    /// Appends a chunk's rows: their declared categories and scores.
+    fn push(&mut self, b: &Batch, declared: Vec<u8>, s: pipeline::Scores) {
+        self.value.extend(b.num(Col::ValueUsd).iter().map(|v| *v as f32));
+        self.declared.extend(declared);
         self.risk.extend(s.risk);
         self.likely.extend(s.likely_category);
         self.likely_probability.extend(s.likely_probability);
@@ -386,24 +396,29 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
     }
 }
 
+/// With `SENTINEL_TIMINGS` set: a stage's end time and the process's
+/// resident and peak memory, on stderr.
+fn report_stage(name: &str, seconds: f64) {
+    let mem = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |k: &str| {
+        mem.lines()
+            .find(|l| l.starts_with(k))
+            .map_or(String::new(), |l| l[k.len()..].trim().to_string())
+    };
+    eprintln!(
+        "[timing] {name}: {seconds:.2} s (resident {}, peak {})",
+        field("VmRSS:"),
+        field("VmHWM:")
+    );
+}
+
 /// Scores a run and writes its output to `w`.
 pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
     let started = std::time::Instant::now();
     let timing = std::env::var_os("SENTINEL_TIMINGS").is_some();
     let stage = |name: &str| {
         if timing {
-            let mem = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-            let field = |k: &str| {
-                mem.lines()
-                    .find(|l| l.starts_with(k))
-                    .map_or(String::new(), |l| l[k.len()..].trim().to_string())
-            };
-            eprintln!(
-                "[timing] {name}: {:.2} s (resident {}, peak {})",
-                started.elapsed().as_secs_f64(),
-                field("VmRSS:"),
-                field("VmHWM:")
-            );
+            report_stage(name, started.elapsed().as_secs_f64());
         }
     };
     let t = Tables::get();
@@ -531,23 +546,17 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         for (b, (declared, s)) in pair.iter().zip(scored) {
             let mut wanted = Vec::new();
             for (i, &r) in s.risk.iter().enumerate() {
-                let candidate = match cfg.rule {
-                    FlagRule::Threshold(th) => r >= th || top.offer(r),
-                    FlagRule::Budget(_) => top.offer(r),
-                };
-                if candidate {
+                if cfg.rule.over(r) || top.offer(r) {
                     wanted.push(i);
                 }
             }
             candidates.push(b, &wanted, start, &s.risk);
-            rows.value.extend(b.num(Col::ValueUsd).iter().map(|v| *v as f32));
-            rows.declared.extend(declared);
-            rows.push(s);
+            rows.push(b, declared, s);
             start += b.len;
         }
         if candidates.rows > top.k + cfg.chunk_rows {
             let floor = top.floor();
-            candidates.retain(|_, r| r >= floor || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
+            candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
         }
         (cfg.progress)("score", start as u64);
     }
@@ -563,13 +572,12 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     drop(order);
     let flagged = |i: usize| match cfg.rule {
         FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
-        FlagRule::Threshold(th) => risk[i] >= th,
+        FlagRule::Threshold(_) => cfg.rule.over(risk[i]),
     };
 
     // Reasons for the rows ranked within the reason depth (and every row
     // over the threshold): their evidence again, from the kept rows.
-    candidates
-        .retain(|at, r| rank[at] as usize <= top.k || matches!(cfg.rule, FlagRule::Threshold(th) if r >= th));
+    candidates.retain(|at, r| rank[at] as usize <= top.k || cfg.rule.over(r));
     let reasons_of = explain_rows(model, cfg.mode, candidates, &hist);
     drop(hist);
     stage("reasons");
