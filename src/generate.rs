@@ -54,6 +54,11 @@ pub struct GenerateConfig {
     /// classification, KG/SET units, garbled package count, invoice at
     /// odds (default 0; the shipped worlds have none).
     pub irregular: f64,
+    /// Share of honest filings unusual in harmless directions: two to five
+    /// of bulk lot, used or surplus goods sold cheap, a nominal value
+    /// (returns, free replacements), counts in small pieces, quantity by
+    /// weight, no brand, shipped by sea, road or post (default 0).
+    pub unusual: f64,
 }
 
 #[derive(Debug, Deserialize)]
@@ -202,6 +207,7 @@ struct World<'a> {
     start: i32,
     days: i32,
     irregular: f64,
+    unusual: f64,
 }
 
 fn money(v: f64) -> String {
@@ -244,6 +250,7 @@ impl<'a> World<'a> {
             start: cfg.start.0,
             days: cfg.days as i32,
             irregular: cfg.irregular,
+            unusual: cfg.unusual,
         };
         // Consignees: per destination country, a pool; forwarders among them.
         let n_cons = (cfg.rows / 50).clamp(300, 40_000);
@@ -693,6 +700,59 @@ impl Irregular {
     }
 }
 
+/// The traits of an honest filing that is unusual in harmless directions:
+/// far from the typical figures, but never the way a relabelled GPU is
+/// (heavier and dearer than declared), so generic outlier detection finds
+/// it and the red flags do not.
+#[derive(Debug, Clone, Copy)]
+struct Unusual {
+    /// Quantity scale (bulk orders from a regular customer).
+    lot: f64,
+    /// Price scale of used, surplus or scrap goods.
+    price: f64,
+    /// A nominal total value (returns, free replacements, samples).
+    nominal: bool,
+    /// Declared units per real unit (counted in small pieces or packs).
+    pieces: f64,
+    no_brand: bool,
+    surface: bool,
+    /// Quantity declared by weight.
+    by_weight: bool,
+}
+
+impl Default for Unusual {
+    fn default() -> Self {
+        Unusual {
+            lot: 1.0,
+            price: 1.0,
+            nominal: false,
+            pieces: 1.0,
+            no_brand: false,
+            surface: false,
+            by_weight: false,
+        }
+    }
+}
+
+impl Unusual {
+    fn draw(r: &mut Rand) -> Unusual {
+        let mut x = Unusual::default();
+        let k = r.int(2, 5);
+        for _ in 0..k {
+            match r.int(0, 6) {
+                0 => x.lot = r.lognormal(40.0, 0.9).clamp(10.0, 400.0),
+                1 => x.price = r.range(0.02, 0.3),
+                2 => x.nominal = true,
+                3 => x.pieces = r.range(10.0, 200.0).round(),
+                4 => x.no_brand = true,
+                5 => x.surface = true,
+                _ => x.by_weight = true,
+            }
+        }
+        x
+    }
+}
+
 struct Gen<'a> {
     w: World<'a>,
     r: Rand,
@@ -734,6 +794,11 @@ impl<'a> Gen<'a> {
         } else {
             Irregular::default()
         };
+        let unusual = if w.unusual > 0.0 && r.p(w.unusual) {
+            Unusual::draw(r)
+        } else {
+            Unusual::default()
+        };
         let intermediate = irregular.intermediate || r.p(if cons.forwarder { 0.05 } else { 0.08 });
         let inter_country = if intermediate {
             r.pick(&["SG", "NL", "HK", "AE", "DE", "MY"]).to_string()
@@ -765,10 +830,15 @@ impl<'a> Gen<'a> {
             let wts: Vec<f64> = e.items.iter().map(|x| x.1).collect();
             let item_idx = e.items[r.weighted(&wts)].0;
             let item = &w.t.catalogue[item_idx];
-            let scale = if e.kind == Kind::SmallReseller { 0.4 } else { 1.0 } * irregular.lot;
-            let g = goods(r, item, scale);
+            let scale = if e.kind == Kind::SmallReseller { 0.4 } else { 1.0 } * irregular.lot * unusual.lot;
+            let mut g = goods(r, item, scale);
+            g.unit_price *= unusual.price;
             let mut b = LineBuilder::new();
-            let mode = w.mode_for(r, item, &cons.country);
+            let mode = if unusual.surface {
+                *r.pick(&["vessel", "truck", "rail", "mail"])
+            } else {
+                w.mode_for(r, item, &cons.country)
+            };
             common(w, r, &mut b, &e, &cons, day, &filing, line, mode);
             b.set(Col::PayerCountry, payer.clone());
             b.set(Col::IntermediateName, inter_name.clone());
@@ -794,7 +864,7 @@ impl<'a> Gen<'a> {
                     brand = r.pick(&w.p.oem_brands).clone();
                 }
             }
-            b.set(Col::Brand, brand);
+            b.set(Col::Brand, if unusual.no_brand { String::new() } else { brand });
             let restricted = w.t.country(&cons.country).is_some_and(|c| c.restricted);
             let (eccn, lic) = if item.eccn == "EAR99" {
                 (
@@ -828,13 +898,24 @@ impl<'a> Gen<'a> {
             };
             b.set(Col::Eccn, eccn);
             b.set(Col::LicenseCode, lic);
-            let (p_kg, p_set) = if irregular.odd_unit {
+            let (p_kg, p_set) = if unusual.by_weight {
+                (1.0, 0.0)
+            } else if irregular.odd_unit {
                 (0.5, 0.5)
             } else {
                 (0.06, 0.05)
             };
-            declare_quantity(r, &mut b, &g, &item.unit, e.unit_style, p_kg, p_set);
-            let mut value = g.count * g.unit_price * r.range(0.97, 1.03);
+            let declared = Goods {
+                count: g.count * unusual.pieces,
+                unit_weight: g.unit_weight / unusual.pieces,
+                ..g
+            };
+            declare_quantity(r, &mut b, &declared, &item.unit, e.unit_style, p_kg, p_set);
+            let mut value = if unusual.nominal {
+                r.range(1.0, 50.0)
+            } else {
+                g.count * g.unit_price * r.range(0.97, 1.03)
+            };
             let mut gross = g.gross;
             // Honest oddities: keying errors, samples, consolidated lines.
             if r.p(0.07) {

@@ -47,6 +47,7 @@ pub fn run(a: Args) -> Result<u8> {
         start: Date::parse_iso("2024-07-01").expect("a valid date"),
         days: 365,
         irregular: 0.0,
+        unusual: 0.0,
         quiet: true,
     })?;
     say("generating a fresh batch with the New Jersey warehouse case");
@@ -59,6 +60,7 @@ pub fn run(a: Args) -> Result<u8> {
         start: Date::parse_iso("2024-07-01").expect("a valid date"),
         days: 365,
         irregular: 0.0,
+        unusual: 0.0,
         quiet: true,
     })?;
     say("training");

@@ -50,6 +50,11 @@ pub struct Args {
     /// KG/SET units, garbled package count, invoice at odds)
     #[arg(long, default_value_t = 0.0)]
     pub irregular: f64,
+    /// Share of honest filings unusual in harmless directions (bulk lot,
+    /// used goods sold cheap, nominal value, counts in small pieces,
+    /// quantity by weight, no brand, shipped by sea, road or post)
+    #[arg(long, default_value_t = 0.0)]
+    pub unusual: f64,
     /// No progress bar or summary
     #[arg(short, long)]
     pub quiet: bool,
@@ -67,6 +72,9 @@ pub fn run(a: Args) -> Result<u8> {
     if !(0.0..=1.0).contains(&a.irregular) {
         return Err(InputError::new(format!("--irregular {} must be between 0 and 1", a.irregular)).into());
     }
+    if !(0.0..=1.0).contains(&a.unusual) {
+        return Err(InputError::new(format!("--unusual {} must be between 0 and 1", a.unusual)).into());
+    }
     if a.days == 0 || a.days > 3660 {
         return Err(InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into());
     }
@@ -78,6 +86,7 @@ pub fn run(a: Args) -> Result<u8> {
         start: a.start,
         days: a.days,
         irregular: a.irregular,
+        unusual: a.unusual,
     };
     let started = std::time::Instant::now();
     let pb = progress::bar(a.rows as u64, "generate", a.quiet);

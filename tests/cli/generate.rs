@@ -196,3 +196,86 @@ fn no_single_signal_solves_the_world() {
         }
     }
 }
+
+/// `--unusual` adds honest filings far from the typical figures, but only in
+/// harmless directions: cheaper per kg, lighter per unit, unbranded, by
+/// surface; never dearer per kg than the ordinary world's honest goods.
+#[test]
+fn unusual_filings_are_valid_and_lean_the_harmless_way() {
+    let wd = Workdir::new();
+    for (name, share) in [("base.csv", "0"), ("odd.csv", "0.3")] {
+        let run = wd.run(&[
+            "generate",
+            "--rows",
+            "20000",
+            "--seed",
+            "8",
+            "--unusual",
+            share,
+            "--out",
+            name,
+            "-q",
+        ]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let run = wd.run(&["check", name, "--json"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+    }
+    let plain = wd.run(&[
+        "generate",
+        "--rows",
+        "20000",
+        "--seed",
+        "8",
+        "--out",
+        "plain.csv",
+        "-q",
+    ]);
+    assert_eq!(plain.code, 0);
+    assert!(
+        std::fs::read(wd.path("base.csv")).unwrap() == std::fs::read(wd.path("plain.csv")).unwrap(),
+        "--unusual 0 is the default world, byte for byte"
+    );
+    // Per honest line: value per kg, brand empty, shipped by air.
+    let honest = |name: &str| -> Vec<(f64, bool, bool)> {
+        let (h, rows) = read_csv(&wd.path(name));
+        let at = |c: &str| h.iter().position(|x| x == c).unwrap();
+        let (v, w, b, m, l) = (
+            at("value_usd"),
+            at("shipping_weight_kg"),
+            at("brand"),
+            at("transport_mode"),
+            at("label"),
+        );
+        rows.iter()
+            .filter(|r| r[l] == "0")
+            .map(|r| {
+                let vpk = r[v].parse::<f64>().unwrap() / r[w].parse::<f64>().unwrap();
+                (vpk, r[b].is_empty(), r[m] == "air")
+            })
+            .collect()
+    };
+    let (base, odd) = (honest("base.csv"), honest("odd.csv"));
+    let share = |x: &[(f64, bool, bool)], f: &dyn Fn(&(f64, bool, bool)) -> bool| {
+        x.iter().filter(|r| f(r)).count() as f64 / x.len() as f64
+    };
+    assert!(
+        share(&odd, &|r| r.1) > share(&base, &|r| r.1) + 0.03,
+        "more unbranded lines"
+    );
+    assert!(
+        share(&odd, &|r| r.2) < share(&base, &|r| r.2) - 0.03,
+        "fewer by air"
+    );
+    let mut vpk: Vec<f64> = base.iter().map(|r| r.0).collect();
+    vpk.sort_by(f64::total_cmp);
+    let p99 = vpk[vpk.len() * 99 / 100];
+    let above = share(&odd, &|r| r.0 > p99);
+    assert!(
+        above < 0.011,
+        "{above} of unusual-world honest lines above the base p99 value per kg"
+    );
+    assert!(
+        share(&odd, &|r| r.0 < vpk[vpk.len() / 100]) > 0.03,
+        "cheap lines added"
+    );
+}
