@@ -255,32 +255,47 @@ impl Compiled {
         s
     }
 
-    /// Log-odds of many rows (row-major, `width` wide) into `out`: eight
-    /// rows walk each tree together, so their loads and compares overlap.
+    /// Log-odds of many rows (row-major, `width` wide) into `out`. Rows are
+    /// taken in tiles that stay in cache while groups of trees small enough
+    /// for the first-level cache walk them; inside a tile, eight rows walk
+    /// each tree together, so their loads and compares overlap. Each row
+    /// still adds its trees in order, so the sums equal [`Compiled::margin`]'s.
     pub fn margins(&self, x: &[f64], width: usize, out: &mut [f64]) {
         const L: usize = 8;
+        const TILE: usize = 256;
+        const GROUP: usize = 16;
         let n = out.len();
-        let mut i = 0;
-        while i + L <= n {
-            let block = &x[i * width..(i + L) * width];
-            let mut acc = [self.base; L];
-            for t in &self.trees {
-                let mut k = [0usize; L];
-                for _ in 0..t.depth {
-                    for j in 0..L {
-                        let nd = &t.inner[k[j]];
-                        k[j] = Compiled::step(nd, k[j], block[j * width + (nd.meta >> 1) as usize]);
+        let whole = n - n % L;
+        out[..whole].fill(self.base);
+        let mut t0 = 0;
+        while t0 < whole {
+            let t1 = (t0 + TILE).min(whole);
+            for group in self.trees.chunks(GROUP) {
+                let mut i = t0;
+                while i < t1 {
+                    let block = &x[i * width..(i + L) * width];
+                    let mut acc = [0.0; L];
+                    acc.copy_from_slice(&out[i..i + L]);
+                    for t in group {
+                        let mut k = [0usize; L];
+                        for _ in 0..t.depth {
+                            for j in 0..L {
+                                let nd = &t.inner[k[j]];
+                                k[j] = Compiled::step(nd, k[j], block[j * width + (nd.meta >> 1) as usize]);
+                            }
+                        }
+                        let first = t.inner.len();
+                        for j in 0..L {
+                            acc[j] += t.leaves[k[j] - first];
+                        }
                     }
-                }
-                let first = t.inner.len();
-                for j in 0..L {
-                    acc[j] += t.leaves[k[j] - first];
+                    out[i..i + L].copy_from_slice(&acc);
+                    i += L;
                 }
             }
-            out[i..i + L].copy_from_slice(&acc);
-            i += L;
+            t0 = t1;
         }
-        for (j, o) in out.iter_mut().enumerate().skip(i) {
+        for (j, o) in out.iter_mut().enumerate().skip(whole) {
             *o = self.margin(&x[j * width..(j + 1) * width]);
         }
     }
