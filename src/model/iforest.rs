@@ -23,6 +23,32 @@ enum INode {
 pub struct IsolationForest {
     trees: Vec<Vec<INode>>,
     sample: usize,
+    /// The trees laid out for scoring, made on first use.
+    #[serde(skip)]
+    compiled: Compiled,
+}
+
+/// The laid-out trees, made once per loaded model; not part of what a
+/// forest is (equal forests compare equal whether or not it is made).
+#[derive(Default)]
+struct Compiled(std::sync::OnceLock<CompiledForest>);
+
+impl Clone for Compiled {
+    fn clone(&self) -> Self {
+        Compiled::default()
+    }
+}
+
+impl PartialEq for Compiled {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Compiled")
+    }
 }
 
 fn c(n: usize) -> f64 {
@@ -48,7 +74,11 @@ impl IsolationForest {
             build(cols, idx, 0, limit, &mut rng, &mut nodes);
             trees.push(nodes);
         }
-        IsolationForest { trees, sample }
+        IsolationForest {
+            trees,
+            sample,
+            compiled: Compiled::default(),
+        }
     }
 
     /// Anomaly score in 0..1 (higher = easier to isolate) of one row.
@@ -74,8 +104,109 @@ impl IsolationForest {
                 }
             }
         }
+        self.normalise(total)
+    }
+
+    fn normalise(&self, total: f64) -> f64 {
         let mean = total / self.trees.len().max(1) as f64;
         2f64.powf(-mean / c(self.sample).max(1e-9))
+    }
+
+    /// Scores of many rows (row-major, `width` wide, no NaN) into `out`,
+    /// equal to [`IsolationForest::score`]'s: the trees are laid out once
+    /// as complete trees, and eight rows walk each tree together.
+    pub fn scores(&self, x: &[f64], width: usize, out: &mut [f64]) {
+        let compiled = self.compiled.0.get_or_init(|| CompiledForest {
+            trees: self.trees.iter().map(|t| CompiledTree::from_nodes(t)).collect(),
+        });
+        const L: usize = 8;
+        let n = out.len();
+        let whole = n - n % L;
+        let mut i = 0;
+        while i < whole {
+            let block = &x[i * width..(i + L) * width];
+            let mut acc = [0.0; L];
+            for t in &compiled.trees {
+                let mut k = [0usize; L];
+                for _ in 0..t.depth {
+                    for j in 0..L {
+                        let (f, v) = t.inner[k[j]];
+                        k[j] = 2 * k[j] + 2 - usize::from(block[j * width + f as usize] < v);
+                    }
+                }
+                let first = t.inner.len();
+                for j in 0..L {
+                    acc[j] += t.leaves[k[j] - first];
+                }
+            }
+            for j in 0..L {
+                out[i + j] = self.normalise(acc[j]);
+            }
+            i += L;
+        }
+        for (j, o) in out.iter_mut().enumerate().skip(whole) {
+            *o = self.score(&x[j * width..(j + 1) * width]);
+        }
+    }
+}
+
+/// An isolation forest's trees, each padded to a complete tree of its own
+/// depth, whose leaves hold the path length they stand for.
+struct CompiledForest {
+    trees: Vec<CompiledTree>,
+}
+
+struct CompiledTree {
+    depth: u32,
+    /// `2^depth - 1` inner nodes, breadth first: (feature, split value).
+    inner: Vec<(u32, f64)>,
+    /// `2^depth` leaves: depth plus the expected length below (`c(size)`).
+    leaves: Vec<f64>,
+}
+
+impl CompiledTree {
+    fn from_nodes(t: &[INode]) -> CompiledTree {
+        fn depth(t: &[INode], k: usize) -> u32 {
+            match &t[k] {
+                INode::Leaf { .. } => 0,
+                INode::Split { left, right, .. } => 1 + depth(t, *left).max(depth(t, *right)),
+            }
+        }
+        let d = depth(t, 0);
+        let mut c = CompiledTree {
+            depth: d,
+            inner: vec![(0, f64::INFINITY); (1usize << d) - 1],
+            leaves: vec![0.0; 1usize << d],
+        };
+        c.place(t, 0, 0, 0, 0.0);
+        c
+    }
+
+    /// Puts node `k` of `t` at position `pos` (level `level`, reached after
+    /// `path` splits) of the complete tree.
+    fn place(&mut self, t: &[INode], k: usize, pos: usize, level: u32, path: f64) {
+        match &t[k] {
+            INode::Leaf { size } => {
+                // Every leaf below `pos` holds this one's length; the
+                // padded inner nodes above them may send a row either way.
+                let below = self.depth - level;
+                let first = ((pos + 1) << below) - 1 - self.inner.len();
+                let length = path + c(*size);
+                for l in &mut self.leaves[first..first + (1usize << below)] {
+                    *l = length;
+                }
+            }
+            INode::Split {
+                feature,
+                value,
+                left,
+                right,
+            } => {
+                self.inner[pos] = (*feature as u32, *value);
+                self.place(t, *left, 2 * pos + 1, level + 1, path + 1.0);
+                self.place(t, *right, 2 * pos + 2, level + 1, path + 1.0);
+            }
+        }
     }
 }
 
@@ -134,5 +265,28 @@ mod tests {
         b.push(-40.0);
         let f = IsolationForest::fit(&[a, b], 100, 256, 1);
         assert!(f.score(&[50.0, -40.0]) > f.score(&[0.5, 0.5]) + 0.1);
+    }
+
+    #[test]
+    fn compiled_scores_equal_the_node_walk() {
+        let mut s: u64 = 3;
+        let mut rnd = || {
+            s = s
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            (s >> 11) as f64 / (1u64 << 53) as f64
+        };
+        let cols: Vec<Vec<f64>> = (0..4)
+            .map(|j| (0..3000).map(|_| rnd() * (j + 1) as f64).collect())
+            .collect();
+        let f = IsolationForest::fit(&cols, 50, 256, 9);
+        // Rows inside and far outside the training ranges; 1,003 rows so the
+        // last three take the one-row path.
+        let x: Vec<f64> = (0..1003 * 4).map(|_| (rnd() - 0.2) * 6.0).collect();
+        let mut out = vec![0.0; 1003];
+        f.scores(&x, 4, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(o.to_bits(), f.score(&x[i * 4..(i + 1) * 4]).to_bits(), "row {i}");
+        }
     }
 }

@@ -129,16 +129,17 @@ impl Isolation {
     /// Scores in 0..1 (higher = easier to isolate) of every row of a frame.
     pub fn scores(&self, frame: &Frame) -> Vec<f64> {
         let cols: Vec<Option<&[f64]>> = self.features.iter().map(|n| frame.col(n)).collect();
-        let mut row = vec![0.0; cols.len()];
-        (0..frame.n)
-            .map(|i| {
-                for (j, c) in cols.iter().enumerate() {
-                    let v = c.map_or(f64::NAN, |c| c[i]);
-                    row[j] = if v.is_finite() { v } else { self.fill[j] };
-                }
-                self.forest.score(&row)
-            })
-            .collect()
+        let w = cols.len();
+        let mut x = Vec::with_capacity(frame.n * w);
+        for i in 0..frame.n {
+            for (j, c) in cols.iter().enumerate() {
+                let v = c.map_or(f64::NAN, |c| c[i]);
+                x.push(if v.is_finite() { v } else { self.fill[j] });
+            }
+        }
+        let mut out = vec![0.0; frame.n];
+        self.forest.scores(&x, w, &mut out);
+        out
     }
 }
 
