@@ -153,7 +153,9 @@ impl Forest {
 
 /// An inner node laid out for prediction (16 bytes): its split value, and
 /// its feature shifted left by one with the lowest bit set when a missing
-/// value goes left.
+/// value goes right. That is also the node's column in a row whose every
+/// value comes twice, missing as -inf then as +inf (see
+/// [`Compiled::margins`]), where a plain `<` sends a missing value its way.
 #[derive(Debug, Clone, Copy)]
 struct FastNode {
     split: f64,
@@ -214,7 +216,7 @@ impl CompiledTree {
         let missing_left = n.missing == n.left;
         self.inner[pos] = FastNode {
             split: n.split,
-            meta: (n.feature << 1) | u32::from(missing_left),
+            meta: (n.feature << 1) | u32::from(!missing_left),
         };
         self.place(t, n.left as usize, 2 * pos + 1, level + 1);
         self.place(t, n.right as usize, 2 * pos + 2, level + 1);
@@ -236,7 +238,7 @@ impl Compiled {
     /// The child of inner node `k` that value `v` leads to.
     #[inline(always)]
     fn step(n: &FastNode, k: usize, v: f64) -> usize {
-        let missing_left = (n.meta & 1) == 1;
+        let missing_left = (n.meta & 1) == 0;
         let left = v < n.split || (v.is_nan() && missing_left);
         2 * k + 2 - usize::from(left)
     }
@@ -267,13 +269,26 @@ impl Compiled {
         let n = out.len();
         let whole = n - n % L;
         out[..whole].fill(self.base);
+        // The tile's rows with every value twice: a missing one as -inf
+        // (below every split: goes left) and as +inf (goes right).
+        let w2 = 2 * width;
+        let mut twice = vec![0.0; TILE * w2];
         let mut t0 = 0;
         while t0 < whole {
             let t1 = (t0 + TILE).min(whole);
+            for (v, d) in x[t0 * width..t1 * width].iter().zip(twice.chunks_exact_mut(2)) {
+                if v.is_nan() {
+                    d[0] = f64::NEG_INFINITY;
+                    d[1] = f64::INFINITY;
+                } else {
+                    d[0] = *v;
+                    d[1] = *v;
+                }
+            }
             for group in self.trees.chunks(GROUP) {
                 let mut i = t0;
                 while i < t1 {
-                    let block = &x[i * width..(i + L) * width];
+                    let block = &twice[(i - t0) * w2..(i - t0 + L) * w2];
                     let mut acc = [0.0; L];
                     acc.copy_from_slice(&out[i..i + L]);
                     for t in group {
@@ -281,7 +296,8 @@ impl Compiled {
                         for _ in 0..t.depth {
                             for j in 0..L {
                                 let nd = &t.inner[k[j]];
-                                k[j] = Compiled::step(nd, k[j], block[j * width + (nd.meta >> 1) as usize]);
+                                let v = block[j * w2 + nd.meta as usize];
+                                k[j] = 2 * k[j] + 2 - usize::from(v < nd.split);
                             }
                         }
                         let first = t.inner.len();
