@@ -174,7 +174,8 @@ pub struct Compiled {
 
 struct CompiledTree {
     depth: u32,
-    /// `2^depth - 1` inner nodes, breadth first.
+    /// `2^depth - 1` inner nodes, breadth first, and one unused, so that an
+    /// index masked with `2^depth - 1` is in bounds by construction.
     inner: Vec<FastNode>,
     /// `2^depth` leaf weights.
     leaves: Vec<f64>,
@@ -192,7 +193,7 @@ impl CompiledTree {
         let d = depth(t, 0);
         let mut c = CompiledTree {
             depth: d,
-            inner: vec![FastNode { split: 0.0, meta: 0 }; (1usize << d) - 1],
+            inner: vec![FastNode { split: 0.0, meta: 0 }; 1usize << d],
             leaves: vec![0.0; 1usize << d],
         };
         c.place(t, 0, 0, 0);
@@ -207,7 +208,7 @@ impl CompiledTree {
             // Every leaf below `pos` gets this weight; the padded inner
             // nodes above them may send a row either way.
             let below = self.depth - level;
-            let first = ((pos + 1) << below) - 1 - self.inner.len();
+            let first = ((pos + 1) << below) - 1 - self.first_leaf();
             for l in &mut self.leaves[first..first + (1usize << below)] {
                 *l = n.weight;
             }
@@ -220,6 +221,11 @@ impl CompiledTree {
         };
         self.place(t, n.left as usize, 2 * pos + 1, level + 1);
         self.place(t, n.right as usize, 2 * pos + 2, level + 1);
+    }
+
+    /// Position of the first leaf in breadth-first order (`2^depth - 1`).
+    fn first_leaf(&self) -> usize {
+        (1usize << self.depth) - 1
     }
 }
 
@@ -252,7 +258,7 @@ impl Compiled {
                 let n = &t.inner[k];
                 k = Compiled::step(n, k, row[(n.meta >> 1) as usize]);
             }
-            s += t.leaves[k - t.inner.len()];
+            s += t.leaves[k - t.first_leaf()];
         }
         s
     }
@@ -270,39 +276,51 @@ impl Compiled {
         let whole = n - n % L;
         out[..whole].fill(self.base);
         // The tile's rows with every value twice: a missing one as -inf
-        // (below every split: goes left) and as +inf (goes right).
-        let w2 = 2 * width;
+        // (below every split: goes left) and as +inf (goes right); each row
+        // padded to a power of two, so a masked column is in bounds by
+        // construction (no bounds checks in the walk; nodes' columns are
+        // below `2 * width` by construction, so the mask changes nothing).
+        let w2 = (2 * width).next_power_of_two();
+        let cols = w2 - 1;
         let mut twice = vec![0.0; TILE * w2];
         let mut t0 = 0;
         while t0 < whole {
             let t1 = (t0 + TILE).min(whole);
-            for (v, d) in x[t0 * width..t1 * width].iter().zip(twice.chunks_exact_mut(2)) {
-                if v.is_nan() {
-                    d[0] = f64::NEG_INFINITY;
-                    d[1] = f64::INFINITY;
-                } else {
-                    d[0] = *v;
-                    d[1] = *v;
+            for (row, d) in x[t0 * width..t1 * width]
+                .chunks_exact(width.max(1))
+                .zip(twice.chunks_exact_mut(w2))
+            {
+                for (v, d) in row.iter().zip(d.chunks_exact_mut(2)) {
+                    if v.is_nan() {
+                        d[0] = f64::NEG_INFINITY;
+                        d[1] = f64::INFINITY;
+                    } else {
+                        d[0] = *v;
+                        d[1] = *v;
+                    }
                 }
             }
             for group in self.trees.chunks(GROUP) {
                 let mut i = t0;
                 while i < t1 {
                     let block = &twice[(i - t0) * w2..(i - t0 + L) * w2];
+                    let rows: [&[f64]; L] = std::array::from_fn(|j| &block[j * w2..][..=cols]);
                     let mut acc = [0.0; L];
                     acc.copy_from_slice(&out[i..i + L]);
                     for t in group {
+                        let mask = t.first_leaf();
+                        let inner = &t.inner[..=mask];
+                        let leaves = &t.leaves[..=mask];
                         let mut k = [0usize; L];
                         for _ in 0..t.depth {
                             for j in 0..L {
-                                let nd = &t.inner[k[j]];
-                                let v = block[j * w2 + nd.meta as usize];
+                                let nd = &inner[k[j] & mask];
+                                let v = rows[j][nd.meta as usize & cols];
                                 k[j] = 2 * k[j] + 2 - usize::from(v < nd.split);
                             }
                         }
-                        let first = t.inner.len();
                         for j in 0..L {
-                            acc[j] += t.leaves[k[j] - first];
+                            acc[j] += leaves[(k[j] - mask) & mask];
                         }
                     }
                     out[i..i + L].copy_from_slice(&acc);
