@@ -350,13 +350,7 @@ mod tests {
         let n = 2000;
         let mut cols = [Vec::new(), Vec::new(), Vec::new()];
         let mut y = Vec::new();
-        let mut s: u64 = 7;
-        let mut rnd = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = crate::model::test_uniform(7);
         for _ in 0..n {
             let (a, b, c) = (rnd(), rnd(), rnd());
             cols[0].push(a);

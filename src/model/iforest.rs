@@ -269,13 +269,7 @@ mod tests {
 
     #[test]
     fn compiled_scores_equal_the_node_walk() {
-        let mut s: u64 = 3;
-        let mut rnd = || {
-            s = s
-                .wrapping_mul(6364136223846793005)
-                .wrapping_add(1442695040888963407);
-            (s >> 11) as f64 / (1u64 << 53) as f64
-        };
+        let mut rnd = crate::model::test_uniform(3);
         let cols: Vec<Vec<f64>> = (0..4)
             .map(|j| (0..3000).map(|_| rnd() * (j + 1) as f64).collect())
             .collect();

@@ -10,6 +10,19 @@ pub mod labelfree;
 pub mod likely;
 pub mod train;
 
+/// Uniform numbers in 0..1 from a seed (a 64-bit LCG), for tests that need
+/// reproducible data without an RNG crate's stream guarantees.
+#[cfg(test)]
+pub(crate) fn test_uniform(seed: u64) -> impl FnMut() -> f64 {
+    let mut s = seed;
+    move || {
+        s = s
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (s >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
 use std::collections::BTreeMap;
 use std::path::Path;
 
