@@ -411,8 +411,19 @@ fn report_stage(name: &str, seconds: f64) {
             .find(|l| l.starts_with(k))
             .map_or(String::new(), |l| l[k.len()..].trim().to_string())
     };
+    // CPU seconds so far (user + system), from /proc/self/stat's fields
+    // 14 and 15, in clock ticks (100 a second on Linux).
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after_name = stat.rsplit_once(')').map_or("", |x| x.1);
+    let ticks: f64 = after_name
+        .split_whitespace()
+        .skip(11)
+        .take(2)
+        .filter_map(|v| v.parse::<f64>().ok())
+        .sum();
     eprintln!(
-        "[timing] {name}: {seconds:.2} s (resident {}, peak {})",
+        "[timing] {name}: {seconds:.2} s, cpu {:.2} s (resident {}, peak {})",
+        ticks / 100.0,
         field("VmRSS:"),
         field("VmHWM:")
     );
