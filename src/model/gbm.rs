@@ -151,24 +151,32 @@ impl Forest {
     }
 }
 
-/// An inner node laid out for prediction (16 bytes): its split value, and
-/// its feature shifted left by one with the lowest bit set when a missing
-/// value goes right. That is also the node's column in a row whose every
-/// value comes twice, missing as -inf then as +inf (see
-/// [`Compiled::margins`]), where a plain `<` sends a missing value its way.
+/// An inner node laid out for prediction (4 bytes). `col` is the node's
+/// feature (its position among the features the forest splits on) shifted
+/// left by one, with the lowest bit set when a missing value goes right:
+/// the node's column in a row whose every value comes twice, missing as
+/// the lowest bin and then as the highest (see [`Compiled::margins`]).
+/// `thr` is one more than the position of the node's split among its
+/// feature's distinct splits, so `bin(v) < thr` exactly when `v < split`.
 #[derive(Debug, Clone, Copy)]
 struct FastNode {
-    split: f64,
-    meta: u32,
+    thr: u16,
+    col: u16,
 }
 
-/// A forest compiled for fast prediction. Every tree is padded to a
-/// complete binary tree of its own depth (a leaf above the bottom is copied
-/// into every leaf below it), so a row walks exactly `depth` steps with no
-/// test for leaves and no branches: node `k`'s children are `2k+1` and
-/// `2k+2`.
+/// A forest compiled for fast prediction. Values are replaced by their bin
+/// among the forest's own split values of their feature (exact: a split
+/// compares a bin with the split's position), so a row of two-byte bins
+/// stays in the first-level cache. Every tree is padded to a complete
+/// binary tree of its own depth (a leaf above the bottom is copied into
+/// every leaf below it), so a row walks exactly `depth` steps with no test
+/// for leaves and no branches: node `k`'s children are `2k+1` and `2k+2`.
 pub struct Compiled {
     base: f64,
+    /// The row positions of the features the trees split on.
+    used: Vec<usize>,
+    /// Per used feature, its distinct split values, ascending.
+    cuts: Vec<Vec<f64>>,
     trees: Vec<CompiledTree>,
 }
 
@@ -181,28 +189,29 @@ struct CompiledTree {
     leaves: Vec<f64>,
 }
 
+/// Most distinct splits one feature may have (bins are `u16`, and the
+/// highest bin marks a missing value that goes right).
+const MAX_CUTS: usize = u16::MAX as usize - 1;
+
+/// The deepest tree [`Forest::check`] accepts (a compiled tree holds
+/// `2^depth` leaves).
+pub const MAX_DEPTH: u32 = 20;
+
 impl CompiledTree {
-    fn from_nodes(t: &[Node]) -> CompiledTree {
-        fn depth(t: &[Node], k: usize) -> u32 {
-            if t[k].leaf {
-                0
-            } else {
-                1 + depth(t, t[k].left as usize).max(depth(t, t[k].right as usize))
-            }
-        }
-        let d = depth(t, 0);
+    fn from_nodes(t: &[Node], slot: &dyn Fn(&Node) -> FastNode) -> CompiledTree {
+        let d = tree_depth(t, 0);
         let mut c = CompiledTree {
             depth: d,
-            inner: vec![FastNode { split: 0.0, meta: 0 }; 1usize << d],
+            inner: vec![FastNode { thr: 0, col: 0 }; 1usize << d],
             leaves: vec![0.0; 1usize << d],
         };
-        c.place(t, 0, 0, 0);
+        c.place(t, 0, 0, 0, slot);
         c
     }
 
     /// Puts node `k` of `t` at position `pos` (level `level`) of the
     /// complete tree.
-    fn place(&mut self, t: &[Node], k: usize, pos: usize, level: u32) {
+    fn place(&mut self, t: &[Node], k: usize, pos: usize, level: u32, slot: &dyn Fn(&Node) -> FastNode) {
         let n = &t[k];
         if n.leaf {
             // Every leaf below `pos` gets this weight; the padded inner
@@ -214,13 +223,9 @@ impl CompiledTree {
             }
             return;
         }
-        let missing_left = n.missing == n.left;
-        self.inner[pos] = FastNode {
-            split: n.split,
-            meta: (n.feature << 1) | u32::from(!missing_left),
-        };
-        self.place(t, n.left as usize, 2 * pos + 1, level + 1);
-        self.place(t, n.right as usize, 2 * pos + 2, level + 1);
+        self.inner[pos] = slot(n);
+        self.place(t, n.left as usize, 2 * pos + 1, level + 1, slot);
+        self.place(t, n.right as usize, 2 * pos + 2, level + 1, slot);
     }
 
     /// Position of the first leaf in breadth-first order (`2^depth - 1`).
@@ -229,34 +234,142 @@ impl CompiledTree {
     }
 }
 
+/// Depth of the subtree at node `k` (a leaf is 0).
+fn tree_depth(t: &[Node], k: usize) -> u32 {
+    if t[k].leaf {
+        0
+    } else {
+        1 + tree_depth(t, t[k].left as usize).max(tree_depth(t, t[k].right as usize))
+    }
+}
+
 impl Forest {
+    /// Checks what prediction relies on, so a decoded model that breaks it
+    /// is refused instead of panicking or looping: every tree has a root,
+    /// children come after their parent and exist, a missing value goes to
+    /// one of the two children, features are in range, splits are numbers,
+    /// trees are at most [`MAX_DEPTH`] deep and no feature has more than
+    /// [`MAX_CUTS`] distinct splits.
+    pub fn check(&self) -> Result<(), String> {
+        let mut cuts: Vec<Vec<u64>> = vec![Vec::new(); self.n_features];
+        for (i, t) in self.trees.iter().enumerate() {
+            if t.is_empty() {
+                return Err(format!("risk tree {i} has no nodes"));
+            }
+            for (k, n) in t.iter().enumerate() {
+                if n.leaf {
+                    continue;
+                }
+                let (l, r) = (n.left as usize, n.right as usize);
+                if l <= k
+                    || r <= k
+                    || l >= t.len()
+                    || r >= t.len()
+                    || (n.missing != n.left && n.missing != n.right)
+                {
+                    return Err(format!("risk tree {i} node {k} has children out of order"));
+                }
+                if n.feature as usize >= self.n_features || n.split.is_nan() {
+                    return Err(format!("risk tree {i} node {k} has an impossible split"));
+                }
+                cuts[n.feature as usize].push(n.split.to_bits());
+            }
+            if tree_depth(t, 0) > MAX_DEPTH {
+                return Err(format!("risk tree {i} is deeper than {MAX_DEPTH}"));
+            }
+        }
+        for c in &mut cuts {
+            c.sort_unstable();
+            c.dedup();
+            if c.len() > MAX_CUTS {
+                return Err(format!("a risk feature has more than {MAX_CUTS} splits"));
+            }
+        }
+        Ok(())
+    }
+
     /// Lays the trees out for prediction (same results as [`Forest::margin`]).
-    /// Every missing branch of a forust tree is its left or right child.
+    /// Assumes [`Forest::check`] passes (fitted and loaded forests are checked).
     pub fn compile(&self) -> Compiled {
+        let mut cuts: Vec<Vec<f64>> = vec![Vec::new(); self.n_features];
+        for n in self.trees.iter().flatten().filter(|n| !n.leaf) {
+            cuts[n.feature as usize].push(n.split);
+        }
+        let mut used = Vec::new();
+        let mut compact = vec![0u16; self.n_features];
+        let mut kept = Vec::new();
+        for (f, mut c) in cuts.into_iter().enumerate() {
+            if c.is_empty() {
+                continue;
+            }
+            c.sort_by(f64::total_cmp);
+            c.dedup_by(|a, b| a.to_bits() == b.to_bits());
+            compact[f] = used.len() as u16;
+            used.push(f);
+            kept.push(c);
+        }
+        let slot = |n: &Node| {
+            let c = &kept[compact[n.feature as usize] as usize];
+            let at = c.partition_point(|v| v.total_cmp(&n.split).is_lt());
+            FastNode {
+                thr: (at + 1) as u16,
+                col: (compact[n.feature as usize] << 1) | u16::from(n.missing != n.left),
+            }
+        };
         Compiled {
             base: self.base,
-            trees: self.trees.iter().map(|t| CompiledTree::from_nodes(t)).collect(),
+            trees: self
+                .trees
+                .iter()
+                .map(|t| CompiledTree::from_nodes(t, &slot))
+                .collect(),
+            used,
+            cuts: kept,
         }
     }
 }
 
 impl Compiled {
-    /// The child of inner node `k` that value `v` leads to.
+    /// Bin of a value among a feature's sorted splits: how many splits are
+    /// at most `v` (so `v < cuts[k]` exactly when the bin is at most `k`).
     #[inline(always)]
-    fn step(n: &FastNode, k: usize, v: f64) -> usize {
-        let missing_left = (n.meta & 1) == 0;
-        let left = v < n.split || (v.is_nan() && missing_left);
-        2 * k + 2 - usize::from(left)
+    fn bin(cuts: &[f64], v: f64) -> u16 {
+        cuts.partition_point(|c| *c <= v) as u16
+    }
+
+    /// A row's used values as bins, each twice: a missing value as 0 (below
+    /// every node's `thr`: goes left) and as `u16::MAX` (goes right). Column
+    /// `c` goes to `out[c * stride + at]`.
+    fn encode(&self, row: &[f64], out: &mut [u16], stride: usize, at: usize) {
+        for (c, (&f, cuts)) in self.used.iter().zip(&self.cuts).enumerate() {
+            let v = row[f];
+            let (lo, hi) = if v.is_nan() {
+                (0, u16::MAX)
+            } else {
+                let b = Compiled::bin(cuts, v);
+                (b, b)
+            };
+            out[2 * c * stride + at] = lo;
+            out[(2 * c + 1) * stride + at] = hi;
+        }
+    }
+
+    /// Width of an encoded row: twice the used features, padded to a power
+    /// of two so that a masked column is in bounds by construction.
+    fn encoded_width(&self) -> usize {
+        (2 * self.used.len()).next_power_of_two()
     }
 
     /// Log-odds of one row.
     pub fn margin(&self, row: &[f64]) -> f64 {
+        let mut enc = vec![0u16; self.encoded_width()];
+        self.encode(row, &mut enc, 1, 0);
         let mut s = self.base;
         for t in &self.trees {
             let mut k = 0;
             for _ in 0..t.depth {
                 let n = &t.inner[k];
-                k = Compiled::step(n, k, row[(n.meta >> 1) as usize]);
+                k = 2 * k + 2 - usize::from(enc[n.col as usize] < n.thr);
             }
             s += t.leaves[k - t.first_leaf()];
         }
@@ -275,36 +388,23 @@ impl Compiled {
         let n = out.len();
         let whole = n - n % L;
         out[..whole].fill(self.base);
-        // The tile's rows with every value twice: a missing one as -inf
-        // (below every split: goes left) and as +inf (goes right); each row
-        // padded to a power of two, so a masked column is in bounds by
-        // construction (no bounds checks in the walk; nodes' columns are
-        // below `2 * width` by construction, so the mask changes nothing).
-        let w2 = (2 * width).next_power_of_two();
+        let w2 = self.encoded_width();
         let cols = w2 - 1;
-        let mut twice = vec![0.0; TILE * w2];
+        let mut enc = vec![0u16; TILE * w2];
         let mut t0 = 0;
         while t0 < whole {
             let t1 = (t0 + TILE).min(whole);
             for (row, d) in x[t0 * width..t1 * width]
                 .chunks_exact(width.max(1))
-                .zip(twice.chunks_exact_mut(w2))
+                .zip(enc.chunks_exact_mut(w2))
             {
-                for (v, d) in row.iter().zip(d.chunks_exact_mut(2)) {
-                    if v.is_nan() {
-                        d[0] = f64::NEG_INFINITY;
-                        d[1] = f64::INFINITY;
-                    } else {
-                        d[0] = *v;
-                        d[1] = *v;
-                    }
-                }
+                self.encode(row, d, 1, 0);
             }
             for group in self.trees.chunks(GROUP) {
                 let mut i = t0;
                 while i < t1 {
-                    let block = &twice[(i - t0) * w2..(i - t0 + L) * w2];
-                    let rows: [&[f64]; L] = std::array::from_fn(|j| &block[j * w2..][..=cols]);
+                    let block = &enc[(i - t0) * w2..(i - t0 + L) * w2];
+                    let rows: [&[u16]; L] = std::array::from_fn(|j| &block[j * w2..][..=cols]);
                     let mut acc = [0.0; L];
                     acc.copy_from_slice(&out[i..i + L]);
                     for t in group {
@@ -315,8 +415,8 @@ impl Compiled {
                         for _ in 0..t.depth {
                             for j in 0..L {
                                 let nd = &inner[k[j] & mask];
-                                let v = rows[j][nd.meta as usize & cols];
-                                k[j] = 2 * k[j] + 2 - usize::from(v < nd.split);
+                                let b = rows[j][nd.col as usize & cols];
+                                k[j] = 2 * k[j] + 2 - usize::from(b < nd.thr);
                             }
                         }
                         for j in 0..L {
@@ -405,5 +505,34 @@ mod tests {
         for (i, o) in out.iter().enumerate() {
             assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
         }
+        // Values on a split and just either side of it (where binning could
+        // go wrong), infinities and signed zeros.
+        let mut x = Vec::new();
+        for n in f.trees.iter().flatten().filter(|n| !n.leaf) {
+            let b = n.split.to_bits();
+            for v in [n.split, f64::from_bits(b + 1), f64::from_bits(b - 1)] {
+                let mut row = [0.9, 0.2, 0.5];
+                row[n.feature as usize] = v;
+                x.extend(row);
+            }
+        }
+        for v in [f64::INFINITY, f64::NEG_INFINITY, 0.0, -0.0, f64::NAN] {
+            x.extend([v, 0.9, v]);
+            x.extend([0.9, v, 0.1]);
+        }
+        let mut out = vec![0.0; x.len() / 3];
+        c.margins(&x, 3, &mut out);
+        for (i, o) in out.iter().enumerate() {
+            assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
+        }
+        // A checked forest passes; a broken one is refused, not walked.
+        assert_eq!(f.check(), Ok(()));
+        let mut broken = f.clone();
+        let k = broken.trees[0].iter().position(|n| !n.leaf).unwrap();
+        broken.trees[0][k].left = k as u32;
+        assert!(broken.check().unwrap_err().contains("out of order"));
+        let mut broken = f.clone();
+        broken.trees[0][k].split = f64::NAN;
+        assert!(broken.check().unwrap_err().contains("impossible split"));
     }
 }

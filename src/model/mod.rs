@@ -248,6 +248,16 @@ impl Model {
                 }
             }
         }
+        if let Some(forest) = &parts.risk {
+            if forest.n_features != parts.risk_inputs.len() {
+                return Err(bad(format!(
+                    "model.bin: the risk model reads {} inputs but names {}",
+                    forest.n_features,
+                    parts.risk_inputs.len()
+                )));
+            }
+            forest.check().map_err(|m| bad(format!("model.bin: {m}")))?;
+        }
         let n_cat = tables::Tables::get().n_categories();
         if parts.likely.n_categories != n_cat {
             return Err(bad(format!(
