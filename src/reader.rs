@@ -320,8 +320,9 @@ fn validate_round(
 ) -> Round {
     let mut part = Batch::with_shape(layout.extra_cat.len(), layout.extra_num.len(), layout.carry.len());
     let mut outcomes = Vec::with_capacity(raws.len());
+    let mut cells = Vec::new();
     for raw in raws {
-        match Reader::parse_row(mapping, name, layout, columns, raw) {
+        match Reader::parse_row(mapping, name, layout, columns, raw, &mut cells) {
             Ok(row) => {
                 push(&mut part, index, raw.line, row);
                 outcomes.push(None);
@@ -1259,31 +1260,42 @@ impl Reader {
     }
 
     /// Validates one record (anything but its id's uniqueness).
+    /// Validates one record; `cells` is scratch space reused across records.
     fn parse_row<'a>(
         mapping: Option<&Mapping>,
         name: &str,
         layout: &Layout,
         columns: Option<&'a [Vec<Option<String>>]>,
         raw: &'a RawRecord,
+        cells: &mut Vec<Result<&'a str, ()>>,
     ) -> Result<ParsedRow<'a>, Box<Reject>> {
-        let cells: Vec<Result<&'a str, ()>> = match (columns, raw.parquet_row) {
-            (Some(columns), Some(r)) => columns
-                .iter()
-                .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or("")))
-                .collect(),
-            _ => raw
-                .record
-                .iter()
-                .map(|f| std::str::from_utf8(f).map_err(|_| ()))
-                .collect(),
-        };
+        cells.clear();
+        match (columns, raw.parquet_row) {
+            (Some(columns), Some(r)) => cells.extend(
+                columns
+                    .iter()
+                    .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or(""))),
+            ),
+            _ => {
+                let record = &raw.record;
+                match std::str::from_utf8(record.as_slice()) {
+                    // The record's bytes are valid as a whole: a field is
+                    // valid exactly when it starts and ends on a character
+                    // boundary (`get` checks both).
+                    Ok(all) => cells.extend(
+                        (0..record.len()).map(|i| record.range(i).and_then(|r| all.get(r)).ok_or(())),
+                    ),
+                    Err(_) => cells.extend(record.iter().map(|f| std::str::from_utf8(f).map_err(|_| ()))),
+                }
+            }
+        }
         Reader::row(
             mapping,
             name,
             layout,
             raw.line,
             (cells.len(), raw.end_line),
-            &cells,
+            cells,
             &raw.record,
         )
     }

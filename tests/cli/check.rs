@@ -230,6 +230,16 @@ const CASES: &[Case] = &[
         invalid: &[("description", 1)],
         message: "column shipment_id is not valid UTF-8",
     },
+    Case {
+        // A character cut in two by a delimiter: the record's bytes are
+        // valid UTF-8 as a whole, the two cells are not.
+        file: "split_utf8.csv",
+        code: 0,
+        rows: 3,
+        rejects: &[],
+        invalid: &[("description", 1), ("brand", 1)],
+        message: "3 rows: 3 accepted",
+    },
 ];
 
 #[test]
