@@ -107,8 +107,7 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
     }
     match (mode, &parts.risk) {
         (Mode::Supervised, Some(forest)) => {
-            let w = parts.risk_inputs.len();
-            let x = matrix(&ev.frame, &parts.risk_inputs);
+            let cols: Vec<Option<&[f64]>> = parts.risk_inputs.iter().map(|c| ev.frame.col(c)).collect();
             let forest = forest.compile();
             let forest = &forest;
             s.risk = vec![0.0; n];
@@ -119,10 +118,12 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
             let per = n.div_ceil(threads).max(1);
             std::thread::scope(|scope| {
                 for (k, out) in s.risk.chunks_mut(per).enumerate() {
-                    let x = &x;
+                    let cols = &cols;
                     scope.spawn(move || {
-                        let rows = &x[k * per * w..(k * per + out.len()) * w];
-                        forest.margins(rows, w, out);
+                        let rows = k * per..k * per + out.len();
+                        let part: Vec<Option<&[f64]>> =
+                            cols.iter().map(|c| c.map(|c| &c[rows.clone()])).collect();
+                        forest.margins_of_columns(&part, out);
                         for o in out.iter_mut() {
                             *o = crate::model::gbm::sigmoid(*o);
                         }

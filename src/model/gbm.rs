@@ -337,20 +337,20 @@ impl Compiled {
         cuts.partition_point(|c| *c <= v) as u16
     }
 
-    /// A row's used values as bins, each twice: a missing value as 0 (below
-    /// every node's `thr`: goes left) and as `u16::MAX` (goes right). Column
-    /// `c` goes to `out[c * stride + at]`.
-    fn encode(&self, row: &[f64], out: &mut [u16], stride: usize, at: usize) {
-        for (c, (&f, cuts)) in self.used.iter().zip(&self.cuts).enumerate() {
-            let v = row[f];
-            let (lo, hi) = if v.is_nan() {
-                (0, u16::MAX)
+    /// A row's used values (`value(feature)`) as bins, each twice: a
+    /// missing value as 0 (below every node's `thr`: goes left) and as
+    /// `u16::MAX` (goes right).
+    fn encode(&self, value: impl Fn(usize) -> f64, out: &mut [u16]) {
+        for ((&f, cuts), d) in self.used.iter().zip(&self.cuts).zip(out.chunks_exact_mut(2)) {
+            let v = value(f);
+            if v.is_nan() {
+                d[0] = 0;
+                d[1] = u16::MAX;
             } else {
                 let b = Compiled::bin(cuts, v);
-                (b, b)
-            };
-            out[2 * c * stride + at] = lo;
-            out[(2 * c + 1) * stride + at] = hi;
+                d[0] = b;
+                d[1] = b;
+            }
         }
     }
 
@@ -363,7 +363,12 @@ impl Compiled {
     /// Log-odds of one row.
     pub fn margin(&self, row: &[f64]) -> f64 {
         let mut enc = vec![0u16; self.encoded_width()];
-        self.encode(row, &mut enc, 1, 0);
+        self.encode(|f| row[f], &mut enc);
+        self.walk(&enc)
+    }
+
+    /// Log-odds of one encoded row.
+    fn walk(&self, enc: &[u16]) -> f64 {
         let mut s = self.base;
         for t in &self.trees {
             let mut k = 0;
@@ -382,6 +387,19 @@ impl Compiled {
     /// each tree together, so their loads and compares overlap. Each row
     /// still adds its trees in order, so the sums equal [`Compiled::margin`]'s.
     pub fn margins(&self, x: &[f64], width: usize, out: &mut [f64]) {
+        self.margins_by(|i, f| x[i * width + f], out);
+    }
+
+    /// Log-odds of many rows given as columns (a missing column reads as
+    /// missing values) into `out`, row `i` of `out` from row `i` of each
+    /// column; same results as [`Compiled::margins`] on the rows.
+    pub fn margins_of_columns(&self, cols: &[Option<&[f64]>], out: &mut [f64]) {
+        self.margins_by(|i, f| cols[f].map_or(f64::NAN, |c| c[i]), out);
+    }
+
+    /// Log-odds of `out.len()` rows, value of row `i`, feature `f` from
+    /// `value(i, f)`.
+    fn margins_by(&self, value: impl Fn(usize, usize) -> f64, out: &mut [f64]) {
         const L: usize = 8;
         const TILE: usize = 256;
         const GROUP: usize = 16;
@@ -394,11 +412,8 @@ impl Compiled {
         let mut t0 = 0;
         while t0 < whole {
             let t1 = (t0 + TILE).min(whole);
-            for (row, d) in x[t0 * width..t1 * width]
-                .chunks_exact(width.max(1))
-                .zip(enc.chunks_exact_mut(w2))
-            {
-                self.encode(row, d, 1, 0);
+            for (i, d) in (t0..t1).zip(enc.chunks_exact_mut(w2)) {
+                self.encode(|f| value(i, f), d);
             }
             for group in self.trees.chunks(GROUP) {
                 let mut i = t0;
@@ -429,8 +444,10 @@ impl Compiled {
             }
             t0 = t1;
         }
+        let mut enc = vec![0u16; w2];
         for (j, o) in out.iter_mut().enumerate().skip(whole) {
-            *o = self.margin(&x[j * width..(j + 1) * width]);
+            self.encode(|f| value(j, f), &mut enc);
+            *o = self.walk(&enc);
         }
     }
 
@@ -504,6 +521,17 @@ mod tests {
         c.margins(&x, 3, &mut out);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
+        }
+        // The same rows as columns, one of them absent (all missing).
+        let col = |j: usize| -> Vec<f64> { (0..rows).map(|i| x[i * 3 + j]).collect() };
+        let (c0, c2) = (col(0), col(2));
+        let mut by_cols = vec![0.0; rows];
+        c.margins_of_columns(&[Some(&c0), None, Some(&c2)], &mut by_cols);
+        for (i, o) in by_cols.iter().enumerate() {
+            assert_eq!(
+                o.to_bits(),
+                f.margin(&[x[i * 3], f64::NAN, x[i * 3 + 2]]).to_bits()
+            );
         }
         // Values on a split and just either side of it (where binning could
         // go wrong), infinities and signed zeros.
