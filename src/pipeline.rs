@@ -108,8 +108,7 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
     match (mode, &parts.risk) {
         (Mode::Supervised, Some(forest)) => {
             let cols: Vec<Option<&[f64]>> = parts.risk_inputs.iter().map(|c| ev.frame.col(c)).collect();
-            let forest = forest.compile();
-            let forest = &forest;
+            let forest = forest.compiled();
             s.risk = vec![0.0; n];
             // Rows are independent: split them over the available cores.
             let threads = std::thread::available_parallelism()
@@ -148,7 +147,7 @@ pub fn attributions(parts: &Parts, ev: &Evidence, mode: Mode, i: usize) -> Vec<(
                 .iter()
                 .map(|n| ev.frame.col(n).map_or(f64::NAN, |c| c[i]))
                 .collect();
-            let c = forest.contributions(&row);
+            let c = forest.compiled().contributions(&row);
             parts.risk_inputs.iter().cloned().zip(c).collect()
         }
         _ => {

@@ -14,6 +14,8 @@ use forust_ml::gradientbooster::GradientBooster;
 use forust_ml::objective::ObjectiveType;
 use serde::{Deserialize, Serialize};
 
+use super::Cached;
+
 /// One node of a flat tree.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
 pub struct Node {
@@ -32,6 +34,9 @@ pub struct Forest {
     pub base: f64,
     pub trees: Vec<Vec<Node>>,
     pub n_features: usize,
+    /// The trees laid out for prediction, made on first use.
+    #[serde(skip)]
+    compiled: Cached<Compiled>,
 }
 
 /// Hyper-parameters of the risk model.
@@ -102,6 +107,7 @@ impl Forest {
             base: booster.base_score,
             trees,
             n_features: cols,
+            compiled: Cached::default(),
         })
     }
 
@@ -173,6 +179,7 @@ struct FastNode {
 /// for leaves and no branches: node `k`'s children are `2k+1` and `2k+2`.
 pub struct Compiled {
     base: f64,
+    n_features: usize,
     /// The row positions of the features the trees split on.
     used: Vec<usize>,
     /// Per used feature, its distinct split values, ascending.
@@ -187,6 +194,11 @@ struct CompiledTree {
     inner: Vec<FastNode>,
     /// `2^depth` leaf weights.
     leaves: Vec<f64>,
+    /// Per inner node, for attributions: its feature (`u32::MAX` for a
+    /// padded node, below a leaf) and its weight (a padded node's is the
+    /// leaf's above it).
+    feature: Vec<u32>,
+    weight: Vec<f64>,
 }
 
 /// Most distinct splits one feature may have (bins are `u16`, and the
@@ -204,6 +216,8 @@ impl CompiledTree {
             depth: d,
             inner: vec![FastNode { thr: 0, col: 0 }; 1usize << d],
             leaves: vec![0.0; 1usize << d],
+            feature: vec![u32::MAX; 1usize << d],
+            weight: vec![0.0; 1usize << d],
         };
         c.place(t, 0, 0, 0, slot);
         c
@@ -221,9 +235,18 @@ impl CompiledTree {
             for l in &mut self.leaves[first..first + (1usize << below)] {
                 *l = n.weight;
             }
+            // The padded inner nodes below `pos`, level by level.
+            for b in 0..below {
+                let start = ((pos + 1) << b) - 1;
+                for w in &mut self.weight[start..start + (1usize << b)] {
+                    *w = n.weight;
+                }
+            }
             return;
         }
         self.inner[pos] = slot(n);
+        self.feature[pos] = n.feature;
+        self.weight[pos] = n.weight;
         self.place(t, n.left as usize, 2 * pos + 1, level + 1, slot);
         self.place(t, n.right as usize, 2 * pos + 2, level + 1, slot);
     }
@@ -288,9 +311,14 @@ impl Forest {
         Ok(())
     }
 
-    /// Lays the trees out for prediction (same results as [`Forest::margin`]).
+    /// The trees laid out for prediction (same results as
+    /// [`Forest::margin`] and [`Forest::contributions`]), made once.
     /// Assumes [`Forest::check`] passes (fitted and loaded forests are checked).
-    pub fn compile(&self) -> Compiled {
+    pub fn compiled(&self) -> &Compiled {
+        self.compiled.get_or_init(|| self.compile())
+    }
+
+    fn compile(&self) -> Compiled {
         let mut cuts: Vec<Vec<f64>> = vec![Vec::new(); self.n_features];
         for n in self.trees.iter().flatten().filter(|n| !n.leaf) {
             cuts[n.feature as usize].push(n.split);
@@ -318,6 +346,7 @@ impl Forest {
         };
         Compiled {
             base: self.base,
+            n_features: self.n_features,
             trees: self
                 .trees
                 .iter()
@@ -365,6 +394,38 @@ impl Compiled {
         let mut enc = vec![0u16; self.encoded_width()];
         self.encode(|f| row[f], &mut enc);
         self.walk(&enc)
+    }
+
+    /// Each feature's share of the row's log-odds (Saabas), with the bias
+    /// last: the same sums, added in the same order, as
+    /// [`Forest::contributions`].
+    pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
+        let mut enc = vec![0u16; self.encoded_width()];
+        self.encode(|f| row[f], &mut enc);
+        let mut c = vec![0.0; self.n_features + 1];
+        c[self.n_features] = self.base;
+        for t in &self.trees {
+            let root = if t.depth == 0 { t.leaves[0] } else { t.weight[0] };
+            c[self.n_features] += root;
+            let first = t.first_leaf();
+            let mut k = 0;
+            for _ in 0..t.depth {
+                let f = t.feature[k];
+                if f == u32::MAX {
+                    break;
+                }
+                let n = &t.inner[k];
+                let next = 2 * k + 2 - usize::from(enc[n.col as usize] < n.thr);
+                let w = if next >= first {
+                    t.leaves[next - first]
+                } else {
+                    t.weight[next]
+                };
+                c[f as usize] += w - t.weight[k];
+                k = next;
+            }
+        }
+        c
     }
 
     /// Log-odds of one encoded row.
@@ -496,7 +557,7 @@ mod tests {
         let p = f.predict(&[f64::NAN, 0.9, 0.1]);
         assert!(p.is_finite());
         // The compiled layout predicts exactly the same.
-        let c = f.compile();
+        let c = f.compiled();
         for row in [
             [0.9, 0.9, 0.1],
             [0.1, 0.2, 0.3],
@@ -552,6 +613,9 @@ mod tests {
         c.margins(&x, 3, &mut out);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
+            let row = &x[i * 3..i * 3 + 3];
+            let bits = |v: Vec<f64>| v.iter().map(|c| c.to_bits()).collect::<Vec<u64>>();
+            assert_eq!(bits(c.contributions(row)), bits(f.contributions(row)));
         }
         // A checked forest passes; a broken one is refused, not walked.
         assert_eq!(f.check(), Ok(()));

@@ -2,6 +2,7 @@
 //! is against the training rows. The label-free score uses one learned at
 //! training; `evaluate` fits one on the evaluated batch as a baseline.
 
+use super::Cached;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
@@ -25,30 +26,7 @@ pub struct IsolationForest {
     sample: usize,
     /// The trees laid out for scoring, made on first use.
     #[serde(skip)]
-    compiled: Compiled,
-}
-
-/// The laid-out trees, made once per loaded model; not part of what a
-/// forest is (equal forests compare equal whether or not it is made).
-#[derive(Default)]
-struct Compiled(std::sync::OnceLock<CompiledForest>);
-
-impl Clone for Compiled {
-    fn clone(&self) -> Self {
-        Compiled::default()
-    }
-}
-
-impl PartialEq for Compiled {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-
-impl std::fmt::Debug for Compiled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Compiled")
-    }
+    compiled: Cached<CompiledForest>,
 }
 
 fn c(n: usize) -> f64 {
@@ -77,7 +55,7 @@ impl IsolationForest {
         IsolationForest {
             trees,
             sample,
-            compiled: Compiled::default(),
+            compiled: Cached::default(),
         }
     }
 
@@ -116,7 +94,7 @@ impl IsolationForest {
     /// equal to [`IsolationForest::score`]'s: the trees are laid out once
     /// as complete trees, and eight rows walk each tree together.
     pub fn scores(&self, x: &[f64], width: usize, out: &mut [f64]) {
-        let compiled = self.compiled.0.get_or_init(|| CompiledForest {
+        let compiled = self.compiled.get_or_init(|| CompiledForest {
             trees: self.trees.iter().map(|t| CompiledTree::from_nodes(t)).collect(),
         });
         const L: usize = 8;
