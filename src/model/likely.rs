@@ -196,23 +196,33 @@ impl LikelyModel {
         let k = self.classes.len();
         let mut out = vec![0.0; n * self.n_categories];
         let mut logits = vec![0.0; k];
+        // The weights in one block (input by input, `k` classes each), so
+        // a row's inner loop reads them in order.
+        let used = self.weights.len().min(width);
+        let flat: Vec<f64> = self.weights[..used]
+            .iter()
+            .flat_map(|w| (0..k).map(|c| w.get(c).copied().unwrap_or(0.0)))
+            .collect();
+        let start: Vec<f64> = (0..k).map(|c| self.intercept[c] + self.prior_shift[c]).collect();
         for i in 0..n {
             let row = &x[i * width..(i + 1) * width];
-            for (c, l) in logits.iter_mut().enumerate() {
-                *l = self.intercept[c] + self.prior_shift[c];
-            }
-            for (j, v) in row.iter().enumerate().take(self.weights.len()) {
+            logits.copy_from_slice(&start);
+            for (j, (v, w)) in row.iter().zip(flat.chunks_exact(k.max(1))).enumerate() {
                 let z = (v - self.mean[j]) / self.scale[j];
                 if z != 0.0 {
-                    for (c, w) in self.weights[j].iter().enumerate() {
-                        logits[c] += z * w;
+                    for (l, w) in logits.iter_mut().zip(w) {
+                        *l += z * w;
                     }
                 }
             }
             let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            let sum: f64 = logits.iter().map(|l| (l - max).exp()).sum();
-            for c in 0..k {
-                out[i * self.n_categories + self.classes[c]] = (logits[c] - max).exp() / sum;
+            // Each exponential once (they are the numerators and the sum).
+            for l in logits.iter_mut() {
+                *l = (*l - max).exp();
+            }
+            let sum: f64 = logits.iter().sum();
+            for (c, e) in logits.iter().enumerate() {
+                out[i * self.n_categories + self.classes[c]] = e / sum;
             }
         }
         out
