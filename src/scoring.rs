@@ -187,10 +187,45 @@ pub fn output_names(keep: bool, has_filing: bool, carry: &[String]) -> Vec<Strin
 }
 
 /// The input's cells of row `i`, as written with `--keep-columns`.
-fn input_cells(b: &Batch, i: usize, out: &mut Vec<String>) {
-    out.extend(Col::ALL.iter().map(|c| b.cell_text(*c, i)));
+fn input_cells(b: &Batch, i: usize, out: &mut CellBuf) {
+    for c in Col::ALL {
+        out.push_str(&b.cell_text(c, i));
+    }
     for col in &b.carry {
-        out.push(col[i].to_string());
+        out.push_str(&col[i]);
+    }
+}
+
+/// One output row's cells, written into strings kept from row to row (a
+/// million rows would otherwise allocate a dozen million strings).
+#[derive(Default)]
+struct CellBuf {
+    cells: Vec<String>,
+    len: usize,
+}
+
+impl CellBuf {
+    fn clear(&mut self) {
+        self.len = 0;
+    }
+
+    /// The next cell, empty.
+    fn next(&mut self) -> &mut String {
+        if self.len == self.cells.len() {
+            self.cells.push(String::new());
+        }
+        let s = &mut self.cells[self.len];
+        s.clear();
+        self.len += 1;
+        s
+    }
+
+    fn push_str(&mut self, v: &str) {
+        self.next().push_str(v);
+    }
+
+    fn as_slice(&self) -> &[String] {
+        &self.cells[..self.len]
     }
 }
 
@@ -372,30 +407,32 @@ struct OutputRows<'a, F: Fn(usize) -> bool> {
 
 impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
     /// The output cells of row `i` of chunk `b`, row `at` of the run.
-    fn cells(&self, b: &Batch, i: usize, at: usize, out: &mut Vec<String>) {
+    fn cells(&self, b: &Batch, i: usize, at: usize, out: &mut CellBuf) {
+        use std::fmt::Write as _;
         let t = Tables::get();
         out.clear();
-        out.push(b.text(Col::ShipmentId)[i].to_string());
+        out.push_str(&b.text(Col::ShipmentId)[i]);
         if self.has_filing {
-            out.push(b.text(Col::FilingId)[i].to_string());
+            out.push_str(&b.text(Col::FilingId)[i]);
         }
-        out.push(format!("{:.6}", self.rows.risk[at]));
-        out.push((self.flagged)(at).to_string());
-        out.push(self.rank[at].to_string());
-        out.push(t.categories[self.rows.declared[at] as usize].name.clone());
-        out.push(t.categories[self.rows.likely[at] as usize].name.clone());
-        out.push(format!("{:.4}", self.rows.likely_probability[at]));
+        // Writing into a String cannot fail.
+        let _ = write!(out.next(), "{:.6}", self.rows.risk[at]);
+        out.push_str(if (self.flagged)(at) { "true" } else { "false" });
+        let _ = write!(out.next(), "{}", self.rank[at]);
+        out.push_str(&t.categories[self.rows.declared[at] as usize].name);
+        out.push_str(&t.categories[self.rows.likely[at] as usize].name);
+        let _ = write!(out.next(), "{:.4}", self.rows.likely_probability[at]);
         match self.reasons.get(&at) {
             Some((_, codes, texts)) => {
-                out.push(codes.clone());
-                out.push(texts.clone());
+                out.push_str(codes);
+                out.push_str(texts);
             }
             None => {
-                out.push(String::new());
-                out.push(String::new());
+                out.push_str("");
+                out.push_str("");
             }
         }
-        out.push(self.model_id.to_string());
+        out.push_str(self.model_id);
         if self.keep_columns {
             input_cells(b, i, out);
         }
@@ -708,12 +745,12 @@ fn write_rows<F: Fn(usize) -> bool + Sync>(
                     break;
                 }
                 let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-                let mut cells = Vec::new();
+                let mut cells = CellBuf::default();
                 if let Some(b) = &b {
                     for i in 0..b.len {
                         out.cells(b, i, start + i, &mut cells);
-                        for (c, v) in cols.iter_mut().zip(cells.drain(..)) {
-                            c.push(v);
+                        for (c, v) in cols.iter_mut().zip(cells.as_slice()) {
+                            c.push(v.clone());
                         }
                     }
                     start += b.len;
@@ -750,10 +787,10 @@ fn write_rows<F: Fn(usize) -> bool + Sync>(
                             let b = &b;
                             scope.spawn(move || -> Result<Vec<u8>> {
                                 let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
-                                let mut cells = Vec::new();
+                                let mut cells = CellBuf::default();
                                 for i in lo..hi {
                                     out.cells(b, i, start + i, &mut cells);
-                                    cw.write_record(&cells)?;
+                                    cw.write_record(cells.as_slice())?;
                                 }
                                 cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
                             })
