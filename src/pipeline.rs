@@ -5,7 +5,6 @@
 use crate::features::{self, Declared, Frame};
 use crate::history::HistFeatures;
 use crate::model::labelfree;
-use crate::model::likely;
 use crate::model::Parts;
 use crate::reader::Batch;
 use crate::tables::Tables;
@@ -34,8 +33,7 @@ pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
     let n_cat = t.n_categories();
     let declared = features::declared(b);
     let mut frame = features::compute(b, &declared, hist, &parts.stats, &parts.extras);
-    let (w, x) = likely::inputs(&frame, hist, n_cat);
-    let probs = parts.likely.predict(w, &x);
+    let probs = parts.likely.predict_frame(&frame, hist);
     add_likely(&mut frame, &declared, &probs, n_cat);
     Evidence {
         declared,

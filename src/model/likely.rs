@@ -72,27 +72,37 @@ pub struct LikelyModel {
     pub prior_shift: Vec<f64>,
 }
 
-/// The model's input matrix (row-major), built from the frame and the exporter mix.
-pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f64>) {
-    let cols: Vec<&[f64]> = EVIDENCE
-        .iter()
-        .map(|n| frame.col(n).expect("evidence column in frame"))
-        .collect();
-    let bins: Vec<(&[f64], &[f64])> = BINS
-        .iter()
-        .map(|(n, e)| (frame.col(n).expect("binned column"), *e))
-        .collect();
-    let width = cols.len() * 2 + bins.iter().map(|(_, e)| e.len() + 1).sum::<usize>() + n_cat + 1;
-    let mut x = Vec::with_capacity(frame.n * width);
-    for i in 0..frame.n {
-        for c in &cols {
+/// The frame's columns the model reads, found once.
+struct InputColumns<'a> {
+    cols: Vec<&'a [f64]>,
+    bins: Vec<(&'a [f64], &'a [f64])>,
+    width: usize,
+}
+
+impl<'a> InputColumns<'a> {
+    fn new(frame: &'a Frame, n_cat: usize) -> InputColumns<'a> {
+        let cols: Vec<&[f64]> = EVIDENCE
+            .iter()
+            .map(|n| frame.col(n).expect("evidence column in frame"))
+            .collect();
+        let bins: Vec<(&[f64], &[f64])> = BINS
+            .iter()
+            .map(|(n, e)| (frame.col(n).expect("binned column"), *e))
+            .collect();
+        let width = cols.len() * 2 + bins.iter().map(|(_, e)| e.len() + 1).sum::<usize>() + n_cat + 1;
+        InputColumns { cols, bins, width }
+    }
+
+    /// Appends row `i`'s inputs to `x`.
+    fn row(&self, hist: &HistFeatures, n_cat: usize, i: usize, x: &mut Vec<f64>) {
+        for c in &self.cols {
             let v = c[i];
             x.push(if v.is_finite() { v } else { 0.0 });
         }
-        for c in &cols {
+        for c in &self.cols {
             x.push(if c[i].is_finite() { 0.0 } else { 1.0 });
         }
-        for (c, edges) in &bins {
+        for (c, edges) in &self.bins {
             let v = c[i];
             let k = if v.is_finite() {
                 edges.partition_point(|e| *e <= v)
@@ -107,7 +117,24 @@ pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f
         x.extend(mix.iter().map(|m| *m as f64 / 255.0));
         x.push(if hist.exporter_lines[i] > 0.0 { 0.0 } else { 1.0 });
     }
-    (width, x)
+}
+
+/// The model's input matrix (row-major), built from the frame and the exporter mix.
+pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f64>) {
+    let ic = InputColumns::new(frame, n_cat);
+    let mut x = Vec::with_capacity(frame.n * ic.width);
+    for i in 0..frame.n {
+        ic.row(hist, n_cat, i, &mut x);
+    }
+    (ic.width, x)
+}
+
+/// The fitted weights laid out for prediction.
+struct Prepared {
+    /// Input by input, `k` classes each.
+    flat: Vec<f64>,
+    /// Intercept plus prior shift per class.
+    start: Vec<f64>,
 }
 
 impl LikelyModel {
@@ -190,41 +217,118 @@ impl LikelyModel {
         })
     }
 
+    fn prepare(&self, width: usize) -> Prepared {
+        let k = self.classes.len();
+        let used = self.weights.len().min(width);
+        Prepared {
+            flat: self.weights[..used]
+                .iter()
+                .flat_map(|w| (0..k).map(|c| w.get(c).copied().unwrap_or(0.0)))
+                .collect(),
+            start: (0..k).map(|c| self.intercept[c] + self.prior_shift[c]).collect(),
+        }
+    }
+
+    /// P(category) of one row of inputs into `out` (`n_categories` long);
+    /// `logits` is scratch space of one per class.
+    fn predict_row(&self, p: &Prepared, row: &[f64], logits: &mut [f64], out: &mut [f64]) {
+        let k = self.classes.len();
+        logits.copy_from_slice(&p.start);
+        for (j, (v, w)) in row.iter().zip(p.flat.chunks_exact(k.max(1))).enumerate() {
+            let z = (v - self.mean[j]) / self.scale[j];
+            if z != 0.0 {
+                for (l, w) in logits.iter_mut().zip(w) {
+                    *l += z * w;
+                }
+            }
+        }
+        let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+        // Each exponential once (they are the numerators and the sum).
+        for l in logits.iter_mut() {
+            *l = (*l - max).exp();
+        }
+        let sum: f64 = logits.iter().sum();
+        for (c, e) in logits.iter().enumerate() {
+            out[self.classes[c]] = e / sum;
+        }
+    }
+
     /// P(category) per row, row-major `n x n_categories`.
     pub fn predict(&self, width: usize, x: &[f64]) -> Vec<f64> {
         let n = x.len().checked_div(width).unwrap_or(0);
-        let k = self.classes.len();
+        let p = self.prepare(width);
         let mut out = vec![0.0; n * self.n_categories];
-        let mut logits = vec![0.0; k];
-        // The weights in one block (input by input, `k` classes each), so
-        // a row's inner loop reads them in order.
-        let used = self.weights.len().min(width);
-        let flat: Vec<f64> = self.weights[..used]
-            .iter()
-            .flat_map(|w| (0..k).map(|c| w.get(c).copied().unwrap_or(0.0)))
-            .collect();
-        let start: Vec<f64> = (0..k).map(|c| self.intercept[c] + self.prior_shift[c]).collect();
-        for i in 0..n {
-            let row = &x[i * width..(i + 1) * width];
-            logits.copy_from_slice(&start);
-            for (j, (v, w)) in row.iter().zip(flat.chunks_exact(k.max(1))).enumerate() {
-                let z = (v - self.mean[j]) / self.scale[j];
-                if z != 0.0 {
-                    for (l, w) in logits.iter_mut().zip(w) {
-                        *l += z * w;
-                    }
-                }
-            }
-            let max = logits.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
-            // Each exponential once (they are the numerators and the sum).
-            for l in logits.iter_mut() {
-                *l = (*l - max).exp();
-            }
-            let sum: f64 = logits.iter().sum();
-            for (c, e) in logits.iter().enumerate() {
-                out[i * self.n_categories + self.classes[c]] = e / sum;
-            }
+        let mut logits = vec![0.0; self.classes.len()];
+        for (row, o) in x
+            .chunks_exact(width.max(1))
+            .zip(out.chunks_exact_mut(self.n_categories.max(1)))
+        {
+            self.predict_row(&p, row, &mut logits, o);
         }
         out
+    }
+
+    /// P(category) per row of a frame (row-major, `n x n_categories`), the
+    /// same as [`LikelyModel::predict`] on [`inputs`], without building the
+    /// input matrix.
+    pub fn predict_frame(&self, frame: &Frame, hist: &HistFeatures) -> Vec<f64> {
+        let ic = InputColumns::new(frame, self.n_categories);
+        let p = self.prepare(ic.width);
+        let mut out = vec![0.0; frame.n * self.n_categories];
+        let mut logits = vec![0.0; self.classes.len()];
+        let mut row = Vec::with_capacity(ic.width);
+        for (i, o) in out.chunks_exact_mut(self.n_categories.max(1)).enumerate() {
+            row.clear();
+            ic.row(hist, self.n_categories, i, &mut row);
+            self.predict_row(&p, &row, &mut logits, o);
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_prediction_equals_matrix_prediction() {
+        let (n, n_cat) = (400, 4);
+        let mut rnd = crate::model::test_uniform(11);
+        let mut names: Vec<String> = EVIDENCE.iter().map(|s| s.to_string()).collect();
+        names.sort();
+        names.dedup();
+        let cols: Vec<Vec<f64>> = names
+            .iter()
+            .map(|_| {
+                (0..n)
+                    .map(|_| {
+                        let v = rnd();
+                        if v < 0.05 {
+                            f64::NAN
+                        } else {
+                            v * 6.0 - 2.0
+                        }
+                    })
+                    .collect()
+            })
+            .collect();
+        let frame = Frame { names, cols, n };
+        let hist = HistFeatures {
+            exporter_mix: (0..n * n_cat).map(|_| (rnd() * 255.0) as u8).collect(),
+            exporter_lines: (0..n).map(|i| (i % 3) as f32).collect(),
+            ..Default::default()
+        };
+        let target: Vec<u8> = (0..n).map(|i| (frame.cols[0][i].abs() as u8).min(3)).collect();
+        let (w, x) = inputs(&frame, &hist, n_cat);
+        let m = LikelyModel::fit(w, &x, &target, n_cat, 1).unwrap();
+        let by_matrix = m.predict(w, &x);
+        let by_frame = m.predict_frame(&frame, &hist);
+        assert_eq!(by_matrix.len(), n * n_cat);
+        let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<u64>>();
+        assert_eq!(bits(&by_frame), bits(&by_matrix));
+        // Each row is a distribution over the categories.
+        for p in by_frame.chunks(n_cat) {
+            assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
+        }
     }
 }
