@@ -366,20 +366,22 @@ impl Compiled {
         cuts.partition_point(|c| *c <= v) as u16
     }
 
-    /// A row's used values (`value(feature)`) as bins, each twice: a
-    /// missing value as 0 (below every node's `thr`: goes left) and as
-    /// `u16::MAX` (goes right).
+    /// A value's two bins: a missing value as 0 (below every node's `thr`:
+    /// goes left) and as `u16::MAX` (goes right), any other its bin twice.
+    #[inline(always)]
+    fn pair(cuts: &[f64], v: f64) -> (u16, u16) {
+        if v.is_nan() {
+            (0, u16::MAX)
+        } else {
+            let b = Compiled::bin(cuts, v);
+            (b, b)
+        }
+    }
+
+    /// A row's used values (`value(feature)`) as pairs of bins.
     fn encode(&self, value: impl Fn(usize) -> f64, out: &mut [u16]) {
         for ((&f, cuts), d) in self.used.iter().zip(&self.cuts).zip(out.chunks_exact_mut(2)) {
-            let v = value(f);
-            if v.is_nan() {
-                d[0] = 0;
-                d[1] = u16::MAX;
-            } else {
-                let b = Compiled::bin(cuts, v);
-                d[0] = b;
-                d[1] = b;
-            }
+            (d[0], d[1]) = Compiled::pair(cuts, value(f));
         }
     }
 
@@ -473,8 +475,11 @@ impl Compiled {
         let mut t0 = 0;
         while t0 < whole {
             let t1 = (t0 + TILE).min(whole);
-            for (i, d) in (t0..t1).zip(enc.chunks_exact_mut(w2)) {
-                self.encode(|f| value(i, f), d);
+            // Feature by feature (one column and its splits at a time).
+            for (c, (&f, cuts)) in self.used.iter().zip(&self.cuts).enumerate() {
+                for (i, d) in (t0..t1).zip(enc.chunks_exact_mut(w2)) {
+                    (d[2 * c], d[2 * c + 1]) = Compiled::pair(cuts, value(i, f));
+                }
             }
             for group in self.trees.chunks(GROUP) {
                 let mut i = t0;
