@@ -464,7 +464,7 @@ impl Compiled {
     /// `value(i, f)`.
     fn margins_by(&self, value: impl Fn(usize, usize) -> f64, out: &mut [f64]) {
         const L: usize = 8;
-        const TILE: usize = 256;
+        const TILE: usize = 128;
         const GROUP: usize = 16;
         let n = out.len();
         let whole = n - n % L;
