@@ -196,6 +196,24 @@ fn input_cells(b: &Batch, i: usize, out: &mut CellBuf) {
     }
 }
 
+/// Writes `x` with `digits` decimals, exactly as `format!("{x:.digits$}")`
+/// does, without its slow path for most scores: for x in 0..=1 whose scaled
+/// value is not within 1e-9 of a rounding tie, the product `x * 10^digits`
+/// (off by at most about 1e-10) rounds to the same integer as the exact
+/// value. Anything else goes through `format!`.
+fn fixed(s: &mut String, x: f64, digits: u32) {
+    use std::fmt::Write as _;
+    let scale = 10u64.pow(digits);
+    let y = x * scale as f64;
+    let frac = y - y.floor();
+    if (0.0..=1.0).contains(&x) && x.is_sign_positive() && (frac - 0.5).abs() > 1e-9 {
+        let r = y.round() as u64;
+        let _ = write!(s, "{}.{:0width$}", r / scale, r % scale, width = digits as usize);
+    } else {
+        let _ = write!(s, "{x:.prec$}", prec = digits as usize);
+    }
+}
+
 /// One output row's cells, written into strings kept from row to row (a
 /// million rows would otherwise allocate a dozen million strings).
 #[derive(Default)]
@@ -416,12 +434,12 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
             out.push_str(&b.text(Col::FilingId)[i]);
         }
         // Writing into a String cannot fail.
-        let _ = write!(out.next(), "{:.6}", self.rows.risk[at]);
+        fixed(out.next(), self.rows.risk[at], 6);
         out.push_str(if (self.flagged)(at) { "true" } else { "false" });
         let _ = write!(out.next(), "{}", self.rank[at]);
         out.push_str(&t.categories[self.rows.declared[at] as usize].name);
         out.push_str(&t.categories[self.rows.likely[at] as usize].name);
-        let _ = write!(out.next(), "{:.4}", self.rows.likely_probability[at]);
+        fixed(out.next(), self.rows.likely_probability[at], 4);
         match self.reasons.get(&at) {
             Some((_, codes, texts)) => {
                 out.push_str(codes);
@@ -876,4 +894,45 @@ fn parquet_frame(names: &[String], cols: Vec<Vec<String>>) -> Result<DataFrame> 
         out.push(col);
     }
     Ok(DataFrame::new(n, out)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixed;
+
+    #[test]
+    fn fixed_decimals_equal_format() {
+        let mut rnd = crate::model::test_uniform(5);
+        let mut values = vec![
+            0.0,
+            -0.0,
+            1.0,
+            0.5,
+            5e-7,
+            4.9999999e-7,
+            0.9999995,
+            0.99999949,
+            1e-300,
+            -1e-9,
+            1.5,
+            f64::NAN,
+            f64::INFINITY,
+        ];
+        for k in 0..2000 {
+            let x = k as f64 / 1999.0;
+            values.extend([x, x + 5e-7, x - 5e-7, x + 5e-5, f64::from_bits(x.to_bits() + 1)]);
+            values.push(rnd());
+        }
+        for x in values {
+            for digits in [4, 6] {
+                let mut s = String::new();
+                fixed(&mut s, x, digits);
+                assert_eq!(
+                    s,
+                    format!("{x:.prec$}", prec = digits as usize),
+                    "{x:e} with {digits} decimals"
+                );
+            }
+        }
+    }
 }
