@@ -3,7 +3,7 @@
 //! so the binary works from any directory while `datasets/` stays the single
 //! source. Parsed once, on first use.
 
-use std::collections::HashMap;
+use rustc_hash::FxHashMap as HashMap;
 use std::sync::OnceLock;
 
 use serde::Deserialize;
@@ -157,7 +157,7 @@ impl Tables {
             word: String,
             kind: String,
         }
-        let mut party_words: HashMap<String, Vec<String>> = HashMap::new();
+        let mut party_words: HashMap<String, Vec<String>> = HashMap::default();
         for w in parse_csv::<WordRow>("party_words.csv") {
             party_words.entry(w.kind).or_default().push(w.word.to_uppercase());
         }
