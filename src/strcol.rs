@@ -43,10 +43,11 @@ impl StrCol {
         (0..self.len()).map(move |i| self.get(i))
     }
 
+    /// Appends `other`'s strings (one copy of its buffer).
     pub fn extend_from(&mut self, other: &StrCol) {
-        for s in other.iter() {
-            self.push(s);
-        }
+        let offset = self.data.len();
+        self.data.push_str(&other.data);
+        self.ends.extend(other.ends.iter().map(|e| e + offset));
     }
 
     /// The rows in `idx` order.
@@ -92,5 +93,18 @@ mod tests {
         assert_eq!(c.iter().collect::<Vec<_>>(), ["a", "", "héllo", "x,y"]);
         let t = c.take(&[3, 0]);
         assert_eq!(t.iter().collect::<Vec<_>>(), ["x,y", "a"]);
+        let mut joined = t.clone();
+        joined.extend_from(&c);
+        joined.extend_from(&StrCol::new());
+        assert_eq!(
+            joined.iter().collect::<Vec<_>>(),
+            ["x,y", "a", "a", "", "héllo", "x,y"]
+        );
+        assert_eq!(
+            joined,
+            ["x,y", "a", "a", "", "héllo", "x,y"]
+                .into_iter()
+                .collect::<StrCol>()
+        );
     }
 }
