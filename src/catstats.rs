@@ -96,7 +96,7 @@ fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; 4]>> {
 impl CatStats {
     /// Learns typical figures from rows: HS6 codes, declared categories and
     /// the four log figures (NaN where unknown), column by column.
-    pub fn fit(hs6: &[String], category: &[u8], physical: &[Vec<f64>; 4]) -> Result<CatStats> {
+    pub fn fit(hs6: &[&str], category: &[u8], physical: &[Vec<f64>; 4]) -> Result<CatStats> {
         let opt =
             |v: &Vec<f64>| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
         let mut cols = vec![
@@ -191,12 +191,12 @@ mod tests {
         let mut cat = Vec::new();
         let mut x = Vec::new();
         for i in 0..40 {
-            hs6.push("850440".to_string());
+            hs6.push("850440");
             cat.push(4u8);
             x.push(if i % 2 == 0 { 1.0 } else { 2.0 });
         }
         for _ in 0..5 {
-            hs6.push("999999".to_string());
+            hs6.push("999999");
             cat.push(4u8);
             x.push(10.0);
         }

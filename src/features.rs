@@ -16,6 +16,7 @@ use crate::catstats::CatStats;
 use crate::history::HistFeatures;
 use crate::reader::Batch;
 use crate::schema::Col;
+use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
@@ -152,7 +153,8 @@ impl Frame {
 /// The declaration-derived facts of each row that features and reasons share.
 #[derive(Debug, Clone, Default)]
 pub struct Declared {
-    pub hs6: Vec<String>,
+    /// The HS code's first six digits (all of it when shorter).
+    pub hs6: StrCol,
     /// Category of the HS code (index into `categories.csv`).
     pub category: Vec<u8>,
     /// Category the description suggests.
@@ -195,7 +197,7 @@ pub fn declared(b: &Batch) -> Declared {
     let unit = b.text(Col::QuantityUnit);
     let pkgs = b.num(Col::PackageCount);
     let mut d = Declared {
-        hs6: Vec::with_capacity(n),
+        hs6: StrCol::with_capacity(n, 6 * n),
         category: Vec::with_capacity(n),
         desc_category: Vec::with_capacity(n),
         physical: std::array::from_fn(|_| Vec::with_capacity(n)),
@@ -205,7 +207,7 @@ pub fn declared(b: &Batch) -> Declared {
     let mut hs_memo: HashMap<&str, u8> = HashMap::default();
     for i in 0..n {
         let code = &hs[i];
-        d.hs6.push(code.get(..6).unwrap_or(code).to_string());
+        d.hs6.push(code.get(..6).unwrap_or(code));
         d.category
             .push(*hs_memo.entry(code).or_insert_with(|| t.hs_category(code) as u8));
         let text = &desc[i];

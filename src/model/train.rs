@@ -73,7 +73,8 @@ pub fn train(
     let n_cat = t.n_categories();
     stage("typical figures");
     let declared = features::declared(b);
-    let stats = CatStats::fit(&declared.hs6, &declared.category, &declared.physical)?;
+    let hs6: Vec<&str> = declared.hs6.iter().collect();
+    let stats = CatStats::fit(&hs6, &declared.category, &declared.physical)?;
     stage("histories");
     let anomaly = features::anomaly(&declared, &stats);
     let keys = RowKeys::from_batch(b, &declared.category, &anomaly);
