@@ -54,4 +54,17 @@ mod tests {
         assert!(m.supervised());
         assert!(m.id().starts_with("sentinel-"));
     }
+
+    #[test]
+    fn a_model_whose_risk_trees_are_broken_is_refused_even_with_good_checksums() {
+        let mut m = super::load().unwrap();
+        let forest = m.parts.risk.as_mut().unwrap();
+        // A node that is its own child: a walk would never end.
+        let k = forest.trees[3].iter().position(|n| !n.leaf).unwrap();
+        forest.trees[3][k].right = k as u32;
+        let dir = tempfile::tempdir().unwrap();
+        m.save(dir.path(), true).unwrap();
+        let err = format!("{:#}", crate::model::Model::load(dir.path()).unwrap_err());
+        assert!(err.contains("model.bin: risk tree 3 node"), "{err}");
+    }
 }
