@@ -182,78 +182,139 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
     let n = keys.len();
     let mut order: Vec<u32> = (0..n as u32).collect();
     order.sort_by_key(|&i| (keys.date[i as usize], i));
-    let mut exporters: Vec<Option<PartyHist>> = vec![None; keys.exporters.list.len()];
-    let mut consignees: Vec<Option<PartyHist>> = vec![None; keys.consignees.list.len()];
-    let mut addresses: Vec<Option<BTreeSet<String>>> = vec![None; keys.addresses.list.len()];
+    // Exporters (with their addresses) and consignees are independent: one
+    // thread each.
+    let (ex, co) = std::thread::scope(|scope| {
+        let co = scope.spawn(|| walk_consignees(profiles, keys, &order, n_cat));
+        let ex = walk_exporters(profiles, keys, &order, n_cat);
+        (ex, co.join().expect("the consignee history thread"))
+    });
+    let f = HistFeatures {
+        exporter_age: ex.age,
+        exporter_lines: ex.lines,
+        exporter_cat_share: ex.cat_share,
+        exporter_mix: ex.mix,
+        address_exporters: ex.address_exporters,
+        consignee_lines: co.lines,
+        consignee_age: co.age,
+        exporter_anomaly: ex.anomaly,
+        consignee_anomaly: co.anomaly,
+    };
+    if !keep {
+        return (f, None);
+    }
+    let mut after = profiles.clone();
+    for (k, v) in ex.parties.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.exporters.insert(keys.exporters.list[k].clone(), v);
+        }
+    }
+    for (k, v) in co.parties.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.consignees.insert(keys.consignees.list[k].clone(), v);
+        }
+    }
+    for (k, v) in ex.addresses.into_iter().enumerate() {
+        if let Some(v) = v {
+            after.addresses.insert(keys.addresses.list[k].clone(), v);
+        }
+    }
+    (f, Some(after))
+}
+
+/// A party's history before its first row of the run: the stored profile,
+/// or a fresh one starting on `day`.
+fn start_hist(
+    slot: &mut Option<PartyHist>,
+    stored: &BTreeMap<String, PartyHist>,
+    name: &str,
+    day: i32,
+    n_cat: usize,
+) -> PartyHist {
+    let mut h = slot.take().unwrap_or_else(|| {
+        stored.get(name).cloned().unwrap_or_else(|| PartyHist {
+            first: day,
+            lines: 0,
+            cats: vec![0; n_cat],
+            anomaly_sum: 0.0,
+            anomaly_n: 0,
+        })
+    });
+    h.cats.resize(n_cat, 0);
+    h
+}
+
+/// Mean physical anomaly of a party's earlier lines (NaN without any).
+fn mean_anomaly(h: &PartyHist) -> f32 {
+    if h.anomaly_n > 0 {
+        (h.anomaly_sum / h.anomaly_n as f64) as f32
+    } else {
+        f32::NAN
+    }
+}
+
+/// Counts a row into a party's history.
+fn count_row(h: &mut PartyHist, cat: usize, anomaly: f32) {
+    h.lines += 1;
+    h.cats[cat] += 1;
+    if anomaly.is_finite() {
+        h.anomaly_sum += anomaly as f64;
+        h.anomaly_n += 1;
+    }
+}
+
+/// The exporter and address figures of every row, and the histories after
+/// the run.
+struct ExporterWalk {
+    age: Vec<f32>,
+    lines: Vec<f32>,
+    cat_share: Vec<f32>,
+    mix: Vec<u8>,
+    anomaly: Vec<f32>,
+    address_exporters: Vec<f32>,
+    parties: Vec<Option<PartyHist>>,
+    addresses: Vec<Option<BTreeSet<String>>>,
+}
+
+fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usize) -> ExporterWalk {
+    let n = keys.len();
     let nan = f32::NAN;
-    let mut f = HistFeatures {
-        exporter_age: vec![nan; n],
-        exporter_lines: vec![0.0; n],
-        exporter_cat_share: vec![nan; n],
-        exporter_mix: vec![0; n * n_cat],
+    let mut w = ExporterWalk {
+        age: vec![nan; n],
+        lines: vec![0.0; n],
+        cat_share: vec![nan; n],
+        mix: vec![0; n * n_cat],
+        anomaly: vec![nan; n],
         address_exporters: vec![nan; n],
-        consignee_lines: vec![nan; n],
-        consignee_age: vec![nan; n],
-        exporter_anomaly: vec![nan; n],
-        consignee_anomaly: vec![nan; n],
-    };
-    let fresh = |day: i32| PartyHist {
-        first: day,
-        lines: 0,
-        cats: vec![0; n_cat],
-        anomaly_sum: 0.0,
-        anomaly_n: 0,
-    };
-    let mean = |h: &PartyHist| {
-        if h.anomaly_n > 0 {
-            (h.anomaly_sum / h.anomaly_n as f64) as f32
-        } else {
-            f32::NAN
-        }
-    };
-    let add = |h: &mut PartyHist, a: f32| {
-        if a.is_finite() {
-            h.anomaly_sum += a as f64;
-            h.anomaly_n += 1;
-        }
-    };
-    // The stored profile is looked up the first time a party is met.
-    let start = |slot: &mut Option<PartyHist>, stored: &BTreeMap<String, PartyHist>, name: &str, day: i32| {
-        let mut h = slot
-            .take()
-            .unwrap_or_else(|| stored.get(name).cloned().unwrap_or_else(|| fresh(day)));
-        h.cats.resize(n_cat, 0);
-        h
+        parties: vec![None; keys.exporters.list.len()],
+        addresses: vec![None; keys.addresses.list.len()],
     };
     // The last exporter seen at each address: most addresses have one.
     let mut last_at: Vec<u32> = vec![NONE; keys.addresses.list.len()];
-    for &i in &order {
+    for &i in order {
         let i = i as usize;
         let day = keys.date[i];
         let cat = keys.category[i] as usize;
         let e = keys.exporter[i];
         if e != NONE {
             let name = &keys.exporters.list[e as usize];
-            let mut h = start(&mut exporters[e as usize], &profiles.exporters, name, day);
+            let mut h = start_hist(&mut w.parties[e as usize], &profiles.exporters, name, day, n_cat);
             h.first = h.first.min(day);
-            f.exporter_age[i] = (day - h.first) as f32;
-            f.exporter_lines[i] = h.lines as f32;
+            w.age[i] = (day - h.first) as f32;
+            w.lines[i] = h.lines as f32;
             if h.lines > 0 {
-                f.exporter_cat_share[i] = (h.cats[cat] as f64 / h.lines as f64) as f32;
+                w.cat_share[i] = (h.cats[cat] as f64 / h.lines as f64) as f32;
                 for (k, c) in h.cats.iter().enumerate() {
-                    f.exporter_mix[i * n_cat + k] = (*c as f64 / h.lines as f64 * 255.0).round() as u8;
+                    w.mix[i * n_cat + k] = (*c as f64 / h.lines as f64 * 255.0).round() as u8;
                 }
             }
-            f.exporter_anomaly[i] = mean(&h);
-            h.lines += 1;
-            h.cats[cat] += 1;
-            add(&mut h, keys.anomaly[i]);
-            exporters[e as usize] = Some(h);
+            w.anomaly[i] = mean_anomaly(&h);
+            count_row(&mut h, cat, keys.anomaly[i]);
+            w.parties[e as usize] = Some(h);
         }
         let a = keys.address[i];
         if a != NONE {
-            let slot = &mut addresses[a as usize];
-            let set = slot.get_or_insert_with(|| {
+            let set = w.addresses[a as usize].get_or_insert_with(|| {
                 profiles
                     .addresses
                     .get(&keys.addresses.list[a as usize])
@@ -267,42 +328,46 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
                     set.insert(name.clone());
                 }
             }
-            f.address_exporters[i] = set.len().max(1) as f32;
+            w.address_exporters[i] = set.len().max(1) as f32;
         }
+    }
+    w
+}
+
+/// The consignee figures of every row, and the histories after the run.
+struct ConsigneeWalk {
+    lines: Vec<f32>,
+    age: Vec<f32>,
+    anomaly: Vec<f32>,
+    parties: Vec<Option<PartyHist>>,
+}
+
+fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usize) -> ConsigneeWalk {
+    let n = keys.len();
+    let nan = f32::NAN;
+    let mut w = ConsigneeWalk {
+        lines: vec![nan; n],
+        age: vec![nan; n],
+        anomaly: vec![nan; n],
+        parties: vec![None; keys.consignees.list.len()],
+    };
+    for &i in order {
+        let i = i as usize;
         let c = keys.consignee[i];
-        if c != NONE {
-            let name = &keys.consignees.list[c as usize];
-            let mut h = start(&mut consignees[c as usize], &profiles.consignees, name, day);
-            h.first = h.first.min(day);
-            f.consignee_lines[i] = h.lines as f32;
-            f.consignee_age[i] = (day - h.first) as f32;
-            f.consignee_anomaly[i] = mean(&h);
-            h.lines += 1;
-            h.cats[cat] += 1;
-            add(&mut h, keys.anomaly[i]);
-            consignees[c as usize] = Some(h);
+        if c == NONE {
+            continue;
         }
+        let day = keys.date[i];
+        let name = &keys.consignees.list[c as usize];
+        let mut h = start_hist(&mut w.parties[c as usize], &profiles.consignees, name, day, n_cat);
+        h.first = h.first.min(day);
+        w.lines[i] = h.lines as f32;
+        w.age[i] = (day - h.first) as f32;
+        w.anomaly[i] = mean_anomaly(&h);
+        count_row(&mut h, keys.category[i] as usize, keys.anomaly[i]);
+        w.parties[c as usize] = Some(h);
     }
-    if !keep {
-        return (f, None);
-    }
-    let mut after = profiles.clone();
-    for (k, v) in exporters.into_iter().enumerate() {
-        if let Some(v) = v {
-            after.exporters.insert(keys.exporters.list[k].clone(), v);
-        }
-    }
-    for (k, v) in consignees.into_iter().enumerate() {
-        if let Some(v) = v {
-            after.consignees.insert(keys.consignees.list[k].clone(), v);
-        }
-    }
-    for (k, v) in addresses.into_iter().enumerate() {
-        if let Some(v) = v {
-            after.addresses.insert(keys.addresses.list[k].clone(), v);
-        }
-    }
-    (f, Some(after))
+    w
 }
 
 impl HistFeatures {
