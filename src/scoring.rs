@@ -794,11 +794,13 @@ fn write_rows<F: Fn(usize) -> bool + Sync>(
             cw.write_record(names)?;
             cw.flush()?;
             drop(cw);
+            // Two halves of a chunk are formatted in parallel while this
+            // thread writes the chunk before it.
+            let mut formatted: Vec<Vec<u8>> = Vec::new();
             while let Some(b) = again.next(held, chunk_rows)? {
-                // Two halves of the chunk are formatted in parallel.
                 let half = b.len.div_ceil(2);
-
-                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| {
+                let previous = std::mem::take(&mut formatted);
+                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| -> Result<_> {
                     let handles: Vec<_> = [(0, half), (half, b.len)]
                         .into_iter()
                         .map(|(lo, hi)| {
@@ -814,15 +816,19 @@ fn write_rows<F: Fn(usize) -> bool + Sync>(
                             })
                         })
                         .collect();
-                    handles
+                    for part in &previous {
+                        w.write_all(part)?;
+                    }
+                    Ok(handles
                         .into_iter()
                         .map(|h| h.join().expect("formatting thread"))
-                        .collect()
-                });
-                for part in bytes {
-                    w.write_all(&part?)?;
-                }
+                        .collect())
+                })?;
+                formatted = bytes.into_iter().collect::<Result<_>>()?;
                 start += b.len;
+            }
+            for part in &formatted {
+                w.write_all(part)?;
             }
             w.flush()?;
         }
