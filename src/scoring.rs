@@ -433,9 +433,9 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
         if self.has_filing {
             out.push_str(&b.text(Col::FilingId)[i]);
         }
-        // Writing into a String cannot fail.
         fixed(out.next(), self.rows.risk[at], 6);
         out.push_str(if (self.flagged)(at) { "true" } else { "false" });
+        // Writing into a String cannot fail.
         let _ = write!(out.next(), "{}", self.rank[at]);
         out.push_str(&t.categories[self.rows.declared[at] as usize].name);
         out.push_str(&t.categories[self.rows.likely[at] as usize].name);
