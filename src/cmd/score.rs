@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
     /// Accepted rows held in memory at a time
-    #[arg(long, default_value_t = 100_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_rows: u64,
     /// No progress or summary on stderr
     #[arg(short, long)]
