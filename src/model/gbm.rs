@@ -111,6 +111,9 @@ impl Forest {
         })
     }
 
+    // The plain node walks below are the reference the compiled walks are
+    // tested against, bit for bit; scoring uses [`Forest::compiled`].
+
     fn next(node: &Node, v: f64) -> usize {
         if v.is_nan() {
             node.missing as usize
@@ -135,12 +138,14 @@ impl Forest {
     }
 
     /// Probability of label 1 for one row.
+    #[cfg(test)]
     pub fn predict(&self, row: &[f64]) -> f64 {
         sigmoid(self.margin(row))
     }
 
     /// Each feature's share of the row's log-odds (Saabas): sums, with the
     /// bias (last element), to the margin.
+    #[cfg(test)]
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
         let mut c = vec![0.0; self.n_features + 1];
         c[self.n_features] = self.base;
@@ -312,7 +317,8 @@ impl Forest {
     }
 
     /// The trees laid out for prediction (same results as
-    /// [`Forest::margin`] and [`Forest::contributions`]), made once.
+    /// the plain node walks [`Forest::margin`] and `Forest::contributions`,
+    /// which the tests keep as the reference), made once.
     /// Assumes [`Forest::check`] passes (fitted and loaded forests are checked).
     pub fn compiled(&self) -> &Compiled {
         self.compiled.get_or_init(|| self.compile())
@@ -392,6 +398,7 @@ impl Compiled {
     }
 
     /// Log-odds of one row.
+    #[cfg(test)]
     pub fn margin(&self, row: &[f64]) -> f64 {
         let mut enc = vec![0u16; self.encoded_width()];
         self.encode(|f| row[f], &mut enc);
@@ -400,7 +407,7 @@ impl Compiled {
 
     /// Each feature's share of the row's log-odds (Saabas), with the bias
     /// last: the same sums, added in the same order, as
-    /// [`Forest::contributions`].
+    /// the reference node walk (`Forest::contributions`, in tests).
     pub fn contributions(&self, row: &[f64]) -> Vec<f64> {
         let mut enc = vec![0u16; self.encoded_width()];
         self.encode(|f| row[f], &mut enc);
@@ -448,7 +455,8 @@ impl Compiled {
     /// taken in tiles that stay in cache while groups of trees small enough
     /// for the first-level cache walk them; inside a tile, eight rows walk
     /// each tree together, so their loads and compares overlap. Each row
-    /// still adds its trees in order, so the sums equal [`Compiled::margin`]'s.
+    /// still adds its trees in order, so the sums equal the reference node
+    /// walk's ([`Forest::margin`]).
     pub fn margins(&self, x: &[f64], width: usize, out: &mut [f64]) {
         self.margins_by(|i, f| x[i * width + f], out);
     }
@@ -515,11 +523,6 @@ impl Compiled {
             self.encode(|f| value(j, f), &mut enc);
             *o = self.walk(&enc);
         }
-    }
-
-    /// Probability of label 1 for one row.
-    pub fn predict(&self, row: &[f64]) -> f64 {
-        sigmoid(self.margin(row))
     }
 }
 
