@@ -166,7 +166,7 @@ impl Forest {
 /// feature (its position among the features the forest splits on) shifted
 /// left by one, with the lowest bit set when a missing value goes right:
 /// the node's column in a row whose every value comes twice, missing as
-/// the lowest bin and then as the highest (see [`Compiled::margins`]).
+/// the lowest bin and then as the highest (see [`Compiled::margins_of_columns`]).
 /// `thr` is one more than the position of the node's split among its
 /// feature's distinct splits, so `bin(v) < thr` exactly when `v < split`.
 #[derive(Debug, Clone, Copy)]
@@ -451,26 +451,15 @@ impl Compiled {
         s
     }
 
-    /// Log-odds of many rows (row-major, `width` wide) into `out`. Rows are
-    /// taken in tiles that stay in cache while groups of trees small enough
-    /// for the first-level cache walk them; inside a tile, eight rows walk
-    /// each tree together, so their loads and compares overlap. Each row
-    /// still adds its trees in order, so the sums equal the reference node
-    /// walk's ([`Forest::margin`]).
-    pub fn margins(&self, x: &[f64], width: usize, out: &mut [f64]) {
-        self.margins_by(|i, f| x[i * width + f], out);
-    }
-
     /// Log-odds of many rows given as columns (a missing column reads as
     /// missing values) into `out`, row `i` of `out` from row `i` of each
-    /// column; same results as [`Compiled::margins`] on the rows.
+    /// column. Rows are taken in tiles that stay in cache while groups of
+    /// trees small enough for the first-level cache walk them; inside a tile,
+    /// eight rows walk each tree together, so their loads and compares
+    /// overlap. Each row still adds its trees in order, so the sums equal the
+    /// reference node walk's ([`Forest::margin`]).
     pub fn margins_of_columns(&self, cols: &[Option<&[f64]>], out: &mut [f64]) {
-        self.margins_by(|i, f| cols[f].map_or(f64::NAN, |c| c[i]), out);
-    }
-
-    /// Log-odds of `out.len()` rows, value of row `i`, feature `f` from
-    /// `value(i, f)`.
-    fn margins_by(&self, value: impl Fn(usize, usize) -> f64, out: &mut [f64]) {
+        let value = |i: usize, f: usize| cols[f].map_or(f64::NAN, |c| c[i]);
         const L: usize = 8;
         const TILE: usize = 128;
         const GROUP: usize = 16;
@@ -530,6 +519,18 @@ impl Compiled {
 mod tests {
     use super::*;
 
+    /// `Compiled::margins_of_columns` of row-major rows `width` wide.
+    fn margins_of_rows(c: &Compiled, x: &[f64], width: usize) -> Vec<f64> {
+        let n = x.len() / width;
+        let cols: Vec<Vec<f64>> = (0..width)
+            .map(|j| (0..n).map(|i| x[i * width + j]).collect())
+            .collect();
+        let cols: Vec<Option<&[f64]>> = cols.iter().map(|c| Some(c.as_slice())).collect();
+        let mut out = vec![0.0; n];
+        c.margins_of_columns(&cols, &mut out);
+        out
+    }
+
     #[test]
     fn learns_an_interaction_and_attributes_it() {
         // y = 1 when x0 > 0.5 and x1 > 0.5; x2 is noise.
@@ -586,8 +587,7 @@ mod tests {
                 }
             })
             .collect();
-        let mut out = vec![0.0; rows];
-        c.margins(&x, 3, &mut out);
+        let out = margins_of_rows(c, &x, 3);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
         }
@@ -617,8 +617,7 @@ mod tests {
             x.extend([v, 0.9, v]);
             x.extend([0.9, v, 0.1]);
         }
-        let mut out = vec![0.0; x.len() / 3];
-        c.margins(&x, 3, &mut out);
+        let out = margins_of_rows(c, &x, 3);
         for (i, o) in out.iter().enumerate() {
             assert_eq!(o.to_bits(), f.margin(&x[i * 3..i * 3 + 3]).to_bits());
             let row = &x[i * 3..i * 3 + 3];
