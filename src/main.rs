@@ -8,6 +8,9 @@ use clap::Parser;
 use sentinel::cmd::{run, Cli};
 use sentinel::error::exit_code;
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {
