@@ -138,8 +138,13 @@ impl Batch {
         }
     }
 
-    /// Appends `other`'s rows (same extras layout).
+    /// Appends `other`'s rows (same extras layout); an empty batch takes
+    /// `other` whole.
     pub fn append(&mut self, other: Batch) {
+        if self.len == 0 {
+            *self = other;
+            return;
+        }
         self.len += other.len;
         self.file.extend(other.file);
         self.line.extend(other.line);
@@ -286,8 +291,13 @@ enum Source {
     },
 }
 
-/// Records read, then validated in parallel, at a time.
-const ROUND: usize = 16_384;
+/// Accepted rows a chunk holds by default (`score --chunk-rows`).
+pub const CHUNK_ROWS: usize = 50_000;
+
+/// Records read, then validated in parallel, at a time: as many as a
+/// default chunk, so that a chunk without rejects is one round, taken whole
+/// without copying.
+const ROUND: usize = CHUNK_ROWS;
 
 /// One record as read, before validation.
 struct RawRecord {

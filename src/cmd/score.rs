@@ -11,7 +11,7 @@ use crate::model::{embedded, Model};
 use crate::output::{is_parquet, AtomicFile};
 use crate::pipeline::Mode;
 use crate::progress;
-use crate::reader::Input;
+use crate::reader::{self, Input};
 use crate::scoring::{self, FlagRule, Format, RunConfig};
 
 #[derive(Debug, clap::Args)]
@@ -43,7 +43,7 @@ pub struct Args {
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
     /// Accepted rows held in memory at a time
-    #[arg(long, default_value_t = 50_000, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = reader::CHUNK_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_rows: u64,
     /// No progress or summary on stderr
     #[arg(short, long)]
