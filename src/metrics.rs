@@ -99,19 +99,24 @@ fn same(a: f64, b: f64) -> bool {
     a == b || (a.is_nan() && b.is_nan())
 }
 
-/// Indices by descending score (NaN last), stable in input order.
+/// Indices by descending score (NaN last), equal scores in input order.
+/// Each score becomes an integer key that sorts as the score descends
+/// (-0.0 as 0.0, every NaN as the largest key), so the pairs of key and
+/// index are all distinct and an unstable sort of them, without looking
+/// the scores up, gives the stable order.
 pub fn order_desc(scores: &[f64]) -> Vec<usize> {
-    let mut idx: Vec<usize> = (0..scores.len()).collect();
-    idx.sort_by(|&a, &b| {
-        let (x, y) = (scores[a], scores[b]);
-        match (x.is_nan(), y.is_nan()) {
-            (true, true) => std::cmp::Ordering::Equal,
-            (true, false) => std::cmp::Ordering::Greater,
-            (false, true) => std::cmp::Ordering::Less,
-            _ => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
+    let key = |x: f64| -> u64 {
+        if x.is_nan() {
+            return u64::MAX;
         }
-    });
-    idx
+        let bits = (x + 0.0).to_bits();
+        // Ascending in x: negative numbers flipped, positive ones above them.
+        let ascending = if bits >> 63 == 1 { !bits } else { bits | 1 << 63 };
+        !ascending
+    };
+    let mut pairs: Vec<(u64, usize)> = scores.iter().enumerate().map(|(i, &x)| (key(x), i)).collect();
+    pairs.sort_unstable();
+    pairs.into_iter().map(|(_, i)| i).collect()
 }
 
 #[cfg(test)]
@@ -120,6 +125,53 @@ mod tests {
 
     fn close(a: f64, b: f64) -> bool {
         (a - b).abs() < 1e-12
+    }
+
+    #[test]
+    fn order_is_descending_nan_last_ties_in_input_order() {
+        // The plain stable sort it replaced is the reference.
+        let reference = |scores: &[f64]| -> Vec<usize> {
+            let mut idx: Vec<usize> = (0..scores.len()).collect();
+            idx.sort_by(|&a, &b| {
+                let (x, y) = (scores[a], scores[b]);
+                match (x.is_nan(), y.is_nan()) {
+                    (true, true) => std::cmp::Ordering::Equal,
+                    (true, false) => std::cmp::Ordering::Greater,
+                    (false, true) => std::cmp::Ordering::Less,
+                    _ => y.partial_cmp(&x).unwrap_or(std::cmp::Ordering::Equal),
+                }
+            });
+            idx
+        };
+        let special = [
+            0.0,
+            -0.0,
+            f64::NAN,
+            -f64::NAN,
+            f64::INFINITY,
+            f64::NEG_INFINITY,
+            f64::MIN_POSITIVE,
+            -f64::MIN_POSITIVE,
+            5e-324,
+            -5e-324,
+            1.0,
+            -1.0,
+            0.5,
+        ];
+        let mut rnd = crate::model::test_uniform(3);
+        let mut scores: Vec<f64> = Vec::new();
+        for _ in 0..5000 {
+            let u = rnd();
+            scores.push(if u < 0.3 {
+                special[(rnd() * special.len() as f64) as usize % special.len()]
+            } else {
+                // Few distinct values, so many ties.
+                ((u - 0.65) * 20.0).round() / 7.0
+            });
+        }
+        assert_eq!(order_desc(&scores), reference(&scores));
+        assert_eq!(order_desc(&[]), Vec::<usize>::new());
+        assert_eq!(order_desc(&[f64::NAN, 0.2, -0.0, 0.0, 0.2]), [1, 4, 2, 3, 0]);
     }
 
     #[test]
