@@ -179,9 +179,7 @@ pub fn features(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> HistFeatur
 }
 
 fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistFeatures, Option<Profiles>) {
-    let n = keys.len();
-    let mut order: Vec<u32> = (0..n as u32).collect();
-    order.sort_by_key(|&i| (keys.date[i as usize], i));
+    let order = date_order(&keys.date);
     // Exporters (with their addresses) and consignees are independent: one
     // thread each.
     let (ex, co) = std::thread::scope(|scope| {
@@ -220,6 +218,19 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
         }
     }
     (f, Some(after))
+}
+
+/// Row indices by date, ties in input order: each date and index packed in
+/// one integer (all distinct, ordered as the pairs are), sorted without
+/// looking dates up.
+fn date_order(dates: &[i32]) -> Vec<u32> {
+    let mut packed: Vec<u64> = dates
+        .iter()
+        .enumerate()
+        .map(|(i, &d)| (u64::from(d as u32 ^ 1 << 31) << 32) | i as u64)
+        .collect();
+    packed.sort_unstable();
+    packed.into_iter().map(|p| p as u32).collect()
 }
 
 /// A party's history before its first row of the run: the stored profile,
@@ -423,6 +434,15 @@ mod tests {
             k.anomaly.push(f32::NAN);
         }
         k
+    }
+
+    #[test]
+    fn date_order_is_by_date_then_input_order() {
+        let dates = [5, -3, 0, i32::MAX, 5, i32::MIN, -3, 0, 7];
+        let mut reference: Vec<u32> = (0..dates.len() as u32).collect();
+        reference.sort_by_key(|&i| dates[i as usize]);
+        assert_eq!(date_order(&dates), reference);
+        assert_eq!(date_order(&dates), [5, 1, 6, 2, 7, 0, 4, 8, 3]);
     }
 
     #[test]
