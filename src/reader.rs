@@ -100,6 +100,39 @@ impl Batch {
         &mut self.num[c as usize]
     }
 
+    /// Room for a round's rows, so that pushing them does not reallocate:
+    /// a text column's bytes are at most its raw fields' (validation trims
+    /// and canonicalises, never lengthens valid text).
+    fn reserve_round(&mut self, layout: &Layout, raws: &[RawRecord]) {
+        let n = raws.len();
+        let bytes = |at: &Option<usize>| -> usize {
+            at.map_or(0, |i| {
+                raws.iter()
+                    .map(|r| r.record.range(i).map_or(0, |x| x.len()))
+                    .sum()
+            })
+        };
+        self.file.reserve(n);
+        self.line.reserve(n);
+        self.invalid.reserve(n);
+        for c in Col::ALL {
+            if c.spec().kind.numeric() {
+                self.num[c as usize].reserve(n);
+            } else {
+                self.text[c as usize].reserve(n, bytes(&layout.canon[c as usize]));
+            }
+        }
+        for (col, at) in self.extra_cat.iter_mut().zip(&layout.extra_cat) {
+            col.reserve(n, bytes(at));
+        }
+        for col in &mut self.extra_num {
+            col.reserve(n);
+        }
+        for (col, at) in self.carry.iter_mut().zip(&layout.carry) {
+            col.reserve(n, bytes(at));
+        }
+    }
+
     /// An empty batch with every canonical column and no extras.
     pub fn empty() -> Batch {
         Batch::with_shape(0, 0, 0)
@@ -329,6 +362,7 @@ fn validate_round(
     raws: &[RawRecord],
 ) -> Round {
     let mut part = Batch::with_shape(layout.extra_cat.len(), layout.extra_num.len(), layout.carry.len());
+    part.reserve_round(layout, raws);
     let mut outcomes = Vec::with_capacity(raws.len());
     let mut cells = Vec::new();
     for raw in raws {

@@ -21,6 +21,12 @@ impl StrCol {
         }
     }
 
+    /// Room for `rows` more strings of `bytes` bytes in all.
+    pub fn reserve(&mut self, rows: usize, bytes: usize) {
+        self.data.reserve(bytes);
+        self.ends.reserve(rows);
+    }
+
     pub fn push(&mut self, s: &str) {
         self.data.push_str(s);
         self.ends.push(self.data.len());
