@@ -129,10 +129,17 @@ pub fn inputs(frame: &Frame, hist: &HistFeatures, n_cat: usize) -> (usize, Vec<f
     (ic.width, x)
 }
 
+/// Classes a row's logits are summed for in registers: up to this many,
+/// the weights are padded to it (with zeros, whose sums are never read).
+const LANES: usize = 16;
+
 /// The fitted weights laid out for prediction.
 struct Prepared {
-    /// Input by input, `k` classes each.
+    /// Input by input, `k` classes each, padded to `stride`.
     flat: Vec<f64>,
+    /// [`LANES`] when `k` is at most that (the sums stay in registers),
+    /// else `k`.
+    stride: usize,
     /// Intercept plus prior shift per class.
     start: Vec<f64>,
 }
@@ -219,13 +226,27 @@ impl LikelyModel {
 
     fn prepare(&self, width: usize) -> Prepared {
         let k = self.classes.len();
+        self.prepare_with(width, if k <= LANES { LANES } else { k })
+    }
+
+    fn prepare_with(&self, width: usize, stride: usize) -> Prepared {
+        let k = self.classes.len();
         let used = self.weights.len().min(width);
         Prepared {
             flat: self.weights[..used]
                 .iter()
-                .flat_map(|w| (0..k).map(|c| w.get(c).copied().unwrap_or(0.0)))
+                .flat_map(|w| {
+                    (0..stride).map(|c| {
+                        if c < k {
+                            w.get(c).copied().unwrap_or(0.0)
+                        } else {
+                            0.0
+                        }
+                    })
+                })
                 .collect(),
             start: (0..k).map(|c| self.intercept[c] + self.prior_shift[c]).collect(),
+            stride,
         }
     }
 
@@ -233,12 +254,29 @@ impl LikelyModel {
     /// `logits` is scratch space of one per class.
     fn predict_row(&self, p: &Prepared, row: &[f64], logits: &mut [f64], out: &mut [f64]) {
         let k = self.classes.len();
-        logits.copy_from_slice(&p.start);
-        for (j, (v, w)) in row.iter().zip(p.flat.chunks_exact(k.max(1))).enumerate() {
-            let z = (v - self.mean[j]) / self.scale[j];
-            if z != 0.0 {
-                for (l, w) in logits.iter_mut().zip(w) {
-                    *l += z * w;
+        if p.stride == LANES {
+            // The sums stay in registers (a slice would go through memory,
+            // each input waiting for the last one's stores); each class
+            // still adds the inputs in order, so the sums are the same.
+            let mut acc = [0.0; LANES];
+            acc[..k].copy_from_slice(&p.start);
+            for (j, (v, w)) in row.iter().zip(p.flat.chunks_exact(LANES)).enumerate() {
+                let z = (v - self.mean[j]) / self.scale[j];
+                if z != 0.0 {
+                    for (a, w) in acc.iter_mut().zip(w) {
+                        *a += z * w;
+                    }
+                }
+            }
+            logits.copy_from_slice(&acc[..k]);
+        } else {
+            logits.copy_from_slice(&p.start);
+            for (j, (v, w)) in row.iter().zip(p.flat.chunks_exact(k.max(1))).enumerate() {
+                let z = (v - self.mean[j]) / self.scale[j];
+                if z != 0.0 {
+                    for (l, w) in logits.iter_mut().zip(w) {
+                        *l += z * w;
+                    }
                 }
             }
         }
@@ -326,6 +364,17 @@ mod tests {
         assert_eq!(by_matrix.len(), n * n_cat);
         let bits = |v: &[f64]| v.iter().map(|p| p.to_bits()).collect::<Vec<u64>>();
         assert_eq!(bits(&by_frame), bits(&by_matrix));
+        // Sums in registers (weights padded to LANES) equal sums over the
+        // unpadded weights.
+        let k = m.classes.len();
+        let (padded, plain) = (m.prepare_with(w, LANES), m.prepare_with(w, k));
+        assert_eq!((padded.stride, plain.stride), (LANES, k));
+        let (mut l, mut a, mut b) = (vec![0.0; k], vec![0.0; n_cat], vec![0.0; n_cat]);
+        for row in x.chunks_exact(w) {
+            m.predict_row(&padded, row, &mut l, &mut a);
+            m.predict_row(&plain, row, &mut l, &mut b);
+            assert_eq!(bits(&a), bits(&b));
+        }
         // Each row is a distribution over the categories.
         for p in by_frame.chunks(n_cat) {
             assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-9);
