@@ -105,13 +105,16 @@ impl Batch {
     /// and canonicalises, never lengthens valid text).
     fn reserve_round(&mut self, layout: &Layout, raws: &[RawRecord]) {
         let n = raws.len();
-        let bytes = |at: &Option<usize>| -> usize {
-            at.map_or(0, |i| {
-                raws.iter()
-                    .map(|r| r.record.range(i).map_or(0, |x| x.len()))
-                    .sum()
-            })
-        };
+        // Bytes of each field position over the round, record by record
+        // (a record's fields are together in memory).
+        let mut field_bytes = vec![0usize; layout.ncols];
+        for r in raws {
+            for (sum, f) in field_bytes.iter_mut().zip(r.record.iter()) {
+                *sum += f.len();
+            }
+        }
+        let bytes =
+            |at: &Option<usize>| -> usize { at.and_then(|i| field_bytes.get(i)).copied().unwrap_or(0) };
         self.file.reserve(n);
         self.line.reserve(n);
         self.invalid.reserve(n);
