@@ -210,6 +210,10 @@ struct CompiledTree {
 /// highest bin marks a missing value that goes right).
 const MAX_CUTS: usize = u16::MAX as usize - 1;
 
+/// Most features the trees may split on (a node's column is a used
+/// feature's position shifted left by one, in a `u16`).
+const MAX_USED: usize = 1 << 15;
+
 /// The deepest tree [`Forest::check`] accepts (a compiled tree holds
 /// `2^depth` leaves).
 pub const MAX_DEPTH: u32 = 20;
@@ -276,8 +280,9 @@ impl Forest {
     /// is refused instead of panicking or looping: every tree has a root,
     /// children come after their parent and exist, a missing value goes to
     /// one of the two children, features are in range, splits are numbers,
-    /// trees are at most [`MAX_DEPTH`] deep and no feature has more than
-    /// [`MAX_CUTS`] distinct splits.
+    /// trees are at most [`MAX_DEPTH`] deep, no feature has more than
+    /// [`MAX_CUTS`] distinct splits and at most [`MAX_USED`] features are
+    /// split on.
     pub fn check(&self) -> Result<(), String> {
         let mut cuts: Vec<Vec<u64>> = vec![Vec::new(); self.n_features];
         for (i, t) in self.trees.iter().enumerate() {
@@ -312,6 +317,12 @@ impl Forest {
             if c.len() > MAX_CUTS {
                 return Err(format!("a risk feature has more than {MAX_CUTS} splits"));
             }
+        }
+        let used = cuts.iter().filter(|c| !c.is_empty()).count();
+        if used > MAX_USED {
+            return Err(format!(
+                "the risk trees split on {used} features, more than {MAX_USED}"
+            ));
         }
         Ok(())
     }
@@ -633,5 +644,39 @@ mod tests {
         let mut broken = f.clone();
         broken.trees[0][k].split = f64::NAN;
         assert!(broken.check().unwrap_err().contains("impossible split"));
+        // Splits on more features than a node's column can name.
+        let stump = |feature: u32| {
+            let leaf = |weight| Node {
+                feature: 0,
+                split: 0.0,
+                left: 0,
+                right: 0,
+                missing: 0,
+                leaf: true,
+                weight,
+            };
+            vec![
+                Node {
+                    feature,
+                    split: 0.5,
+                    left: 1,
+                    right: 2,
+                    missing: 1,
+                    leaf: false,
+                    weight: 0.0,
+                },
+                leaf(-1.0),
+                leaf(1.0),
+            ]
+        };
+        for (features, ok) in [(MAX_USED, true), (MAX_USED + 1, false)] {
+            let wide = Forest {
+                base: 0.0,
+                trees: (0..features as u32).map(stump).collect(),
+                n_features: features,
+                compiled: Cached::default(),
+            };
+            assert_eq!(wide.check().is_ok(), ok, "{features} features");
+        }
     }
 }
