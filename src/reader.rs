@@ -1306,8 +1306,8 @@ impl Reader {
         Ok(if done { None } else { Some(r) })
     }
 
-    /// Validates one record (anything but its id's uniqueness).
-    /// Validates one record; `cells` is scratch space reused across records.
+    /// Validates one record (anything but its id's uniqueness); `cells` is
+    /// scratch space reused across records.
     fn parse_row<'a>(
         mapping: Option<&Mapping>,
         name: &str,

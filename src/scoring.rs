@@ -86,7 +86,7 @@ pub struct RunConfig {
     pub mode: Mode,
     pub rule: FlagRule,
     pub keep_columns: bool,
-    /// Accepted rows per chunk (default 50,000).
+    /// Accepted rows per chunk (`score`'s default: [`crate::reader::CHUNK_ROWS`]).
     pub chunk_rows: usize,
     /// Runs up to this many rows are read once and held (default
     /// [`IN_MEMORY_ROWS`]); larger ones are read a second time.
