@@ -77,6 +77,60 @@ pub struct RowKeys {
     pub exporters: Interner,
     pub consignees: Interner,
     pub addresses: Interner,
+    exporter_memo: Memo,
+    consignee_memo: Memo,
+    address_memo: Memo,
+}
+
+/// Raw party texts already seen in the run, with the ids their normalised
+/// forms were given: parties repeat across the whole run (a million
+/// generated lines hold about 74,000 distinct party texts, but 750,000
+/// distinct within their chunks), so each is normalised once a run. It
+/// forgets everything when its texts pass [`MEMO_MAX`] bytes, which bounds
+/// its memory whatever the run holds; the ids stay the interners'.
+#[derive(Debug, Clone)]
+struct Memo {
+    map: HashMap<Box<[u8]>, u32>,
+    key: Vec<u8>,
+    /// Bytes of the texts held, and the most it holds.
+    bytes: usize,
+    max: usize,
+}
+
+/// Bytes of texts a [`Memo`] holds at most.
+const MEMO_MAX: usize = 64 << 20;
+
+impl Default for Memo {
+    fn default() -> Memo {
+        Memo {
+            map: HashMap::default(),
+            key: Vec::new(),
+            bytes: 0,
+            max: MEMO_MAX,
+        }
+    }
+}
+
+impl Memo {
+    /// The id of the texts `a` and `b`, made by `make` when not yet seen.
+    fn id(&mut self, a: &str, b: &str, make: impl FnOnce() -> u32) -> u32 {
+        // The first text's length keeps ("ab", "c") apart from ("a", "bc").
+        self.key.clear();
+        self.key.extend_from_slice(&(a.len() as u64).to_le_bytes());
+        self.key.extend_from_slice(a.as_bytes());
+        self.key.extend_from_slice(b.as_bytes());
+        if let Some(&v) = self.map.get(self.key.as_slice()) {
+            return v;
+        }
+        let v = make();
+        if self.bytes + self.key.len() > self.max {
+            self.map.clear();
+            self.bytes = 0;
+        }
+        self.bytes += self.key.len();
+        self.map.insert(self.key.as_slice().into(), v);
+        v
+    }
 }
 
 impl RowKeys {
@@ -94,15 +148,10 @@ impl RowKeys {
         let cons = b.text(Col::ConsigneeName);
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
-        // Parties repeat heavily within a chunk: normalise and intern each
-        // distinct text once.
-        let mut exporter_memo: HashMap<(&str, &str), u32> = HashMap::default();
-        let mut consignee_memo: HashMap<(&str, &str), u32> = HashMap::default();
-        let mut addr_memo: HashMap<&str, u32> = HashMap::default();
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
             let exporters = &mut self.exporters;
-            let e = *exporter_memo.entry((&names[i], &ids[i])).or_insert_with(|| {
+            let e = self.exporter_memo.id(&names[i], &ids[i], || {
                 let name = normalize::party_name(&names[i]);
                 if name.is_empty() && !ids[i].is_empty() {
                     exporters.id(&format!("#{}", ids[i].trim()))
@@ -112,7 +161,7 @@ impl RowKeys {
             });
             self.exporter.push(e);
             let consignees = &mut self.consignees;
-            let c = *consignee_memo.entry((&cons[i], &country[i])).or_insert_with(|| {
+            let c = self.consignee_memo.id(&cons[i], &country[i], || {
                 let name = normalize::party_name(&cons[i]);
                 if name.is_empty() {
                     NONE
@@ -122,11 +171,10 @@ impl RowKeys {
             });
             self.consignee.push(c);
             let addresses = &mut self.addresses;
-            self.address.push(
-                *addr_memo
-                    .entry(&addr[i])
-                    .or_insert_with_key(|k| addresses.id(&normalize::address(k))),
-            );
+            let a = self
+                .address_memo
+                .id(&addr[i], "", || addresses.id(&normalize::address(&addr[i])));
+            self.address.push(a);
             self.category.push(declared[i]);
             self.anomaly.push(anomaly[i] as f32);
         }
@@ -434,6 +482,101 @@ mod tests {
             k.anomaly.push(f32::NAN);
         }
         k
+    }
+
+    #[test]
+    fn memo_tells_text_pairs_apart_and_forgets_at_its_limit() {
+        // Room for three keys of 8 + 3 bytes.
+        let mut m = Memo {
+            max: 33,
+            ..Memo::default()
+        };
+        let mut made = 0u32;
+        let mut id = |m: &mut Memo, a: &str, b: &str| {
+            m.id(a, b, || {
+                made += 1;
+                made
+            })
+        };
+        assert_eq!(id(&mut m, "ab", "c"), 1);
+        assert_eq!(id(&mut m, "a", "bc"), 2);
+        assert_eq!(id(&mut m, "abc", ""), 3);
+        assert_eq!(id(&mut m, "ab", "c"), 1);
+        assert_eq!(m.map.len(), 3);
+        // A fourth text empties the memo first: earlier ones are made again.
+        assert_eq!(id(&mut m, "", "abc"), 4);
+        assert_eq!(m.map.len(), 1);
+        assert_eq!(id(&mut m, "ab", "c"), 5);
+    }
+
+    #[test]
+    fn keys_do_not_depend_on_chunks_or_the_memo_forgetting() {
+        use crate::schema::Col;
+        let names = [
+            "Acme Corp",
+            "ACME corp.",
+            "Zeta LLC",
+            "",
+            "Acme Corp",
+            "Zeta  LLC",
+        ];
+        let ids = ["1", "1", "2", "77", "1", "2"];
+        let cons = ["Lo Ltd", "", "Lo Ltd", "Lo Ltd", "LO LTD", "Lo Ltd"];
+        let country = ["SG", "SG", "HK", "SG", "SG", "HK"];
+        let addr = [
+            "1 Main Street",
+            "1 MAIN ST",
+            "2 Elm St Suite 4",
+            "",
+            "1 Main Street",
+            "2 Elm St",
+        ];
+        let mut b = Batch::empty();
+        for (c, cells) in [
+            (Col::UsppiName, names),
+            (Col::UsppiId, ids),
+            (Col::ConsigneeName, cons),
+            (Col::ConsigneeCountry, country),
+            (Col::UsppiAddress, addr),
+        ] {
+            for v in cells {
+                b.text_mut(c).push(v);
+            }
+        }
+        b.len = names.len();
+        *b.num_mut(Col::ExportDate) = (0..names.len()).map(|d| d as f64).collect();
+        b.file = vec![0; b.len];
+        b.line = (1..=b.len as u64).collect();
+        b.invalid = vec![0; b.len];
+        let declared = vec![0u8; b.len];
+        let anomaly = vec![0.0; b.len];
+        let whole = RowKeys::from_batch(&b, &declared, &anomaly);
+        let mut forgetful = RowKeys::default();
+        for m in [
+            &mut forgetful.exporter_memo,
+            &mut forgetful.consignee_memo,
+            &mut forgetful.address_memo,
+        ] {
+            m.max = 0;
+        }
+        for i in 0..b.len {
+            forgetful.append(&b.select(&[i]), &declared[i..=i], &anomaly[i..=i]);
+        }
+        for k in [&whole, &forgetful] {
+            assert_eq!(k.exporter[0], k.exporter[1]);
+            assert_eq!(k.exporter[0], k.exporter[4]);
+            assert_eq!(k.exporter[2], k.exporter[5]);
+            assert_ne!(k.exporter[0], k.exporter[2]);
+            assert_eq!(k.consignee[1], NONE);
+            assert_eq!(k.consignee[0], k.consignee[4]);
+            assert_ne!(k.consignee[0], k.consignee[2]);
+            assert_eq!(k.address[0], k.address[1]);
+            assert_eq!(k.address[3], NONE);
+        }
+        assert_eq!(whole.exporter, forgetful.exporter);
+        assert_eq!(whole.consignee, forgetful.consignee);
+        assert_eq!(whole.address, forgetful.address);
+        assert_eq!(whole.exporters.list, forgetful.exporters.list);
     }
 
     #[test]
