@@ -581,64 +581,89 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let mut rows = RowFigures::with_capacity(n);
     let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
     let mut candidates = Candidates::default();
-    let mut start = 0usize;
-    // Two chunks at a time are turned into evidence and scores in parallel;
-    // what follows runs in input order.
-    loop {
-        let mut pair: Vec<std::borrow::Cow<Batch>> = Vec::with_capacity(2);
-        while pair.len() < 2 {
-            match again.next(held.as_deref(), cfg.chunk_rows)? {
-                Some(b) => pair.push(b),
-                None => break,
+    // Two workers turn chunks into evidence and scores while this thread
+    // feeds them and takes their results in input order: no chunk waits
+    // for another to finish, and reading or keeping candidates overlaps
+    // with scoring.
+    type Job<'h> = (usize, std::borrow::Cow<'h, Batch>, usize);
+    type Done<'h> = (std::borrow::Cow<'h, Batch>, Vec<u8>, pipeline::Scores);
+    const WORKERS: usize = 2;
+    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(WORKERS);
+    let job_rx = std::sync::Mutex::new(job_rx);
+    // A worker's panic is sent on in its chunk's place and raised again
+    // here: the run would otherwise wait for that chunk for ever.
+    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, std::thread::Result<Done>)>();
+    std::thread::scope(|scope| -> Result<()> {
+        for _ in 0..WORKERS {
+            let (job_rx, done_tx, hist, parts, mode) =
+                (&job_rx, done_tx.clone(), &hist, &model.parts, cfg.mode);
+            scope.spawn(move || loop {
+                let job = match job_rx.lock() {
+                    Ok(rx) => rx.recv(),
+                    Err(_) => return,
+                };
+                let Ok((seq, b, off)) = job else { return };
+                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
+                    let ev = pipeline::evidence(parts, &b, &h);
+                    let s = pipeline::score(parts, &ev, mode);
+                    (ev.declared.category, s)
+                }));
+                if done_tx.send((seq, done.map(|(d, s)| (b, d, s)))).is_err() {
+                    return;
+                }
+            });
+        }
+        drop(done_tx);
+        let (mut sent, mut next, mut offset, mut reading) = (0usize, 0usize, 0usize, true);
+        let mut waiting: std::collections::BTreeMap<usize, Done> = std::collections::BTreeMap::new();
+        let mut start = 0usize;
+        loop {
+            // At most one chunk more than the workers in flight.
+            while reading && sent - next <= WORKERS {
+                match again.next(held.as_deref(), cfg.chunk_rows)? {
+                    Some(b) => {
+                        let len = b.len;
+                        job_tx
+                            .send((sent, b, offset))
+                            .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
+                        sent += 1;
+                        offset += len;
+                    }
+                    None => reading = false,
+                }
             }
-        }
-        if pair.is_empty() {
-            break;
-        }
-        let mut offsets = Vec::with_capacity(pair.len());
-        let mut o = start;
-        for b in &pair {
-            offsets.push(o);
-            o += b.len;
-        }
-        let scored: Vec<(Vec<u8>, pipeline::Scores)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = pair
-                .iter()
-                .zip(&offsets)
-                .map(|(b, &off)| {
-                    let hist = &hist;
-                    let parts = &model.parts;
-                    let mode = cfg.mode;
-                    scope.spawn(move || {
-                        let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
-                        let ev = pipeline::evidence(parts, b, &h);
-                        let s = pipeline::score(parts, &ev, mode);
-                        (ev.declared.category, s)
-                    })
-                })
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("scoring thread"))
-                .collect()
-        });
-        for (b, (declared, s)) in pair.iter().zip(scored) {
+            if next == sent {
+                break;
+            }
+            let (b, declared, s) = loop {
+                if let Some(d) = waiting.remove(&next) {
+                    break d;
+                }
+                let (seq, d) = done_rx
+                    .recv()
+                    .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
+                waiting.insert(seq, d.unwrap_or_else(|p| std::panic::resume_unwind(p)));
+            };
+            next += 1;
             let mut wanted = Vec::new();
             for (i, &r) in s.risk.iter().enumerate() {
                 if cfg.rule.over(r) || top.offer(r) {
                     wanted.push(i);
                 }
             }
-            candidates.push(b, &wanted, start, &s.risk);
-            rows.push(b, declared, s);
+            candidates.push(&b, &wanted, start, &s.risk);
+            rows.push(&b, declared, s);
             start += b.len;
+            if candidates.rows > top.k + cfg.chunk_rows {
+                let floor = top.floor();
+                candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
+            }
+            (cfg.progress)("score", start as u64);
         }
-        if candidates.rows > top.k + cfg.chunk_rows {
-            let floor = top.floor();
-            candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
-        }
-        (cfg.progress)("score", start as u64);
-    }
+        drop(job_tx);
+        Ok(())
+    })?;
     stage("pass 2 (features, models)");
 
     // Rank the run.
