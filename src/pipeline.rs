@@ -136,32 +136,45 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
     s
 }
 
-/// A row's evidence for its score: (feature name, contribution), largest first.
-pub fn attributions(parts: &Parts, ev: &Evidence, mode: Mode, i: usize) -> Vec<(String, f64)> {
-    let mut out: Vec<(String, f64)> = match (mode, &parts.risk) {
+/// Each of the rows' evidence for its score: (feature name, contribution),
+/// largest first.
+pub fn attributions<'p>(
+    parts: &'p Parts,
+    ev: &Evidence,
+    mode: Mode,
+    rows: std::ops::Range<usize>,
+) -> Vec<Vec<(&'p str, f64)>> {
+    let mut out: Vec<Vec<(&'p str, f64)>> = match (mode, &parts.risk) {
         (Mode::Supervised, Some(forest)) => {
-            let row: Vec<f64> = parts
-                .risk_inputs
-                .iter()
-                .map(|n| ev.frame.col(n).map_or(f64::NAN, |c| c[i]))
+            let cols: Vec<Option<&[f64]>> = parts.risk_inputs.iter().map(|n| ev.frame.col(n)).collect();
+            let values: Vec<Vec<f64>> = rows
+                .map(|i| cols.iter().map(|c| c.map_or(f64::NAN, |c| c[i])).collect())
                 .collect();
-            let c = forest.compiled().contributions(&row);
-            parts.risk_inputs.iter().cloned().zip(c).collect()
+            let values: Vec<&[f64]> = values.iter().map(Vec::as_slice).collect();
+            forest
+                .compiled()
+                .contributions_of_rows(&values)
+                .into_iter()
+                .map(|c| parts.risk_inputs.iter().map(String::as_str).zip(c).collect())
+                .collect()
         }
         _ => {
-            let one = Frame {
+            let some = Frame {
                 names: ev.frame.names.clone(),
-                cols: ev.frame.cols.iter().map(|c| vec![c[i]]).collect(),
-                n: 1,
+                cols: ev.frame.cols.iter().map(|c| c[rows.clone()].to_vec()).collect(),
+                n: rows.len(),
             };
-            let (contrib, _) = parts.labelfree.terms(&one);
-            labelfree::term_names()
-                .into_iter()
-                .map(str::to_string)
-                .zip(contrib)
+            let (contrib, _) = parts.labelfree.terms(&some);
+            // Row-major, a value per term (`term_names` is never empty).
+            let names = labelfree::term_names();
+            contrib
+                .chunks_exact(names.len())
+                .map(|c| names.iter().copied().zip(c.iter().copied()).collect())
                 .collect()
         }
     };
-    out.sort_by(|a, b| b.1.total_cmp(&a.1));
+    for o in &mut out {
+        o.sort_by(|a, b| b.1.total_cmp(&a.1));
+    }
     out
 }

@@ -3,7 +3,7 @@
 
 use crate::features::Frame;
 use crate::model::Parts;
-use crate::pipeline::{self, Evidence, Mode};
+use crate::pipeline::Evidence;
 use crate::reader::{cut, printable, Batch};
 use crate::schema::Col;
 use crate::tables::Tables;
@@ -152,7 +152,7 @@ fn val(frame: &Frame, name: &str, i: usize) -> f64 {
 }
 
 /// The sentence of a code for row `i`.
-fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats: &[String]) -> String {
+fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats: &[&str]) -> String {
     let t = Tables::get();
     let f = &ev.frame;
     let cat = ev.declared.category[i];
@@ -340,12 +340,19 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
     }
 }
 
-/// The strongest evidence for row `i`'s score, at most `max` reasons.
-pub fn explain(parts: &Parts, ev: &Evidence, b: &Batch, mode: Mode, i: usize, max: usize) -> Vec<Reason> {
-    let attr = pipeline::attributions(parts, ev, mode, i);
-    let mut by_code: Vec<(&'static str, f64, Vec<String>)> = Vec::new();
-    for (name, w) in attr {
-        let code = code_of(&name);
+/// The strongest evidence for row `i`'s score, at most `max` reasons, from
+/// its attributions ([`crate::pipeline::attributions`]).
+pub fn explain(
+    parts: &Parts,
+    ev: &Evidence,
+    b: &Batch,
+    i: usize,
+    attr: &[(&str, f64)],
+    max: usize,
+) -> Vec<Reason> {
+    let mut by_code: Vec<(&'static str, f64, Vec<&str>)> = Vec::new();
+    for &(name, w) in attr {
+        let code = code_of(name);
         match by_code.iter_mut().find(|e| e.0 == code) {
             Some(e) => {
                 e.1 += w;

@@ -883,9 +883,11 @@ fn explain_rows(
             .into_iter()
             .map(|(lo, hi)| {
                 scope.spawn(move || {
+                    let attr = pipeline::attributions(&model.parts, ev, mode, lo..hi);
                     (lo..hi)
-                        .map(|i| {
-                            let rs = reasons::explain(&model.parts, ev, b, mode, i, 4);
+                        .zip(attr)
+                        .map(|(i, attr)| {
+                            let rs = reasons::explain(&model.parts, ev, b, i, &attr, 4);
                             let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
                             let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
                             (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))

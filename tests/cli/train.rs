@@ -183,10 +183,10 @@ fn neutralising_the_top_reason_lowers_the_score() {
     let order = sentinel::metrics::order_desc(&s.risk);
     let mut checked = 0;
     for &i in order.iter().take(40) {
-        let attr = pipeline::attributions(&model.parts, &ev, Mode::Supervised, i);
-        let top_reason = reasons::explain(&model.parts, &ev, &b, Mode::Supervised, i, 4)[0].code;
+        let attr = pipeline::attributions(&model.parts, &ev, Mode::Supervised, i..i + 1).remove(0);
+        let top_reason = reasons::explain(&model.parts, &ev, &b, i, &attr, 4)[0].code;
         // The features behind the top reason: those of its code that pushed the score up.
-        let behind: Vec<&String> = attr
+        let behind: Vec<&&str> = attr
             .iter()
             .filter(|(n, w)| reasons::code_of(n) == top_reason && *w > 0.0)
             .map(|(n, _)| n)
