@@ -27,3 +27,4 @@ pub mod schema;
 pub mod scoring;
 pub mod strcol;
 pub mod tables;
+pub mod teardown;

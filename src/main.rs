@@ -13,7 +13,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    match run(cli) {
+    let result = run(cli);
+    sentinel::teardown::wait();
+    match result {
         Ok(code) => ExitCode::from(code),
         Err(err) => {
             eprintln!("sentinel: {err:#}");

@@ -764,6 +764,9 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     } else {
         crate::error::EXIT_OK
     };
+    // The held rows are freed while the caller syncs the output.
+    drop((job_rx, done_rx));
+    crate::teardown::free_later((held, rows, rank, reader));
     Ok((summary, code))
 }
 
