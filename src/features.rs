@@ -173,14 +173,24 @@ enum Unit {
 }
 
 fn unit_kind(u: &str) -> Unit {
-    match u.trim().to_ascii_uppercase().as_str() {
-        "" | "NO" | "PCS" | "PC" | "EA" | "EACH" | "U" | "UNIT" | "UNITS" | "PIECES" | "X" => {
+    // Upper-cased in a stack buffer (every known unit is shorter): this
+    // runs for every row, twice.
+    let u = u.trim().as_bytes();
+    let mut buf = [0u8; 8];
+    let Some(upper) = buf.get_mut(..u.len()) else {
+        return Unit::Other;
+    };
+    for (d, c) in upper.iter_mut().zip(u) {
+        *d = c.to_ascii_uppercase();
+    }
+    match &*upper {
+        b"" | b"NO" | b"PCS" | b"PC" | b"EA" | b"EACH" | b"U" | b"UNIT" | b"UNITS" | b"PIECES" | b"X" => {
             Unit::Count(1.0)
         }
-        "PR" | "PAIR" | "PAIRS" => Unit::Count(2.0),
-        "DOZ" | "DZ" => Unit::Count(12.0),
-        "SET" | "SETS" => Unit::Set,
-        "KG" | "KGS" | "G" | "LB" | "LBS" | "T" | "MT" | "TON" | "TONS" => Unit::Weight,
+        b"PR" | b"PAIR" | b"PAIRS" => Unit::Count(2.0),
+        b"DOZ" | b"DZ" => Unit::Count(12.0),
+        b"SET" | b"SETS" => Unit::Set,
+        b"KG" | b"KGS" | b"G" | b"LB" | b"LBS" | b"T" | b"MT" | b"TON" | b"TONS" => Unit::Weight,
         _ => Unit::Other,
     }
 }
@@ -503,5 +513,9 @@ mod tests {
         assert_eq!(unit_kind("PCS"), Unit::Count(1.0));
         assert_eq!(unit_kind("DOZ"), Unit::Count(12.0));
         assert_eq!(unit_kind("barrels"), Unit::Other);
+        assert_eq!(unit_kind(" Pieces "), Unit::Count(1.0));
+        assert_eq!(unit_kind("pieces-of-eight"), Unit::Other);
+        assert_eq!(unit_kind(""), Unit::Count(1.0));
+        assert_eq!(unit_kind("ＫＧ"), Unit::Other);
     }
 }
