@@ -29,9 +29,13 @@ pub struct Evidence {
 
 /// Features and likely cargo of a batch whose histories are known.
 pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
+    evidence_from(parts, b, features::declared(b), hist)
+}
+
+/// [`evidence`], from the batch's declaration facts computed already.
+pub fn evidence_from(parts: &Parts, b: &Batch, declared: Declared, hist: &HistFeatures) -> Evidence {
     let t = Tables::get();
     let n_cat = t.n_categories();
-    let declared = features::declared(b);
     let mut frame = features::compute(b, &declared, hist, &parts.stats, &parts.extras);
     let probs = parts.likely.predict_frame(&frame, hist);
     add_likely(&mut frame, &declared, &probs, n_cat);

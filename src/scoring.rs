@@ -523,6 +523,8 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         })
         .sum();
     let mut held: Option<Vec<Batch>> = (input_bytes <= IN_MEMORY_BYTES).then(Vec::new);
+    // The held chunks' declaration facts, for pass 2 (in chunk order).
+    let mut held_declared: Vec<features::Declared> = Vec::new();
     // One thread reads and validates, this one collects the keys.
     let mut reader = std::thread::scope(|scope| -> Result<Reader> {
         let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
@@ -543,9 +545,11 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
             (cfg.progress)("read", keys.len() as u64);
             if keys.len() > cfg.in_memory_rows {
                 held = None;
+                held_declared = Vec::new();
             }
             if let Some(h) = held.as_mut() {
                 h.push(b);
+                held_declared.push(d);
             }
         }
         reading
@@ -585,7 +589,12 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     // feeds them and takes their results in input order: no chunk waits
     // for another to finish, and reading or keeping candidates overlaps
     // with scoring.
-    type Job<'h> = (usize, std::borrow::Cow<'h, Batch>, usize);
+    type Job<'h> = (
+        usize,
+        std::borrow::Cow<'h, Batch>,
+        Option<features::Declared>,
+        usize,
+    );
     type Done<'h> = (std::borrow::Cow<'h, Batch>, Vec<u8>, pipeline::Scores);
     const WORKERS: usize = 2;
     let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(WORKERS);
@@ -602,10 +611,11 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                     Ok(rx) => rx.recv(),
                     Err(_) => return,
                 };
-                let Ok((seq, b, off)) = job else { return };
+                let Ok((seq, b, declared, off)) = job else { return };
                 let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
-                    let ev = pipeline::evidence(parts, &b, &h);
+                    let declared = declared.unwrap_or_else(|| features::declared(&b));
+                    let ev = pipeline::evidence_from(parts, &b, declared, &h);
                     let s = pipeline::score(parts, &ev, mode);
                     (ev.declared.category, s)
                 }));
@@ -618,6 +628,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         let (mut sent, mut next, mut offset, mut reading) = (0usize, 0usize, 0usize, true);
         let mut waiting: std::collections::BTreeMap<usize, Done> = std::collections::BTreeMap::new();
         let mut start = 0usize;
+        let mut declared_of_held = held_declared.into_iter();
         loop {
             // At most one chunk more than the workers in flight.
             while reading && sent - next <= WORKERS {
@@ -625,7 +636,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
                     Some(b) => {
                         let len = b.len;
                         job_tx
-                            .send((sent, b, offset))
+                            .send((sent, b, declared_of_held.next(), offset))
                             .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
                         sent += 1;
                         offset += len;
