@@ -38,9 +38,11 @@ fuzz_target!(|data: &[u8]| {
     let ev = pipeline::evidence(&m.parts, &b, &h);
     for mode in [Mode::Supervised, Mode::LabelFree] {
         let s = pipeline::score(&m.parts, &ev, mode);
-        for (i, risk) in s.risk.iter().enumerate() {
+        let attr = pipeline::attributions(&m.parts, &ev, mode, 0..b.len);
+        assert_eq!(attr.len(), b.len);
+        for ((i, risk), attr) in s.risk.iter().enumerate().zip(&attr) {
             assert!((0.0..=1.0).contains(risk), "risk {risk}");
-            let _ = reasons::explain(&m.parts, &ev, &b, mode, i, 4);
+            let _ = reasons::explain(&m.parts, &ev, &b, i, attr, 4);
         }
     }
 });
