@@ -86,19 +86,23 @@ pub struct RowKeys {
 /// forms were given: parties repeat across the whole run (a million
 /// generated lines hold about 74,000 distinct party texts, but 750,000
 /// distinct within their chunks), so each is normalised once a run. It
-/// forgets everything when its texts pass [`MEMO_MAX`] bytes, which bounds
+/// forgets everything when it would pass [`MEMO_MAX`] bytes, which bounds
 /// its memory whatever the run holds; the ids stay the interners'.
 #[derive(Debug, Clone)]
 struct Memo {
     map: HashMap<Box<[u8]>, u32>,
     key: Vec<u8>,
-    /// Bytes of the texts held, and the most it holds.
+    /// Bytes held (texts and [`MEMO_ENTRY`] per text), and the most it holds.
     bytes: usize,
     max: usize,
 }
 
-/// Bytes of texts a [`Memo`] holds at most.
+/// Bytes a [`Memo`] holds at most.
 const MEMO_MAX: usize = 64 << 20;
+
+/// A memo entry's bytes besides its text, about: the table's slot (24) and
+/// spare room, the allocation's header.
+const MEMO_ENTRY: usize = 48;
 
 impl Default for Memo {
     fn default() -> Memo {
@@ -123,11 +127,12 @@ impl Memo {
             return v;
         }
         let v = make();
-        if self.bytes + self.key.len() > self.max {
+        let size = self.key.len() + MEMO_ENTRY;
+        if self.bytes + size > self.max {
             self.map.clear();
             self.bytes = 0;
         }
-        self.bytes += self.key.len();
+        self.bytes += size;
         self.map.insert(self.key.as_slice().into(), v);
         v
     }
@@ -497,7 +502,7 @@ mod tests {
     fn memo_tells_text_pairs_apart_and_forgets_at_its_limit() {
         // Room for three keys of 8 + 3 bytes.
         let mut m = Memo {
-            max: 33,
+            max: 3 * (11 + MEMO_ENTRY),
             ..Memo::default()
         };
         let mut made = 0u32;
