@@ -153,41 +153,32 @@ impl RowKeys {
         let cons = b.text(Col::ConsigneeName);
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
-        // Parties repeat within a chunk too: a chunk's own memo (small
-        // enough to stay in cache) answers most rows before the run's.
-        let mut exporter_memo: HashMap<(&str, &str), u32> = HashMap::default();
-        let mut consignee_memo: HashMap<(&str, &str), u32> = HashMap::default();
-        let mut addr_memo: HashMap<&str, u32> = HashMap::default();
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
-            let (exporters, memo) = (&mut self.exporters, &mut self.exporter_memo);
-            let e = *exporter_memo.entry((&names[i], &ids[i])).or_insert_with(|| {
-                memo.id(&names[i], &ids[i], || {
-                    let name = normalize::party_name(&names[i]);
-                    if name.is_empty() && !ids[i].is_empty() {
-                        exporters.id(&format!("#{}", ids[i].trim()))
-                    } else {
-                        exporters.id(&name)
-                    }
-                })
+            let exporters = &mut self.exporters;
+            let e = self.exporter_memo.id(&names[i], &ids[i], || {
+                let name = normalize::party_name(&names[i]);
+                if name.is_empty() && !ids[i].is_empty() {
+                    exporters.id(&format!("#{}", ids[i].trim()))
+                } else {
+                    exporters.id(&name)
+                }
             });
             self.exporter.push(e);
-            let (consignees, memo) = (&mut self.consignees, &mut self.consignee_memo);
-            let c = *consignee_memo.entry((&cons[i], &country[i])).or_insert_with(|| {
-                memo.id(&cons[i], &country[i], || {
-                    let name = normalize::party_name(&cons[i]);
-                    if name.is_empty() {
-                        NONE
-                    } else {
-                        consignees.id(&format!("{name}|{}", &country[i]))
-                    }
-                })
+            let consignees = &mut self.consignees;
+            let c = self.consignee_memo.id(&cons[i], &country[i], || {
+                let name = normalize::party_name(&cons[i]);
+                if name.is_empty() {
+                    NONE
+                } else {
+                    consignees.id(&format!("{name}|{}", &country[i]))
+                }
             });
             self.consignee.push(c);
-            let (addresses, memo) = (&mut self.addresses, &mut self.address_memo);
-            let a = *addr_memo
-                .entry(&addr[i])
-                .or_insert_with(|| memo.id(&addr[i], "", || addresses.id(&normalize::address(&addr[i]))));
+            let addresses = &mut self.addresses;
+            let a = self
+                .address_memo
+                .id(&addr[i], "", || addresses.id(&normalize::address(&addr[i])));
             self.address.push(a);
             self.category.push(declared[i]);
             self.anomaly.push(anomaly[i] as f32);
