@@ -45,9 +45,17 @@ pub struct ServeArgs {
     /// Port to listen on (0 picks a free one)
     #[arg(long, default_value_t = 8765)]
     pub port: u16,
-    /// Address to listen on
+    /// Address to listen on (a non-loopback address needs the token)
     #[arg(long, default_value = "127.0.0.1")]
     pub bind: String,
+    /// Read the desk's token from this file's first line (at least 16
+    /// characters) instead of drawing a random one
+    #[arg(long, conflicts_with = "no_token")]
+    pub token_file: Option<PathBuf>,
+    /// Serve without a token: loopback only, where the Host and origin
+    /// checks still apply (any local program can then use the desk)
+    #[arg(long)]
+    pub no_token: bool,
     /// Share of the queue given to lower-ranked shipments chosen for exploration
     #[arg(long, default_value_t = 0.1)]
     pub explore: f64,
@@ -140,6 +148,13 @@ fn serve(a: ServeArgs) -> Result<u8> {
     if !(0.0..=0.9).contains(&a.explore) {
         return Err(InputError::new(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
     }
+    let token = match (&a.token_file, a.no_token) {
+        (Some(f), _) => Some(crate::desk::access::token_from_file(f)?),
+        (None, true) => None,
+        (None, false) => Some(crate::desk::access::random_token()),
+    };
+    // Refused before the store is touched.
+    crate::desk::access::check_bind(token.is_some(), &a.bind)?;
     let scored = report::read_scored(&a.scored)?;
     let (batch, _) = a.from.read(None, None)?;
     let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
@@ -153,8 +168,8 @@ fn serve(a: ServeArgs) -> Result<u8> {
     store.import(&a.scored.display().to_string(), &rows, &batch)?;
     store.set_queue(&queue)?;
     drop(store);
-    crate::desk::serve(a.db.clone(), &a.bind, a.port, 4, &|addr| {
-        eprintln!("listening on http://{addr}")
+    crate::desk::serve(a.db.clone(), &a.bind, a.port, token, 4, &|url| {
+        eprintln!("listening on {url}")
     })?;
     Ok(EXIT_OK)
 }

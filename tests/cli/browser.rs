@@ -1,6 +1,6 @@
 //! The review desk and the report in headless Chromium, driven through
 //! chromedriver's WebDriver protocol (Debian's `chromium` and
-//! `chromium-driver`; `.ci/run` installs them). If they cannot be started
+//! `chromium-driver`; `scripts/test.sh`, the README's test command, installs them). If they cannot be started
 //! the test fails: it never skips.
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -139,12 +139,16 @@ fn desk_and_report_in_headless_chromium() {
         .read_line(&mut line)
         .unwrap();
     let _desk = Kill(desk);
-    let base = line
+    let url = line
         .trim()
         .strip_prefix("listening on ")
         .unwrap_or_else(|| panic!("desk said: {line}"))
         .to_string();
-    assert!(base.starts_with("http://127.0.0.1:"), "{base}");
+    assert!(url.starts_with("http://127.0.0.1:"), "{url}");
+    assert!(
+        url.contains("/?token="),
+        "the printed address carries the token: {url}"
+    );
 
     let port = free_port();
     let driver = Command::new("chromedriver")
@@ -152,7 +156,7 @@ fn desk_and_report_in_headless_chromium() {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .expect("chromedriver must be installed (apt-get install chromium chromium-driver)");
+        .expect("chromedriver must be installed: run the tests with scripts/test.sh, or apt-get install chromium chromium-driver");
     let _driver = Kill(driver);
     wait_for("chromedriver", || TcpStream::connect(("127.0.0.1", port)).is_ok());
     let profile = wd_dir.path("chrome-profile");
@@ -166,12 +170,18 @@ fn desk_and_report_in_headless_chromium() {
         .unwrap_or_else(|| panic!("no session: {session}"))
         .to_string();
 
-    // Open the queue, open the first shipment.
+    // Open the printed address (the token moves to a cookie), then the
+    // first shipment.
     wd(
         port,
         "POST",
         &format!("/session/{sid}/url"),
-        Some(json!({"url": format!("{base}/")})),
+        Some(json!({ "url": url })),
+    );
+    let here = wd(port, "GET", &format!("/session/{sid}/url"), None);
+    assert!(
+        here.as_str().is_some_and(|u| !u.contains("token")),
+        "the token leaves the address bar: {here}"
     );
     let first = find(port, &sid, "#queue a.ship");
     let id = text(port, &sid, &first);

@@ -285,8 +285,8 @@ fn a_thousand_decisions_from_parallel_clients_over_http() {
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
     crate::util::score_fixture(&wd, "s.csv");
-    let (mut desk, addr) = crate::util::start_desk(&wd, "s.csv", test);
-    let (code, q) = crate::util::http(&addr, "GET", "/api/queue", "");
+    let desk = crate::util::start_desk(&wd, "s.csv", test);
+    let (code, q) = desk.call("GET", "/api/queue", "");
     assert_eq!(code, 200);
     let q: serde_json::Value = serde_json::from_str(&q).unwrap();
     let ids: Vec<String> = q
@@ -302,14 +302,14 @@ fn a_thousand_decisions_from_parallel_clients_over_http() {
     );
     std::thread::scope(|s| {
         for k in 0..8 {
-            let (ids, addr) = (&ids, &addr);
+            let (ids, desk) = (&ids, &desk);
             s.spawn(move || {
                 for j in 0..125 {
                     let id = &ids[(k * 125 + j) % ids.len()];
                     let decision = ["confirmed", "cleared", "inspect"][j % 3];
                     let body = serde_json::json!({"decision": decision, "reviewer": format!("r{k}"), "note": format!("{k}-{j}")}).to_string();
                     let path = format!("/api/shipments/{}/decision", id.replace('-', "%2D"));
-                    let (code, resp) = crate::util::http(addr, "POST", &path, &body);
+                    let (code, resp) = desk.call("POST", &path, &body);
                     assert_eq!(code, 200, "{resp}");
                 }
             });
@@ -317,23 +317,20 @@ fn a_thousand_decisions_from_parallel_clients_over_http() {
     });
     let mut total = 0;
     for id in &ids {
-        let (code, v) = crate::util::http(&addr, "GET", &format!("/api/shipments/{id}"), "");
+        let (code, v) = desk.call("GET", &format!("/api/shipments/{id}"), "");
         assert_eq!(code, 200);
         let v: serde_json::Value = serde_json::from_str(&v).unwrap();
         total += v["history"].as_array().unwrap().len();
     }
     assert_eq!(total, 1000, "every decision is in the history");
-    let (code, _) = crate::util::http(
-        &addr,
+    let (code, _) = desk.call(
         "POST",
         &format!("/api/shipments/{}/decision", ids[0]),
         "{\"decision\":\"maybe\",\"reviewer\":\"x\"}",
     );
     assert_eq!(code, 400);
-    let (code, _) = crate::util::http(&addr, "GET", "/api/shipments/NOPE", "");
+    let (code, _) = desk.call("GET", "/api/shipments/NOPE", "");
     assert_eq!(code, 404);
-    let _ = desk.kill();
-    let _ = desk.wait();
 }
 
 #[test]
@@ -352,15 +349,258 @@ fn hostile_text_is_shown_as_text_in_the_desk() {
             .code,
         0
     );
-    let (mut desk, addr) = crate::util::start_desk(&wd, "s.csv", "in.csv");
-    let (code, page) = crate::util::http(&addr, "GET", "/s/H1", "");
+    let desk = crate::util::start_desk(&wd, "s.csv", "in.csv");
+    let (code, page) = desk.call("GET", "/s/H1", "");
     assert_eq!(code, 200, "{page}");
     assert!(!page.contains("<script>alert(1)</script>"));
     assert!(page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
     assert!(!page.contains("<img src=x"));
     assert_eq!(page.matches("<script>").count(), 1, "only the desk's own script");
-    let (_, queue) = crate::util::http(&addr, "GET", "/", "");
+    let (_, queue) = desk.call("GET", "/", "");
     assert!(!queue.contains("<script>alert"));
-    let _ = desk.kill();
-    let _ = desk.wait();
+}
+
+/// The attacks of a hostile web page on the analyst's desk: each is refused
+/// (401 or 403) and writes nothing; the desk's own page still works.
+#[test]
+fn the_desk_refuses_other_sites_and_requests_without_its_token() {
+    use crate::util::http_raw;
+    let f = fixture();
+    let wd = Workdir::new();
+    crate::util::score_fixture(&wd, "s.csv");
+    let desk = crate::util::start_desk(&wd, "s.csv", f.test.to_str().unwrap());
+    let (code, q) = desk.call("GET", "/api/queue", "");
+    assert_eq!(code, 200);
+    let q: serde_json::Value = serde_json::from_str(&q).unwrap();
+    let id = q[0]["shipment_id"].as_str().unwrap().to_string();
+    let decide = format!("/api/shipments/{id}/decision");
+    let body = r#"{"decision":"cleared","reviewer":"x"}"#;
+    let addr = desk.addr.as_str();
+    let port = addr.rsplit(':').next().unwrap();
+    let own = format!("http://{addr}");
+    let auth = format!("token {}", desk.token);
+    let cookie = format!("sentinel-desk-{port}={}", desk.token);
+    let evil_host = format!("evil.example:{port}");
+
+    // A cross-site text/plain POST, as any web page can send it.
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", addr),
+            ("Origin", "http://evil.example"),
+            ("Content-Type", "text/plain"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 401, "{}", a.body);
+    // The same with the desk's cookie (the browser would attach it): the origin is refused.
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", addr),
+            ("Origin", "http://evil.example"),
+            ("Cookie", &cookie),
+            ("Content-Type", "text/plain"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 403, "{}", a.body);
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", addr),
+            ("Origin", "http://evil.example"),
+            ("Cookie", &cookie),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 403, "{}", a.body);
+    // From the desk's own origin, but not JSON (a form's text/plain or urlencoded).
+    for ct in [
+        "text/plain",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+    ] {
+        let a = http_raw(
+            addr,
+            "POST",
+            &decide,
+            &[
+                ("Host", addr),
+                ("Origin", &own),
+                ("Cookie", &cookie),
+                ("Content-Type", ct),
+            ],
+            body,
+        );
+        assert_eq!(a.code, 403, "{ct}: {}", a.body);
+    }
+    // A cookie without Origin or Referer.
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", addr),
+            ("Cookie", &cookie),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 403, "{}", a.body);
+    // DNS rebinding: another site's name in Host, reading or writing, token or not.
+    for path in [
+        "/",
+        "/api/queue",
+        &format!("/api/shipments/{id}"),
+        &format!("/s/{id}"),
+    ] {
+        for auth_header in [None, Some(("Authorization", auth.as_str()))] {
+            let mut h = vec![("Host", evil_host.as_str())];
+            h.extend(auth_header);
+            let a = http_raw(addr, "GET", path, &h, "");
+            assert_eq!(a.code, 403, "{path}: {}", a.body);
+            assert!(!a.body.contains(&id), "nothing of the queue is shown");
+        }
+    }
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", &evil_host),
+            ("Origin", &format!("http://{evil_host}")),
+            ("Authorization", &auth),
+            ("Content-Type", "application/json"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 403, "{}", a.body);
+    // No token, or a wrong one: nothing is served.
+    let wrong = format!("token {}", "0".repeat(desk.token.len()));
+    for path in ["/", "/api/queue", &format!("/s/{id}")] {
+        assert_eq!(
+            http_raw(addr, "GET", path, &[("Host", addr)], "").code,
+            401,
+            "{path}"
+        );
+        assert_eq!(
+            http_raw(
+                addr,
+                "GET",
+                path,
+                &[("Host", addr), ("Authorization", &wrong)],
+                ""
+            )
+            .code,
+            401,
+            "{path}"
+        );
+    }
+    // Nothing was written.
+    let (_, v) = desk.call("GET", &format!("/api/shipments/{id}"), "");
+    let v: serde_json::Value = serde_json::from_str(&v).unwrap();
+    assert!(v["decision"].is_null(), "{v}");
+    assert_eq!(v["history"].as_array().map(Vec::len), Some(0), "{v}");
+
+    // The desk's own page: the printed address sets the cookie and drops the
+    // token from the address bar; the page's POST then works.
+    let a = http_raw(
+        addr,
+        "GET",
+        &format!("/?token={}", desk.token),
+        &[("Host", addr)],
+        "",
+    );
+    assert_eq!(a.code, 303);
+    assert_eq!(a.header("location"), Some("/"));
+    let set = a.header("set-cookie").unwrap_or("").to_string();
+    assert!(
+        set.starts_with(&cookie) && set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let a = http_raw(
+        addr,
+        "GET",
+        "/",
+        &[("Host", &format!("localhost:{port}")), ("Cookie", &cookie)],
+        "",
+    );
+    assert_eq!(a.code, 200);
+    assert!(a.body.contains(&id));
+    assert_eq!(a.header("x-frame-options"), Some("DENY"));
+    let a = http_raw(
+        addr,
+        "POST",
+        &decide,
+        &[
+            ("Host", addr),
+            ("Origin", &own),
+            ("Cookie", &cookie),
+            ("Content-Type", "application/json; charset=utf-8"),
+        ],
+        body,
+    );
+    assert_eq!(a.code, 200, "{}", a.body);
+    let (_, v) = desk.call("GET", &format!("/api/shipments/{id}"), "");
+    assert!(v.contains("\"cleared\""), "{v}");
+}
+
+#[test]
+fn a_desk_without_a_token_is_loopback_only_and_a_token_file_sets_the_token() {
+    let f = fixture();
+    let wd = Workdir::new();
+    crate::util::score_fixture(&wd, "s.csv");
+    let test = f.test.to_str().unwrap();
+    let run = wd.run(&[
+        "review",
+        "serve",
+        "--scored",
+        "s.csv",
+        "--input",
+        test,
+        "--db",
+        "open.sqlite",
+        "--port",
+        "0",
+        "--bind",
+        "0.0.0.0",
+        "--no-token",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("--bind 0.0.0.0"), "{}", run.stderr);
+    assert!(
+        !wd.path("open.sqlite").exists(),
+        "refused before the store is written"
+    );
+
+    wd.write("token.txt", "team-desk-token-0123456789\n");
+    let desk = crate::util::start_desk_with(&wd, "s.csv", test, &["--token-file", "token.txt"]);
+    assert_eq!(desk.token, "team-desk-token-0123456789");
+    assert_eq!(desk.call("GET", "/api/queue", "").0, 200);
+    drop(desk);
+    wd.write("bad.txt", "short\n");
+    let run = wd.run(&[
+        "review",
+        "serve",
+        "--scored",
+        "s.csv",
+        "--input",
+        test,
+        "--db",
+        "r2.sqlite",
+        "--port",
+        "0",
+        "--token-file",
+        "bad.txt",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.txt"), "{}", run.stderr);
 }

@@ -173,13 +173,38 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
-/// A minimal HTTP/1.1 client for local test servers: (status, body).
-pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
+/// An HTTP answer: status, headers (lower-case names) and body.
+pub struct Answer {
+    pub code: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl Answer {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// A minimal HTTP/1.1 client for local test servers: every header is the
+/// caller's (none is added but Content-Length and Connection).
+pub fn http_raw(addr: &str, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> Answer {
     use std::io::{BufRead, BufReader, Read, Write};
     let mut s = std::net::TcpStream::connect(addr).expect("connect");
     s.set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .unwrap();
-    write!(s, "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len()).unwrap();
+    let mut req = format!("{method} {path} HTTP/1.1\r\n");
+    for (k, v) in headers {
+        req.push_str(&format!("{k}: {v}\r\n"));
+    }
+    req.push_str(&format!(
+        "Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    ));
+    s.write_all(req.as_bytes()).unwrap();
     let mut rd = BufReader::new(s);
     let mut status = String::new();
     rd.read_line(&mut status).unwrap();
@@ -190,11 +215,15 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         .unwrap_or(0);
     let mut len = None;
     let mut chunked = false;
+    let mut heads = Vec::new();
     loop {
         let mut h = String::new();
         rd.read_line(&mut h).unwrap();
         if h == "\r\n" || h.is_empty() {
             break;
+        }
+        if let Some((k, v)) = h.split_once(':') {
+            heads.push((k.trim().to_ascii_lowercase(), v.trim().to_string()));
         }
         let l = h.to_ascii_lowercase();
         if let Some(v) = l.strip_prefix("content-length:") {
@@ -205,7 +234,8 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
         }
     }
     let mut raw = Vec::new();
-    if chunked {
+    if method == "HEAD" {
+    } else if chunked {
         loop {
             let mut size = String::new();
             rd.read_line(&mut size).unwrap();
@@ -223,16 +253,56 @@ pub fn http(addr: &str, method: &str, path: &str, body: &str) -> (u16, String) {
     } else {
         rd.read_to_end(&mut raw).unwrap();
     }
-    (code, String::from_utf8_lossy(&raw).into_owned())
+    Answer {
+        code,
+        headers: heads,
+        body: String::from_utf8_lossy(&raw).into_owned(),
+    }
 }
 
-/// Starts `sentinel review serve` in `wd`; returns the child and its address.
-pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> (std::process::Child, String) {
+/// A running `sentinel review serve`: its address and token; killed on drop.
+pub struct Desk {
+    pub child: std::process::Child,
+    pub addr: String,
+    pub token: String,
+}
+
+impl Drop for Desk {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Desk {
+    /// A call as a well-behaved client makes it: the desk's Host, the token
+    /// in a header, a JSON body: (status, body).
+    pub fn call(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let auth = format!("token {}", self.token);
+        let a = http_raw(
+            &self.addr,
+            method,
+            path,
+            &[
+                ("Host", &self.addr),
+                ("Authorization", &auth),
+                ("Content-Type", "application/json"),
+            ],
+            body,
+        );
+        (a.code, a.body)
+    }
+}
+
+/// Starts `sentinel review serve` in `wd` with `extra` flags; waits for the
+/// address it prints (`listening on http://ADDR/?token=TOKEN`).
+pub fn start_desk_with(wd: &Workdir, scored: &str, input: &str, extra: &[&str]) -> Desk {
     use std::io::BufRead;
     let mut desk = Command::new(env!("CARGO_BIN_EXE_sentinel"))
         .args([
             "review", "serve", "--scored", scored, "--input", input, "--db", "r.sqlite", "--port", "0",
         ])
+        .args(extra)
         .current_dir(wd.dir.path())
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
@@ -242,12 +312,24 @@ pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> (std::process::Chi
     std::io::BufReader::new(desk.stderr.take().unwrap())
         .read_line(&mut line)
         .unwrap();
-    let addr = line
+    let url = line
         .trim()
         .strip_prefix("listening on http://")
-        .unwrap_or_else(|| panic!("desk said: {line}"))
-        .to_string();
-    (desk, addr)
+        .unwrap_or_else(|| panic!("desk said: {line}"));
+    let (addr, rest) = url.split_once('/').unwrap_or((url, ""));
+    let token = rest.strip_prefix("?token=").unwrap_or("").to_string();
+    Desk {
+        child: desk,
+        addr: addr.to_string(),
+        token,
+    }
+}
+
+/// Starts `sentinel review serve` in `wd` with its own random token.
+pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> Desk {
+    let d = start_desk_with(wd, scored, input, &[]);
+    assert!(d.token.len() >= 32, "the desk prints its token: {}", d.token);
+    d
 }
 
 /// Scores the fixture's test batch with the fixture's model into `out`.

@@ -9,7 +9,11 @@
 //! - `POST /api/shipments/{id}/decision` with
 //!   `{"decision": "confirmed|cleared|inspect", "reviewer": "...", "goods_found": "datacenter_gpu", "note": "..."}`
 //!
-//! Every value from a manifest is escaped before it reaches a page.
+//! Every value from a manifest is escaped before it reaches a page, and
+//! every request passes [`access::Access`] first (token, `Host`, origin and
+//! content type) before the store is touched.
+
+pub mod access;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -21,6 +25,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Deserialize;
 use tiny_http::{Header, Method, Request, Response, Server};
 
+use self::access::{Access, RequestFacts};
 use crate::report::{esc, ScoredRow};
 use crate::review::{Decision, Store};
 use crate::tables::Tables;
@@ -73,22 +78,33 @@ struct DecisionBody {
     note: String,
 }
 
-fn json_response(code: u16, body: String) -> Response<std::io::Cursor<Vec<u8>>> {
-    Response::from_string(body)
-        .with_status_code(code)
-        .with_header(Header::from_bytes("Content-Type", "application/json").expect("static header"))
+type Reply = Response<std::io::Cursor<Vec<u8>>>;
+
+fn header(name: &str, value: &str) -> Header {
+    Header::from_bytes(name, value).expect("header names and values are ASCII")
 }
 
-fn html_response(body: String) -> Response<std::io::Cursor<Vec<u8>>> {
+fn json_response(code: u16, body: String) -> Reply {
     Response::from_string(body)
-        .with_header(Header::from_bytes("Content-Type", "text/html; charset=utf-8").expect("static header"))
-        .with_header(
-            Header::from_bytes(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'",
-            )
-            .expect("static header"),
-        )
+        .with_status_code(code)
+        .with_header(header("Content-Type", "application/json"))
+}
+
+fn html_response(body: String) -> Reply {
+    Response::from_string(body)
+        .with_header(header("Content-Type", "text/html; charset=utf-8"))
+        .with_header(header(
+            "Content-Security-Policy",
+            "default-src 'self'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; frame-ancestors 'none'",
+        ))
+}
+
+/// Headers on every answer: never framed, cached, sniffed or referred on.
+fn harden(r: Reply) -> Reply {
+    r.with_header(header("X-Frame-Options", "DENY"))
+        .with_header(header("X-Content-Type-Options", "nosniff"))
+        .with_header(header("Cache-Control", "no-store"))
+        .with_header(header("Referrer-Policy", "no-referrer"))
 }
 
 fn error(code: u16, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
@@ -127,7 +143,80 @@ fn escape_path(s: &str) -> String {
         .collect()
 }
 
-fn handle(db: &Path, mut req: Request) -> Result<()> {
+/// The header `name`'s value, if the request has exactly one.
+fn header_of<'a>(req: &'a Request, name: &'static str) -> Option<&'a str> {
+    let mut it = req.headers().iter().filter(|h| h.field.equiv(name));
+    let first = it.next()?;
+    // Two Host (or Origin...) headers are ambiguous: treat as absent.
+    it.next().is_none().then_some(first.value.as_str())
+}
+
+/// Checks the request against `access`; answers it and returns None when
+/// refused (or redirected to drop the token from the address bar).
+fn admit(access: &Access, req: Request) -> Result<Option<(Request, Option<String>)>> {
+    let (path, query) = match req.url().split_once('?') {
+        Some((p, q)) => (p.to_string(), Some(q.to_string())),
+        None => (req.url().to_string(), None),
+    };
+    let safe_method = matches!(req.method(), Method::Get | Method::Head);
+    let facts = RequestFacts {
+        host: header_of(&req, "Host"),
+        origin: header_of(&req, "Origin"),
+        referer: header_of(&req, "Referer"),
+        content_type: header_of(&req, "Content-Type"),
+        authorization: header_of(&req, "Authorization"),
+        cookie: header_of(&req, "Cookie"),
+        query: query.as_deref(),
+        safe_method,
+    };
+    match access.check(&facts) {
+        Err(refusal) => {
+            let resp = harden(error(refusal.status, refusal.message));
+            req.respond(resp).context("cannot answer a request")?;
+            Ok(None)
+        }
+        Ok(granted) => {
+            let cookie = granted.token_in_url.then(|| access.set_cookie()).flatten();
+            if let (true, true, Some(c)) = (
+                granted.token_in_url,
+                safe_method && !path.starts_with("/api/"),
+                &cookie,
+            ) {
+                // A page opened with ?token= is sent on to its clean address,
+                // the token kept in the cookie instead of the history.
+                let resp = Response::from_string(String::new())
+                    .with_status_code(303)
+                    .with_header(header("Location", &escape_location(&path)))
+                    .with_header(header("Set-Cookie", c));
+                req.respond(harden(resp)).context("cannot answer a request")?;
+                return Ok(None);
+            }
+            Ok(Some((req, cookie)))
+        }
+    }
+}
+
+/// A path safe to send back in `Location`: visible ASCII only, and always
+/// on this desk (`//host/...` or `/\\host` would send the browser elsewhere).
+fn escape_location(path: &str) -> String {
+    if !path.starts_with('/') || path.starts_with("//") || path.starts_with("/\\") {
+        return "/".to_string();
+    }
+    path.bytes()
+        .map(|b| {
+            if b.is_ascii_graphic() && b != b'\\' {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+fn handle(db: &Path, access: &Access, req: Request) -> Result<()> {
+    let Some((mut req, cookie)) = admit(access, req)? else {
+        return Ok(());
+    };
     let url = req.url().split('?').next().unwrap_or("/").to_string();
     let method = req.method().clone();
     let resp = match (method, url.as_str()) {
@@ -183,21 +272,39 @@ fn handle(db: &Path, mut req: Request) -> Result<()> {
         }
         _ => error(404, "not found"),
     };
-    req.respond(resp).context("cannot answer a request")?;
+    let resp = match cookie {
+        Some(c) => resp.with_header(header("Set-Cookie", &c)),
+        None => resp,
+    };
+    req.respond(harden(resp)).context("cannot answer a request")?;
     Ok(())
 }
 
-/// Serves the desk on `bind:port` with `threads` workers; calls
-/// `listening` with the bound address, then serves until the process ends.
-pub fn serve(db: PathBuf, bind: &str, port: u16, threads: usize, listening: &dyn Fn(&str)) -> Result<()> {
+/// Serves the desk on `bind:port` with `threads` workers, protected by
+/// `token` (None: loopback only, see [`Access::new`]); calls `listening`
+/// with the address to open (the token in it), then serves until the
+/// process ends.
+pub fn serve(
+    db: PathBuf,
+    bind: &str,
+    port: u16,
+    token: Option<String>,
+    threads: usize,
+    listening: &dyn Fn(&str),
+) -> Result<()> {
+    access::check_bind(token.is_some(), bind)?;
     let server =
         Server::http((bind, port)).map_err(|e| anyhow::anyhow!("cannot listen on {bind}:{port}: {e}"))?;
-    let addr = server
-        .server_addr()
-        .to_ip()
+    let ip = server.server_addr().to_ip();
+    let addr = ip
         .map(|a| a.to_string())
         .unwrap_or_else(|| format!("{bind}:{port}"));
-    listening(&addr);
+    let access = Access::new(token, bind, ip.map(|a| a.port()).unwrap_or(port))?;
+    match access.token() {
+        Some(t) => listening(&format!("http://{addr}/?token={t}")),
+        None => listening(&format!("http://{addr}/")),
+    }
+    let access = &access;
     let server = std::sync::Arc::new(server);
     std::thread::scope(|s| {
         for _ in 0..threads.max(1) {
@@ -206,7 +313,8 @@ pub fn serve(db: PathBuf, bind: &str, port: u16, threads: usize, listening: &dyn
             s.spawn(move || {
                 while let Ok(req) = server.recv() {
                     // A request that fails (or a bug that panics) never takes a worker down.
-                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&db, req))) {
+                    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| handle(&db, access, req)))
+                    {
                         Ok(Ok(())) => {}
                         Ok(Err(e)) => eprintln!("review serve: {e:#}"),
                         Err(_) => eprintln!("review serve: a request failed unexpectedly"),
@@ -365,6 +473,15 @@ mod tests {
         assert_eq!(flagged, (1..=18).map(|r| format!("S{r}")).collect::<Vec<_>>());
         assert_eq!(build_queue(&scored, 0.1, 7), q, "seeded");
         assert!(build_queue(&scored, 0.0, 7).iter().all(|e| !e.1));
+    }
+
+    #[test]
+    fn redirects_stay_on_the_desk() {
+        assert_eq!(escape_location("/s/X1-1"), "/s/X1-1");
+        assert_eq!(escape_location("//evil.example/x"), "/");
+        assert_eq!(escape_location("/\\evil.example"), "/");
+        assert_eq!(escape_location("http://evil.example"), "/");
+        assert_eq!(escape_location("/s/a b\\é"), "/s/a%20b%5C%C3%A9");
     }
 
     #[test]
