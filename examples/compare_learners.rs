@@ -13,15 +13,15 @@ use sentinel::features;
 use sentinel::history::{self, Profiles, RowKeys};
 use sentinel::metrics::{at_k, budget_rows, pr_auc};
 use sentinel::model::gbm::GbmParams;
-use sentinel::model::train::{train, Outcomes, TrainConfig};
 use sentinel::model::{Manifest, Model};
 use sentinel::pipeline::{self, Mode};
 use sentinel::reader::{Input, Reader};
 use sentinel::run;
 use sentinel::schema::Col;
 use sentinel::tables::Tables;
+use sentinel::training::{train, Outcomes, TrainConfig};
 
-fn read(path: &str) -> sentinel::reader::Batch {
+fn read(path: &str) -> sentinel::batch::Batch {
     let mut r = Reader::open(&[Input::Path(path.into())], None, None).expect("open");
     r.read_all().expect("read")
 }

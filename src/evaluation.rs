@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
+use crate::batch::Batch;
 use crate::metrics;
 use crate::model::labelfree::Isolation;
 use crate::model::Model;
 use crate::pipeline::{self, Mode};
-use crate::reader::Batch;
 use crate::run;
 use crate::schema::Col;
 use crate::tables::Tables;
@@ -180,11 +180,7 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
     }
     Report {
         model_id: model.id().to_string(),
-        mode: if mode == Mode::Supervised {
-            "supervised".into()
-        } else {
-            "label-free".into()
-        },
+        mode: mode.to_string(),
         rows: b.len,
         positives: labels.iter().filter(|l| **l).count(),
         model: model_rank,

@@ -12,9 +12,9 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::catstats::CatStats;
 use crate::history::HistFeatures;
-use crate::reader::Batch;
 use crate::schema::Col;
 use crate::strcol::StrCol;
 use crate::tables::Tables;
@@ -30,62 +30,81 @@ pub struct FeatureDef {
 }
 
 macro_rules! features {
-    ($($name:literal => $meaning:literal,)*) => {
+    ($($name:ident => $meaning:literal,)*) => {
         /// Every base feature, in the order of the columns of a [`Frame`].
-        pub const FEATURES: &[FeatureDef] = &[$(FeatureDef { name: $name, meaning: $meaning },)*];
+        pub const FEATURES: &[FeatureDef] = &[$(FeatureDef { name: stringify!($name), meaning: $meaning },)*];
+
+        /// One row's base features, a named field each. A row is built as a
+        /// struct literal, so the compiler checks that every feature is set
+        /// exactly once and by name; the columns follow [`FEATURES`]' order.
+        struct Row {
+            $($name: f64,)*
+        }
+
+        impl Row {
+            /// Appends the row to one column per feature, in [`FEATURES`]' order.
+            fn push_to(self, cols: &mut [Vec<f64>]) {
+                let mut c = cols.iter_mut();
+                $(
+                    if let Some(col) = c.next() {
+                        col.push(self.$name);
+                    }
+                )*
+            }
+        }
     };
 }
 
 features! {
-    "declared_controlled" => "the HS code declares data-centre GPUs or GPU servers",
-    "desc_category_differs" => "the description points to another category than the HS code",
-    "desc_suggests_controlled" => "the description names controlled compute while the HS code does not",
-    "desc_unknown" => "the description matches no category",
-    "hs_unknown" => "the HS code maps to no category",
-    "eccn_absent" => "no ECCN filed",
-    "eccn_ear99_on_controlled" => "EAR99 or no ECCN on goods that usually carry 3A090/4A090",
-    "eccn_controlled_on_other" => "a 3A090/4A090 ECCN on goods declared as something else",
-    "licence_nlr_restricted" => "no-licence-required (C33) on 3A090/4A090 goods to China or a restricted destination",
-    "brand_absent" => "no brand on the documents",
-    "brand_unknown" => "a brand the tables do not know",
-    "brand_other_category" => "a known brand of another category than declared",
-    "brand_controlled_maker" => "a brand known for controlled compute on goods declared as something else",
-    "log_value_per_kg" => "log10 of declared value per kg of shipping weight",
-    "log_weight_per_unit" => "log10 of kg per unit (counted units only)",
-    "log_value_per_unit" => "log10 of declared value per unit (counted units only)",
-    "log_weight_per_package" => "log10 of kg per package",
-    "dev_value_per_kg" => "value per kg against what is typical for the HS code (robust z-score)",
-    "dev_weight_per_unit" => "weight per unit against what is typical for the HS code (robust z-score)",
-    "dev_value_per_unit" => "value per unit against what is typical for the HS code (robust z-score)",
-    "dev_weight_per_package" => "weight per package against what is typical for the HS code (robust z-score)",
-    "unit_is_weight" => "quantity declared in a weight unit (KG, LB), so no per-unit figures",
-    "unit_is_set" => "quantity declared in sets",
-    "log_quantity" => "log10 of the declared quantity",
-    "log_value" => "log10 of the declared value in USD",
-    "log_weight" => "log10 of the shipping weight in kg",
-    "exporter_age_days" => "days since the exporter's first filing",
-    "exporter_prior_lines" => "log10(1 + lines the exporter filed before)",
-    "exporter_category_share" => "share of this category in the exporter's earlier lines",
-    "exporter_new_category" => "the exporter never declared this category before",
-    "exporter_prior_anomaly" => "mean physical anomaly (largest upward robust deviation) of the exporter's earlier lines",
-    "address_residential" => "the exporter's address looks residential",
-    "address_shared_exporters" => "exporters filing from the same normalised address",
-    "consignee_forwarder" => "the ultimate consignee looks like a freight forwarder or logistics firm",
-    "consignee_hub" => "destination is a transshipment hub (SG, MY, TH, HK, TW, AE)",
-    "consignee_restricted" => "destination is China (with HK, MO) or another restricted country",
-    "consignee_prior_lines" => "log10(1 + lines the consignee received before)",
-    "consignee_age_days" => "days since the consignee's first line",
-    "consignee_prior_anomaly" => "mean physical anomaly of the consignee's earlier lines",
-    "intermediate_present" => "an intermediate consignee is named",
-    "intermediate_hub" => "the intermediate consignee is in a transshipment hub",
-    "payer_abroad" => "payment came from another country than the consignee's",
-    "payer_china" => "payment came from China, Hong Kong or Macau for goods consigned elsewhere",
-    "consignee_direct" => "ultimate consignee type D (direct consumer)",
-    "mode_air" => "shipped by air",
-    "invoice_value_ratio" => "log10 of invoice value over filed value",
-    "invoice_description_differs" => "the invoice describes the goods differently (1: another category, 0.5: other words)",
-    "amendment_count" => "times the filing was corrected after submission",
-    "invalid_fields" => "cells the reader emptied as invalid (INVALID_FIELD)",
+    declared_controlled => "the HS code declares data-centre GPUs or GPU servers",
+    desc_category_differs => "the description points to another category than the HS code",
+    desc_suggests_controlled => "the description names controlled compute while the HS code does not",
+    desc_unknown => "the description matches no category",
+    hs_unknown => "the HS code maps to no category",
+    eccn_absent => "no ECCN filed",
+    eccn_ear99_on_controlled => "EAR99 or no ECCN on goods that usually carry 3A090/4A090",
+    eccn_controlled_on_other => "a 3A090/4A090 ECCN on goods declared as something else",
+    licence_nlr_restricted => "no-licence-required (C33) on 3A090/4A090 goods to China or a restricted destination",
+    brand_absent => "no brand on the documents",
+    brand_unknown => "a brand the tables do not know",
+    brand_other_category => "a known brand of another category than declared",
+    brand_controlled_maker => "a brand known for controlled compute on goods declared as something else",
+    log_value_per_kg => "log10 of declared value per kg of shipping weight",
+    log_weight_per_unit => "log10 of kg per unit (counted units only)",
+    log_value_per_unit => "log10 of declared value per unit (counted units only)",
+    log_weight_per_package => "log10 of kg per package",
+    dev_value_per_kg => "value per kg against what is typical for the HS code (robust z-score)",
+    dev_weight_per_unit => "weight per unit against what is typical for the HS code (robust z-score)",
+    dev_value_per_unit => "value per unit against what is typical for the HS code (robust z-score)",
+    dev_weight_per_package => "weight per package against what is typical for the HS code (robust z-score)",
+    unit_is_weight => "quantity declared in a weight unit (KG, LB), so no per-unit figures",
+    unit_is_set => "quantity declared in sets",
+    log_quantity => "log10 of the declared quantity",
+    log_value => "log10 of the declared value in USD",
+    log_weight => "log10 of the shipping weight in kg",
+    exporter_age_days => "days since the exporter's first filing",
+    exporter_prior_lines => "log10(1 + lines the exporter filed before)",
+    exporter_category_share => "share of this category in the exporter's earlier lines",
+    exporter_new_category => "the exporter never declared this category before",
+    exporter_prior_anomaly => "mean physical anomaly (largest upward robust deviation) of the exporter's earlier lines",
+    address_residential => "the exporter's address looks residential",
+    address_shared_exporters => "exporters filing from the same normalised address",
+    consignee_forwarder => "the ultimate consignee looks like a freight forwarder or logistics firm",
+    consignee_hub => "destination is a transshipment hub (SG, MY, TH, HK, TW, AE)",
+    consignee_restricted => "destination is China (with HK, MO) or another restricted country",
+    consignee_prior_lines => "log10(1 + lines the consignee received before)",
+    consignee_age_days => "days since the consignee's first line",
+    consignee_prior_anomaly => "mean physical anomaly of the consignee's earlier lines",
+    intermediate_present => "an intermediate consignee is named",
+    intermediate_hub => "the intermediate consignee is in a transshipment hub",
+    payer_abroad => "payment came from another country than the consignee's",
+    payer_china => "payment came from China, Hong Kong or Macau for goods consigned elsewhere",
+    consignee_direct => "ultimate consignee type D (direct consumer)",
+    mode_air => "shipped by air",
+    invoice_value_ratio => "log10 of invoice value over filed value",
+    invoice_description_differs => "the invoice describes the goods differently (1: another category, 0.5: other words)",
+    amendment_count => "times the filing was corrected after submission",
+    invalid_fields => "cells the reader emptied as invalid (INVALID_FIELD)",
 }
 
 /// Features the likely-cargo model adds to the risk model's input.
@@ -351,129 +370,123 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             t.brand_category(&brand[i])
         };
         let u = unit_kind(&unit[i]);
-        let mut row = Vec::with_capacity(FEATURES.len());
-        row.push(flag(declared_ctrl));
-        row.push(flag(dcat != unknown && cat != unknown && dcat != cat));
-        row.push(flag(desc_ctrl && !declared_ctrl));
-        row.push(flag(dcat == unknown));
-        row.push(flag(cat == unknown));
-        row.push(flag(e.is_empty()));
-        row.push(flag(
-            (e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl),
-        ));
-        row.push(flag(
-            is_controlled_eccn(e) && !declared_ctrl && Some(cat) != consumer,
-        ));
-        row.push(flag(
-            &lic[i] == "C33" && (is_controlled_eccn(e) || declared_ctrl) && restricted,
-        ));
-        row.push(flag(brand[i].is_empty()));
-        row.push(flag(!brand[i].is_empty() && brand_cat.is_none()));
-        row.push(flag(brand_cat.is_some_and(|c| c as u8 != cat)));
-        row.push(flag(
-            brand_cat.is_some_and(|c| t.is_controlled(c)) && !declared_ctrl,
-        ));
-        for j in 0..4 {
-            row.push(d.physical[j][i]);
-        }
-        for j in 0..4 {
-            row.push(memo.deviation(&d.hs6[i], cat, j, d.physical[j][i]));
-        }
-        row.push(flag(u == Unit::Weight));
-        row.push(flag(u == Unit::Set));
-        row.push(if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN });
-        row.push((value[i] + 1.0).log10());
-        row.push(weight[i].log10());
-        row.push(h.exporter_age[i] as f64);
-        row.push((1.0 + (h.exporter_lines[i] as f64)).log10());
-        row.push(h.exporter_cat_share[i] as f64);
-        row.push(if (h.exporter_lines[i] as f64) > 0.0 {
-            flag((h.exporter_cat_share[i] as f64) == 0.0)
-        } else {
-            f64::NAN
-        });
-        row.push(h.exporter_anomaly[i] as f64);
         let a = &addr[i];
-        row.push(if a.is_empty() {
-            f64::NAN
-        } else {
-            flag(t.has_party_word(a, "residential") && !t.has_party_word(a, "commercial"))
-        });
-        row.push(h.address_exporters[i] as f64);
-        row.push(if cons[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(t.has_party_word(&cons[i], "forwarder"))
-        });
-        row.push(if country[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(country_info.is_some_and(|c| c.hub))
-        });
-        row.push(if country[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(restricted)
-        });
-        row.push(if (h.consignee_lines[i] as f64).is_nan() {
-            f64::NAN
-        } else {
-            (1.0 + (h.consignee_lines[i] as f64)).log10()
-        });
-        row.push(h.consignee_age[i] as f64);
-        row.push(h.consignee_anomaly[i] as f64);
-        row.push(flag(!inter[i].is_empty() || !inter_c[i].is_empty()));
-        row.push(flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)));
         let payer_known = !payer[i].is_empty() && !country[i].is_empty();
-        row.push(if payer_known {
-            flag(payer[i] != country[i])
-        } else {
-            f64::NAN
-        });
         let payer_cn = t.country(&payer[i]).is_some_and(|c| c.china);
         let dest_cn = country_info.is_some_and(|c| c.china);
-        row.push(if payer[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(payer_cn && !dest_cn)
-        });
-        row.push(if ctype[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(&ctype[i] == "D")
-        });
-        row.push(if mode[i].is_empty() {
-            f64::NAN
-        } else {
-            flag(&mode[i] == "air")
-        });
-        row.push(if inv_val[i].is_nan() {
-            f64::NAN
-        } else {
-            ((inv_val[i] + 1.0) / (value[i] + 1.0)).log10()
-        });
-        row.push(if inv_desc[i].is_empty() {
-            f64::NAN
-        } else {
-            let text = &inv_desc[i];
-            let icat = *inv_memo
-                .entry(text)
-                .or_insert_with(|| t.description_category(text) as u8);
-            let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
-            if icat != dcat {
-                1.0
-            } else if same_text {
-                0.0
+        Row {
+            declared_controlled: flag(declared_ctrl),
+            desc_category_differs: flag(dcat != unknown && cat != unknown && dcat != cat),
+            desc_suggests_controlled: flag(desc_ctrl && !declared_ctrl),
+            desc_unknown: flag(dcat == unknown),
+            hs_unknown: flag(cat == unknown),
+            eccn_absent: flag(e.is_empty()),
+            eccn_ear99_on_controlled: flag((e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl)),
+            eccn_controlled_on_other: flag(is_controlled_eccn(e) && !declared_ctrl && Some(cat) != consumer),
+            licence_nlr_restricted: flag(
+                &lic[i] == "C33" && (is_controlled_eccn(e) || declared_ctrl) && restricted,
+            ),
+            brand_absent: flag(brand[i].is_empty()),
+            brand_unknown: flag(!brand[i].is_empty() && brand_cat.is_none()),
+            brand_other_category: flag(brand_cat.is_some_and(|c| c as u8 != cat)),
+            brand_controlled_maker: flag(brand_cat.is_some_and(|c| t.is_controlled(c)) && !declared_ctrl),
+            log_value_per_kg: d.physical[0][i],
+            log_weight_per_unit: d.physical[1][i],
+            log_value_per_unit: d.physical[2][i],
+            log_weight_per_package: d.physical[3][i],
+            dev_value_per_kg: memo.deviation(&d.hs6[i], cat, 0, d.physical[0][i]),
+            dev_weight_per_unit: memo.deviation(&d.hs6[i], cat, 1, d.physical[1][i]),
+            dev_value_per_unit: memo.deviation(&d.hs6[i], cat, 2, d.physical[2][i]),
+            dev_weight_per_package: memo.deviation(&d.hs6[i], cat, 3, d.physical[3][i]),
+            unit_is_weight: flag(u == Unit::Weight),
+            unit_is_set: flag(u == Unit::Set),
+            log_quantity: if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN },
+            log_value: (value[i] + 1.0).log10(),
+            log_weight: weight[i].log10(),
+            exporter_age_days: h.exporter_age[i] as f64,
+            exporter_prior_lines: (1.0 + (h.exporter_lines[i] as f64)).log10(),
+            exporter_category_share: h.exporter_cat_share[i] as f64,
+            exporter_new_category: if (h.exporter_lines[i] as f64) > 0.0 {
+                flag((h.exporter_cat_share[i] as f64) == 0.0)
             } else {
-                0.5
-            }
-        });
-        row.push(amend[i]);
-        row.push(b.invalid[i].count_ones() as f64);
-        debug_assert_eq!(row.len(), FEATURES.len());
-        for (c, v) in cols.iter_mut().zip(row) {
-            c.push(v);
+                f64::NAN
+            },
+            exporter_prior_anomaly: h.exporter_anomaly[i] as f64,
+            address_residential: if a.is_empty() {
+                f64::NAN
+            } else {
+                flag(t.has_party_word(a, "residential") && !t.has_party_word(a, "commercial"))
+            },
+            address_shared_exporters: h.address_exporters[i] as f64,
+            consignee_forwarder: if cons[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(t.has_party_word(&cons[i], "forwarder"))
+            },
+            consignee_hub: if country[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(country_info.is_some_and(|c| c.hub))
+            },
+            consignee_restricted: if country[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(restricted)
+            },
+            consignee_prior_lines: if (h.consignee_lines[i] as f64).is_nan() {
+                f64::NAN
+            } else {
+                (1.0 + (h.consignee_lines[i] as f64)).log10()
+            },
+            consignee_age_days: h.consignee_age[i] as f64,
+            consignee_prior_anomaly: h.consignee_anomaly[i] as f64,
+            intermediate_present: flag(!inter[i].is_empty() || !inter_c[i].is_empty()),
+            intermediate_hub: flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)),
+            payer_abroad: if payer_known {
+                flag(payer[i] != country[i])
+            } else {
+                f64::NAN
+            },
+            payer_china: if payer[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(payer_cn && !dest_cn)
+            },
+            consignee_direct: if ctype[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(&ctype[i] == "D")
+            },
+            mode_air: if mode[i].is_empty() {
+                f64::NAN
+            } else {
+                flag(&mode[i] == "air")
+            },
+            invoice_value_ratio: if inv_val[i].is_nan() {
+                f64::NAN
+            } else {
+                ((inv_val[i] + 1.0) / (value[i] + 1.0)).log10()
+            },
+            invoice_description_differs: if inv_desc[i].is_empty() {
+                f64::NAN
+            } else {
+                let text = &inv_desc[i];
+                let icat = *inv_memo
+                    .entry(text)
+                    .or_insert_with(|| t.description_category(text) as u8);
+                let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
+                if icat != dcat {
+                    1.0
+                } else if same_text {
+                    0.0
+                } else {
+                    0.5
+                }
+            },
+            amendment_count: amend[i],
+            invalid_fields: b.invalid[i].count_ones() as f64,
         }
+        .push_to(&mut cols);
     }
     let mut f = Frame {
         names: FEATURES.iter().map(|f| f.name.to_string()).collect(),

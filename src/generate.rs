@@ -22,18 +22,58 @@ use crate::domain::Date;
 use crate::schema::Col;
 use crate::tables::{self, CatalogueItem, Tables};
 
-/// The spec's scheme names, in the order their lines are allocated.
-pub const SCHEMES: &[&str] = &[
-    "relabel_adapter",
-    "relabel_controller",
-    "generic_parts",
-    "consumer_cover",
-    "server_as_generic",
-    "false_end_user",
-];
+/// The spec's smuggling schemes (the `typology` of their lines).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Scheme {
+    RelabelAdapter,
+    RelabelController,
+    GenericParts,
+    ConsumerCover,
+    ServerAsGeneric,
+    FalseEndUser,
+}
 
-/// Share of fraud lines per scheme (same order as [`SCHEMES`]).
-const SCHEME_SHARE: &[f64] = &[0.25, 0.18, 0.17, 0.12, 0.12, 0.16];
+impl Scheme {
+    /// Every scheme, in the order their lines are allocated.
+    pub const ALL: [Scheme; 6] = [
+        Scheme::RelabelAdapter,
+        Scheme::RelabelController,
+        Scheme::GenericParts,
+        Scheme::ConsumerCover,
+        Scheme::ServerAsGeneric,
+        Scheme::FalseEndUser,
+    ];
+
+    /// The spec's name, as written in `typology` and `world.toml`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scheme::RelabelAdapter => "relabel_adapter",
+            Scheme::RelabelController => "relabel_controller",
+            Scheme::GenericParts => "generic_parts",
+            Scheme::ConsumerCover => "consumer_cover",
+            Scheme::ServerAsGeneric => "server_as_generic",
+            Scheme::FalseEndUser => "false_end_user",
+        }
+    }
+
+    /// Share of the fraud lines that belong to this scheme.
+    fn share(self) -> f64 {
+        match self {
+            Scheme::RelabelAdapter => 0.25,
+            Scheme::RelabelController => 0.18,
+            Scheme::GenericParts => 0.17,
+            Scheme::ConsumerCover => 0.12,
+            Scheme::ServerAsGeneric => 0.12,
+            Scheme::FalseEndUser => 0.16,
+        }
+    }
+}
+
+impl std::fmt::Display for Scheme {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// What to generate.
 #[derive(Debug, Clone)]
@@ -757,7 +797,7 @@ struct Gen<'a> {
     w: World<'a>,
     r: Rand,
     /// Fronts and distributors used by schemes, by scheme.
-    networks: Vec<(usize, Vec<usize>)>,
+    networks: Vec<(Scheme, Vec<usize>)>,
 }
 
 impl<'a> Gen<'a> {
@@ -1044,7 +1084,7 @@ fn common(
 
 impl<'a> Gen<'a> {
     /// A scheme's network: a front (new company) or a diverting distributor.
-    fn network_exporter(&mut self, scheme: usize, day: i32) -> usize {
+    fn network_exporter(&mut self, scheme: Scheme, day: i32) -> usize {
         let existing: Vec<usize> = self
             .networks
             .iter()
@@ -1077,12 +1117,13 @@ impl<'a> Gen<'a> {
         idx
     }
 
-    fn fraud_line(&mut self, scheme: usize, day: i32, out: &mut Vec<Line>) {
-        let name = SCHEMES[scheme];
+    fn fraud_line(&mut self, scheme: Scheme, day: i32, out: &mut Vec<Line>) {
+        let name = scheme.as_str();
+        let false_end_user = scheme == Scheme::FalseEndUser;
         let ei = self.network_exporter(scheme, day);
         let e = self.w.exporters[ei].clone();
         let r = &mut self.r;
-        let true_cat = if name == "server_as_generic" || (name == "false_end_user" && r.p(0.35)) {
+        let true_cat = if scheme == Scheme::ServerAsGeneric || (false_end_user && r.p(0.35)) {
             "gpu_server"
         } else {
             "datacenter_gpu"
@@ -1091,7 +1132,7 @@ impl<'a> Gen<'a> {
         let item_idx = *r.pick(&items);
         let item = self.w.t.catalogue[item_idx].clone();
         // First-time buyers with large orders: paper end users buy big.
-        let scale = if name == "false_end_user" {
+        let scale = if false_end_user {
             r.range(1.0, 3.0)
         } else {
             r.range(0.5, 1.5)
@@ -1104,15 +1145,15 @@ impl<'a> Gen<'a> {
         } else {
             r.pick(&["VN", "IN", "ID", "PH", "CN", "KR", "JP"]).to_string()
         };
-        let forwarder = name != "false_end_user" && r.p(0.45);
+        let forwarder = !false_end_user && r.p(0.45);
         let ci = {
             let existing = self.w.pick_consignee(&mut self.r, &country, forwarder);
             // A paper end user is made for the scheme and rarely reused by honest trade.
-            let reuse = if name == "false_end_user" { 0.1 } else { 0.5 };
+            let reuse = if false_end_user { 0.1 } else { 0.5 };
             match existing {
                 Some(i) if self.r.p(reuse) => i,
                 _ => {
-                    let ctype = if name == "false_end_user" { Some("D") } else { None };
+                    let ctype = if false_end_user { Some("D") } else { None };
                     self.w.add_consignee(&mut self.r, &country, forwarder, ctype)
                 }
             }
@@ -1137,7 +1178,7 @@ impl<'a> Gen<'a> {
             b.set(Col::IntermediateCountry, ic);
         }
         let payer = {
-            let y = r.f() * if name == "false_end_user" { 0.7 } else { 1.0 };
+            let y = r.f() * if false_end_user { 0.7 } else { 1.0 };
             if y < 0.4 {
                 "CN".to_string()
             } else if y < 0.55 {
@@ -1148,7 +1189,7 @@ impl<'a> Gen<'a> {
         };
         b.set(Col::PayerCountry, payer);
         let true_value = g.count * g.unit_price;
-        let (hs, desc, brand, eccn, lic, value) = if name == "false_end_user" {
+        let (hs, desc, brand, eccn, lic, value) = if false_end_user {
             let brands: Vec<&str> = item.brands.split('|').collect();
             let lic = if r.p(0.4) {
                 "C30"
@@ -1207,7 +1248,7 @@ impl<'a> Gen<'a> {
             } else {
                 true_value * r.range(0.85, 1.02)
             };
-            let eccn = if name == "consumer_cover" && r.p(0.4) {
+            let eccn = if scheme == Scheme::ConsumerCover && r.p(0.4) {
                 "3A090.a".to_string()
             } else if r.p(0.5) {
                 "EAR99".to_string()
@@ -1226,7 +1267,7 @@ impl<'a> Gen<'a> {
         b.set(Col::Brand, brand);
         b.set(Col::Eccn, eccn);
         b.set(Col::LicenseCode, lic);
-        let unit = if name == "false_end_user" {
+        let unit = if false_end_user {
             item.unit.clone()
         } else {
             "PCS".to_string()
@@ -1424,12 +1465,12 @@ impl Plan {
             0
         };
         let fraud_total = ((cfg.rows as f64 * cfg.fraud_rate).round() as usize).min(cfg.rows - scenario);
-        let mut per_scheme: Vec<usize> = SCHEME_SHARE
+        let mut per_scheme: Vec<usize> = Scheme::ALL
             .iter()
-            .map(|s| (s * fraud_total as f64).floor() as usize)
+            .map(|s| (s.share() * fraud_total as f64).floor() as usize)
             .collect();
         // Every scheme appears whenever there is room for it.
-        if fraud_total >= SCHEMES.len() {
+        if fraud_total >= Scheme::ALL.len() {
             for n in per_scheme.iter_mut() {
                 *n = (*n).max(1);
             }
@@ -1437,7 +1478,7 @@ impl Plan {
         let mut assigned: usize = per_scheme.iter().sum();
         let mut i = 0;
         while assigned < fraud_total {
-            per_scheme[i % SCHEMES.len()] += 1;
+            per_scheme[i % Scheme::ALL.len()] += 1;
             assigned += 1;
             i += 1;
         }
@@ -1550,7 +1591,7 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
             if s == u8::MAX {
                 g.nj_line(day, nj_exporter.expect("scenario exporter"), &mut day_lines);
             } else {
-                g.fraud_line(s as usize, day, &mut day_lines);
+                g.fraud_line(Scheme::ALL[s as usize], day, &mut day_lines);
             }
             sched_i += 1;
         }

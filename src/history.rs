@@ -11,8 +11,8 @@ use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::normalize;
-use crate::reader::Batch;
 use crate::schema::Col;
 
 /// What is known of one party before a row.
@@ -435,6 +435,15 @@ fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: us
 }
 
 impl HistFeatures {
+    /// Rows it holds figures for.
+    pub fn len(&self) -> usize {
+        self.exporter_age.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.exporter_age.is_empty()
+    }
+
     /// The rows `idx`, in that order.
     pub fn select(&self, idx: &[usize], n_cat: usize) -> HistFeatures {
         let pick = |v: &[f32]| idx.iter().map(|&i| v[i]).collect::<Vec<f32>>();

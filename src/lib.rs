@@ -2,6 +2,7 @@
 //! controlled GPUs. Data flows one way: `reader` -> features -> models ->
 //! scores -> reports; `cmd` holds one thin module per subcommand.
 
+pub mod batch;
 pub mod catstats;
 pub mod cmd;
 pub mod desk;
@@ -16,6 +17,7 @@ pub mod metrics;
 pub mod model;
 pub mod normalize;
 pub mod output;
+pub mod par;
 pub mod pipeline;
 pub mod progress;
 pub mod reader;
@@ -28,3 +30,5 @@ pub mod scoring;
 pub mod strcol;
 pub mod tables;
 pub mod teardown;
+pub mod text;
+pub mod training;

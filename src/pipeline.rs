@@ -2,11 +2,11 @@
 //! `evaluate` and `score`: declaration facts -> features (with the run's
 //! histories) -> likely cargo -> risk -> per-row attributions.
 
+use crate::batch::Batch;
 use crate::features::{self, Declared, Frame};
 use crate::history::HistFeatures;
 use crate::model::labelfree;
 use crate::model::Parts;
-use crate::reader::Batch;
 use crate::tables::Tables;
 
 /// Which risk score a run uses.
@@ -16,6 +16,22 @@ pub enum Mode {
     Supervised,
     /// The label-free percentile score.
     LabelFree,
+}
+
+impl Mode {
+    /// The mode as summaries, manifests and reports name it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Supervised => "supervised",
+            Mode::LabelFree => "label-free",
+        }
+    }
+}
+
+impl std::fmt::Display for Mode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
 }
 
 /// Everything the models see of a batch.
@@ -117,18 +133,13 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
                 .map_or(1, |p| p.get())
                 .clamp(1, 8);
             let per = n.div_ceil(threads).max(1);
-            std::thread::scope(|scope| {
-                for (k, out) in s.risk.chunks_mut(per).enumerate() {
-                    let cols = &cols;
-                    scope.spawn(move || {
-                        let rows = k * per..k * per + out.len();
-                        let part: Vec<Option<&[f64]>> =
-                            cols.iter().map(|c| c.map(|c| &c[rows.clone()])).collect();
-                        forest.margins_of_columns(&part, out);
-                        for o in out.iter_mut() {
-                            *o = crate::model::gbm::sigmoid(*o);
-                        }
-                    });
+            let parts_of_rows: Vec<(usize, &mut [f64])> = s.risk.chunks_mut(per).enumerate().collect();
+            crate::par::map_all(parts_of_rows, threads, |(k, out)| {
+                let rows = k * per..k * per + out.len();
+                let part: Vec<Option<&[f64]>> = cols.iter().map(|c| c.map(|c| &c[rows.clone()])).collect();
+                forest.margins_of_columns(&part, out);
+                for o in out.iter_mut() {
+                    *o = crate::model::gbm::sigmoid(*o);
                 }
             });
         }

@@ -1,134 +1,126 @@
 //! Reasons: a row's largest contributions to its own score, grouped into
 //! stable codes, each with a sentence that gives the figures behind it.
 
+use crate::batch::Batch;
 use crate::features::Frame;
 use crate::model::Parts;
 use crate::pipeline::Evidence;
-use crate::reader::{cut, printable, Batch};
 use crate::schema::Col;
 use crate::tables::Tables;
+use crate::text::{cut, printable};
 
-/// Every reason code with its meaning (the README lists the same).
-pub const CODES: &[(&str, &str)] = &[
-    (
-        "LIKELY_GPU",
-        "the evidence other than the declaration points to controlled compute",
-    ),
-    (
-        "WEIGHT_PER_UNIT",
-        "kg per unit far from what is typical for the declared HS code",
-    ),
-    (
-        "VALUE_PER_KG",
-        "value per kg far from what is typical for the declared HS code",
-    ),
-    (
-        "VALUE_PER_UNIT",
-        "value per unit far from what is typical for the declared HS code",
-    ),
-    ("WEIGHT_PER_PACKAGE", "kg per package far from what is typical"),
-    (
-        "DESCRIPTION_MISMATCH",
-        "the description and the HS code point to different goods",
-    ),
-    ("UNKNOWN_HS", "the HS code maps to no category"),
-    ("ECCN_MISMATCH", "the ECCN does not fit the goods"),
-    (
-        "LICENCE_MISMATCH",
-        "no-licence-required on controlled goods to a restricted destination",
-    ),
-    ("BRAND", "the brand is unknown, absent, or belongs to other goods"),
-    ("NEW_EXPORTER", "the exporter is new or has little history"),
-    ("NEW_CATEGORY", "the exporter has not declared these goods before"),
-    (
-        "PARTY_HISTORY",
-        "the exporter's or consignee's earlier lines were physically odd too",
-    ),
-    ("RESIDENTIAL_ADDRESS", "the exporter's address looks residential"),
-    (
-        "SHARED_ADDRESS",
-        "many exporters file from the same address (a third-party warehouse)",
-    ),
-    (
-        "FORWARDER_CONSIGNEE",
-        "the ultimate consignee looks like a freight forwarder",
-    ),
-    ("HUB_DESTINATION", "destination is a transshipment hub"),
-    (
-        "RESTRICTED_DESTINATION",
-        "destination is China or another restricted country",
-    ),
-    ("NEW_CONSIGNEE", "the consignee is new or has little history"),
-    ("CONSIGNEE_TYPE", "the consignee type"),
-    ("INTERMEDIATE_CONSIGNEE", "an intermediate consignee is named"),
-    (
-        "PAYER_ABROAD",
-        "payment came from another country than the consignee's",
-    ),
-    (
-        "INVOICE_VALUE_MISMATCH",
-        "the invoice value differs from the filed value",
-    ),
-    (
-        "INVOICE_DESCRIPTION_MISMATCH",
-        "the invoice describes the goods differently",
-    ),
-    ("AMENDED", "the filing was corrected after submission"),
-    ("INVALID_FIELD", "cells were invalid and emptied by the reader"),
-    (
-        "DECLARED_CONTROLLED",
-        "the declaration itself is of controlled compute",
-    ),
-    ("SHIPMENT_SIZE", "the quantity, value or weight of the line"),
-    ("TRANSPORT_MODE", "the transport mode"),
-    (
-        "UNUSUAL",
-        "the line is unusual overall against the training lines (isolation forest)",
-    ),
-    ("EXTRA_FEATURE", "a column of the mapping's [features]"),
-];
+macro_rules! reason_codes {
+    ($($variant:ident => $code:literal, $meaning:literal;)*) => {
+        /// A reason code: the stable name a group of features is reported
+        /// under (the README lists the same).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ReasonCode {
+            $($variant,)*
+        }
+
+        impl ReasonCode {
+            /// Every code, in the README's order.
+            pub const ALL: &'static [ReasonCode] = &[$(ReasonCode::$variant,)*];
+
+            /// The code as written in the output.
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(ReasonCode::$variant => $code,)*
+                }
+            }
+
+            /// What the code means.
+            pub fn meaning(self) -> &'static str {
+                match self {
+                    $(ReasonCode::$variant => $meaning,)*
+                }
+            }
+        }
+    };
+}
+
+reason_codes! {
+    LikelyGpu => "LIKELY_GPU", "the evidence other than the declaration points to controlled compute";
+    WeightPerUnit => "WEIGHT_PER_UNIT", "kg per unit far from what is typical for the declared HS code";
+    ValuePerKg => "VALUE_PER_KG", "value per kg far from what is typical for the declared HS code";
+    ValuePerUnit => "VALUE_PER_UNIT", "value per unit far from what is typical for the declared HS code";
+    WeightPerPackage => "WEIGHT_PER_PACKAGE", "kg per package far from what is typical";
+    DescriptionMismatch => "DESCRIPTION_MISMATCH", "the description and the HS code point to different goods";
+    UnknownHs => "UNKNOWN_HS", "the HS code maps to no category";
+    EccnMismatch => "ECCN_MISMATCH", "the ECCN does not fit the goods";
+    LicenceMismatch => "LICENCE_MISMATCH", "no-licence-required on controlled goods to a restricted destination";
+    Brand => "BRAND", "the brand is unknown, absent, or belongs to other goods";
+    NewExporter => "NEW_EXPORTER", "the exporter is new or has little history";
+    NewCategory => "NEW_CATEGORY", "the exporter has not declared these goods before";
+    PartyHistory => "PARTY_HISTORY", "the exporter's or consignee's earlier lines were physically odd too";
+    ResidentialAddress => "RESIDENTIAL_ADDRESS", "the exporter's address looks residential";
+    SharedAddress => "SHARED_ADDRESS", "many exporters file from the same address (a third-party warehouse)";
+    ForwarderConsignee => "FORWARDER_CONSIGNEE", "the ultimate consignee looks like a freight forwarder";
+    HubDestination => "HUB_DESTINATION", "destination is a transshipment hub";
+    RestrictedDestination => "RESTRICTED_DESTINATION", "destination is China or another restricted country";
+    NewConsignee => "NEW_CONSIGNEE", "the consignee is new or has little history";
+    ConsigneeType => "CONSIGNEE_TYPE", "the consignee type";
+    IntermediateConsignee => "INTERMEDIATE_CONSIGNEE", "an intermediate consignee is named";
+    PayerAbroad => "PAYER_ABROAD", "payment came from another country than the consignee's";
+    InvoiceValueMismatch => "INVOICE_VALUE_MISMATCH", "the invoice value differs from the filed value";
+    InvoiceDescriptionMismatch => "INVOICE_DESCRIPTION_MISMATCH", "the invoice describes the goods differently";
+    Amended => "AMENDED", "the filing was corrected after submission";
+    InvalidField => "INVALID_FIELD", "cells were invalid and emptied by the reader";
+    DeclaredControlled => "DECLARED_CONTROLLED", "the declaration itself is of controlled compute";
+    ShipmentSize => "SHIPMENT_SIZE", "the quantity, value or weight of the line";
+    TransportMode => "TRANSPORT_MODE", "the transport mode";
+    Unusual => "UNUSUAL", "the line is unusual overall against the training lines (isolation forest; label-free score)";
+    ExtraFeature => "EXTRA_FEATURE", "a column of the mapping's `[features]`";
+}
+
+impl std::fmt::Display for ReasonCode {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
 
 /// The code a feature's evidence is reported under.
-pub fn code_of(feature: &str) -> &'static str {
+pub fn code_of(feature: &str) -> ReasonCode {
+    use ReasonCode::*;
     match feature {
-        "likely_controlled" | "likely_declared" | "mismatch" => "LIKELY_GPU",
-        "log_weight_per_unit" | "dev_weight_per_unit" => "WEIGHT_PER_UNIT",
-        "log_value_per_kg" | "dev_value_per_kg" => "VALUE_PER_KG",
-        "log_value_per_unit" | "dev_value_per_unit" => "VALUE_PER_UNIT",
-        "log_weight_per_package" | "dev_weight_per_package" => "WEIGHT_PER_PACKAGE",
-        "desc_category_differs" | "desc_suggests_controlled" | "desc_unknown" => "DESCRIPTION_MISMATCH",
-        "hs_unknown" => "UNKNOWN_HS",
-        "eccn_absent" | "eccn_ear99_on_controlled" | "eccn_controlled_on_other" => "ECCN_MISMATCH",
-        "licence_nlr_restricted" => "LICENCE_MISMATCH",
-        "brand_absent" | "brand_unknown" | "brand_other_category" | "brand_controlled_maker" => "BRAND",
-        "exporter_age_days" | "exporter_prior_lines" => "NEW_EXPORTER",
-        "exporter_category_share" | "exporter_new_category" => "NEW_CATEGORY",
-        "exporter_prior_anomaly" | "consignee_prior_anomaly" => "PARTY_HISTORY",
-        "address_residential" => "RESIDENTIAL_ADDRESS",
-        "address_shared_exporters" => "SHARED_ADDRESS",
-        "consignee_forwarder" => "FORWARDER_CONSIGNEE",
-        "consignee_hub" => "HUB_DESTINATION",
-        "consignee_restricted" => "RESTRICTED_DESTINATION",
-        "consignee_prior_lines" | "consignee_age_days" => "NEW_CONSIGNEE",
-        "consignee_direct" => "CONSIGNEE_TYPE",
-        "intermediate_present" | "intermediate_hub" => "INTERMEDIATE_CONSIGNEE",
-        "payer_abroad" | "payer_china" => "PAYER_ABROAD",
-        "invoice_value_ratio" => "INVOICE_VALUE_MISMATCH",
-        "invoice_description_differs" => "INVOICE_DESCRIPTION_MISMATCH",
-        "amendment_count" => "AMENDED",
-        "invalid_fields" => "INVALID_FIELD",
-        "declared_controlled" => "DECLARED_CONTROLLED",
-        "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" => "SHIPMENT_SIZE",
-        "mode_air" => "TRANSPORT_MODE",
-        "isolation" => "UNUSUAL",
-        _ => "EXTRA_FEATURE",
+        "likely_controlled" | "likely_declared" | "mismatch" => LikelyGpu,
+        "log_weight_per_unit" | "dev_weight_per_unit" => WeightPerUnit,
+        "log_value_per_kg" | "dev_value_per_kg" => ValuePerKg,
+        "log_value_per_unit" | "dev_value_per_unit" => ValuePerUnit,
+        "log_weight_per_package" | "dev_weight_per_package" => WeightPerPackage,
+        "desc_category_differs" | "desc_suggests_controlled" | "desc_unknown" => DescriptionMismatch,
+        "hs_unknown" => UnknownHs,
+        "eccn_absent" | "eccn_ear99_on_controlled" | "eccn_controlled_on_other" => EccnMismatch,
+        "licence_nlr_restricted" => LicenceMismatch,
+        "brand_absent" | "brand_unknown" | "brand_other_category" | "brand_controlled_maker" => Brand,
+        "exporter_age_days" | "exporter_prior_lines" => NewExporter,
+        "exporter_category_share" | "exporter_new_category" => NewCategory,
+        "exporter_prior_anomaly" | "consignee_prior_anomaly" => PartyHistory,
+        "address_residential" => ResidentialAddress,
+        "address_shared_exporters" => SharedAddress,
+        "consignee_forwarder" => ForwarderConsignee,
+        "consignee_hub" => HubDestination,
+        "consignee_restricted" => RestrictedDestination,
+        "consignee_prior_lines" | "consignee_age_days" => NewConsignee,
+        "consignee_direct" => ConsigneeType,
+        "intermediate_present" | "intermediate_hub" => IntermediateConsignee,
+        "payer_abroad" | "payer_china" => PayerAbroad,
+        "invoice_value_ratio" => InvoiceValueMismatch,
+        "invoice_description_differs" => InvoiceDescriptionMismatch,
+        "amendment_count" => Amended,
+        "invalid_fields" => InvalidField,
+        "declared_controlled" => DeclaredControlled,
+        "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" => ShipmentSize,
+        "mode_air" => TransportMode,
+        "isolation" => Unusual,
+        _ => ExtraFeature,
     }
 }
 
 /// One reason: its code, the sentence, and its weight in the score.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Reason {
-    pub code: &'static str,
+    pub code: ReasonCode,
     pub text: String,
     pub weight: f64,
 }
@@ -152,7 +144,7 @@ fn val(frame: &Frame, name: &str, i: usize) -> f64 {
 }
 
 /// The sentence of a code for row `i`.
-fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats: &[&str]) -> String {
+fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats: &[&str]) -> String {
     let t = Tables::get();
     let f = &ev.frame;
     let cat = ev.declared.category[i];
@@ -160,8 +152,9 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
     let hs6 = &ev.declared.hs6[i];
     let typical = |j: usize| parts.stats.typical(hs6, cat, j).median;
     let n_cat = t.n_categories();
+    use ReasonCode::*;
     match code {
-        "LIKELY_GPU" => {
+        LikelyGpu => {
             let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
             let (k, pk) = p
                 .iter()
@@ -174,52 +167,52 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
                 val(f, "likely_controlled", i) * 100.0
             )
         }
-        "WEIGHT_PER_UNIT" => format!(
+        WeightPerUnit => format!(
             "{code}: {:.2} kg per unit, typical for HS {hs6} ({decl}) {:.2} kg",
             10f64.powf(ev.declared.physical[1][i]),
             10f64.powf(typical(1))
         ),
-        "VALUE_PER_KG" => format!(
+        ValuePerKg => format!(
             "{code}: {} per kg, typical for HS {hs6} ({decl}) {} per kg",
             money(10f64.powf(ev.declared.physical[0][i])),
             money(10f64.powf(typical(0)))
         ),
-        "VALUE_PER_UNIT" => format!(
+        ValuePerUnit => format!(
             "{code}: {} per unit, typical for HS {hs6} ({decl}) {} per unit",
             money(10f64.powf(ev.declared.physical[2][i])),
             money(10f64.powf(typical(2)))
         ),
-        "WEIGHT_PER_PACKAGE" => format!(
+        WeightPerPackage => format!(
             "{code}: {:.1} kg per package, typical {:.1} kg",
             10f64.powf(ev.declared.physical[3][i]),
             10f64.powf(typical(3))
         ),
-        "DESCRIPTION_MISMATCH" if ev.declared.desc_category[i] as usize == t.unknown_category() => format!(
+        DescriptionMismatch if ev.declared.desc_category[i] as usize == t.unknown_category() => format!(
             "{code}: description \"{}\" names no known goods, HS {} is {decl}",
             q(&b.text(Col::Description)[i]),
             &b.text(Col::HsCode)[i]
         ),
-        "DESCRIPTION_MISMATCH" => format!(
+        DescriptionMismatch => format!(
             "{code}: description \"{}\" suggests {}, HS {} is {decl}",
             q(&b.text(Col::Description)[i]),
             t.categories[ev.declared.desc_category[i] as usize].name,
             &b.text(Col::HsCode)[i]
         ),
-        "UNKNOWN_HS" => format!("{code}: HS {} maps to no category", &b.text(Col::HsCode)[i]),
-        "ECCN_MISMATCH" => {
+        UnknownHs => format!("{code}: HS {} maps to no category", &b.text(Col::HsCode)[i]),
+        EccnMismatch => {
             let e = &b.text(Col::Eccn)[i];
             format!(
                 "{code}: ECCN {} on goods declared as {decl}",
                 if e.is_empty() { "absent".to_string() } else { q(e) }
             )
         }
-        "LICENCE_MISMATCH" => format!(
+        LicenceMismatch => format!(
             "{code}: licence code {} with ECCN {} to {}",
             q(&b.text(Col::LicenseCode)[i]),
             q(&b.text(Col::Eccn)[i]),
             &b.text(Col::ConsigneeCountry)[i]
         ),
-        "BRAND" => {
+        Brand => {
             let brand = &b.text(Col::Brand)[i];
             match t.brand_category(brand) {
                 _ if brand.is_empty() => format!("{code}: no brand on goods declared as {decl}"),
@@ -231,12 +224,12 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
                 None => format!("{code}: brand \"{}\" is not a known brand", q(brand)),
             }
         }
-        "NEW_EXPORTER" => format!(
+        NewExporter => format!(
             "{code}: exporter's first filing {:.0} days ago, {:.0} earlier lines",
             val(f, "exporter_age_days", i).max(0.0),
             10f64.powf(val(f, "exporter_prior_lines", i)) - 1.0
         ),
-        "NEW_CATEGORY" => {
+        NewCategory => {
             let share = val(f, "exporter_category_share", i);
             if share.is_nan() {
                 format!("{code}: the exporter has no earlier lines")
@@ -247,7 +240,7 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
                 )
             }
         }
-        "PARTY_HISTORY" => {
+        PartyHistory => {
             let show = |v: f64| {
                 if v.is_finite() {
                     format!("{v:.1}")
@@ -261,58 +254,58 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
                 show(val(f, "consignee_prior_anomaly", i))
             )
         }
-        "RESIDENTIAL_ADDRESS" => format!(
+        ResidentialAddress => format!(
             "{code}: exporter address \"{}\" looks residential",
             q(&b.text(Col::UsppiAddress)[i])
         ),
-        "SHARED_ADDRESS" => format!(
+        SharedAddress => format!(
             "{code}: {:.0} exporters file from \"{}\"",
             val(f, "address_shared_exporters", i),
             q(&b.text(Col::UsppiAddress)[i])
         ),
-        "FORWARDER_CONSIGNEE" => format!(
+        ForwarderConsignee => format!(
             "{code}: consignee \"{}\" looks like a freight forwarder",
             q(&b.text(Col::ConsigneeName)[i])
         ),
-        "HUB_DESTINATION" => format!(
+        HubDestination => format!(
             "{code}: destination {} is a transshipment hub",
             &b.text(Col::ConsigneeCountry)[i]
         ),
-        "RESTRICTED_DESTINATION" => format!(
+        RestrictedDestination => format!(
             "{code}: destination {} is China or restricted",
             &b.text(Col::ConsigneeCountry)[i]
         ),
-        "NEW_CONSIGNEE" => format!(
+        NewConsignee => format!(
             "{code}: consignee \"{}\" received {:.0} earlier lines",
             q(&b.text(Col::ConsigneeName)[i]),
             (10f64.powf(val(f, "consignee_prior_lines", i)) - 1.0).max(0.0)
         ),
-        "CONSIGNEE_TYPE" => format!("{code}: consignee type {}", q(&b.text(Col::ConsigneeType)[i])),
-        "INTERMEDIATE_CONSIGNEE" => format!(
+        ConsigneeType => format!("{code}: consignee type {}", q(&b.text(Col::ConsigneeType)[i])),
+        IntermediateConsignee => format!(
             "{code}: intermediate consignee \"{}\" in {}",
             q(&b.text(Col::IntermediateName)[i]),
             &b.text(Col::IntermediateCountry)[i]
         ),
-        "PAYER_ABROAD" => format!(
+        PayerAbroad => format!(
             "{code}: paid from {}, consignee in {}",
             &b.text(Col::PayerCountry)[i],
             &b.text(Col::ConsigneeCountry)[i]
         ),
-        "INVOICE_VALUE_MISMATCH" => format!(
+        InvoiceValueMismatch => format!(
             "{code}: invoice {} against filed {}",
             money(b.num(Col::InvoiceValueUsd)[i]),
             money(b.num(Col::ValueUsd)[i])
         ),
-        "INVOICE_DESCRIPTION_MISMATCH" => format!(
+        InvoiceDescriptionMismatch => format!(
             "{code}: invoice says \"{}\", filing says \"{}\"",
             q(&b.text(Col::InvoiceDescription)[i]),
             q(&b.text(Col::Description)[i])
         ),
-        "AMENDED" => format!(
+        Amended => format!(
             "{code}: filing amended {:.0} times",
             b.num(Col::AmendmentCount)[i]
         ),
-        "INVALID_FIELD" => {
+        InvalidField => {
             let cols: Vec<&str> = Col::ALL
                 .iter()
                 .filter(|c| b.invalid[i] & c.bit() != 0)
@@ -320,17 +313,17 @@ fn sentence(code: &str, parts: &Parts, ev: &Evidence, b: &Batch, i: usize, feats
                 .collect();
             format!("{code}: invalid cells emptied: {}", cols.join(", "))
         }
-        "DECLARED_CONTROLLED" => format!("{code}: declared as {decl} (HS {})", &b.text(Col::HsCode)[i]),
-        "SHIPMENT_SIZE" => format!(
+        DeclaredControlled => format!("{code}: declared as {decl} (HS {})", &b.text(Col::HsCode)[i]),
+        ShipmentSize => format!(
             "{code}: {} {}, {}, {:.1} kg",
             b.num(Col::Quantity)[i],
             q(&b.text(Col::QuantityUnit)[i]),
             money(b.num(Col::ValueUsd)[i]),
             b.num(Col::ShippingWeightKg)[i]
         ),
-        "TRANSPORT_MODE" => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
-        "UNUSUAL" => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
-        _ => {
+        TransportMode => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
+        Unusual => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
+        ExtraFeature => {
             let shown: Vec<String> = feats
                 .iter()
                 .map(|n| format!("{n} = {:.3}", val(f, n, i)))
@@ -350,7 +343,7 @@ pub fn explain(
     attr: &[(&str, f64)],
     max: usize,
 ) -> Vec<Reason> {
-    let mut by_code: Vec<(&'static str, f64, Vec<&str>)> = Vec::new();
+    let mut by_code: Vec<(ReasonCode, f64, Vec<&str>)> = Vec::new();
     for &(name, w) in attr {
         let code = code_of(name);
         match by_code.iter_mut().find(|e| e.0 == code) {
@@ -383,8 +376,18 @@ mod tests {
     fn every_feature_has_a_listed_code() {
         for f in FEATURES.iter().chain(LIKELY_FEATURES) {
             let code = code_of(f.name);
-            assert_ne!(code, "EXTRA_FEATURE", "{} has no code", f.name);
-            assert!(CODES.iter().any(|(c, _)| *c == code), "{code} not in CODES");
+            assert_ne!(code, ReasonCode::ExtraFeature, "{} has no code", f.name);
+        }
+        assert_eq!(code_of("isolation"), ReasonCode::Unusual);
+        assert_eq!(code_of("extra_tariff_rate"), ReasonCode::ExtraFeature);
+    }
+
+    #[test]
+    fn the_readme_lists_every_code_with_its_meaning() {
+        let readme = include_str!("../README.md");
+        for c in ReasonCode::ALL {
+            let line = format!("| `{c}` | {} |", c.meaning());
+            assert!(readme.contains(&line), "README lacks: {line}");
         }
     }
 }

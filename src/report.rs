@@ -8,8 +8,8 @@ use std::fmt::Write as _;
 use anyhow::{Context, Result};
 use serde::Serialize;
 
+use crate::batch::Batch;
 use crate::domain::Date;
-use crate::reader::Batch;
 use crate::schema::Col;
 
 /// One scored row as read back from `score`'s output.
@@ -280,7 +280,7 @@ fn bars(title: &str, id: &str, data: &[(String, usize)]) -> String {
             s,
             "<text x=\"175\" y=\"{}\" text-anchor=\"end\">{}</text><rect x=\"180\" y=\"{}\" width=\"{w:.1}\" height=\"14\" class=\"bar\"/><text x=\"{:.1}\" y=\"{}\">{n}</text>",
             y + 11,
-            esc(&crate::reader::cut(label, 28)),
+            esc(&crate::text::cut(label, 28)),
             y,
             185.0 + w,
             y + 11

@@ -12,8 +12,8 @@ use anyhow::{bail, Context, Result};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
+use crate::batch::Batch;
 use crate::error::InputError;
-use crate::reader::Batch;
 use crate::report::ScoredRow;
 use crate::schema::Col;
 use crate::tables::Tables;

@@ -1,10 +1,10 @@
 //! Helpers shared by the commands that read a whole run: histories of a
 //! batch that starts from a model's profiles.
 
+use crate::batch::Batch;
 use crate::features;
 use crate::history::{self, HistFeatures, RowKeys};
 use crate::model::Model;
-use crate::reader::Batch;
 use crate::tables::Tables;
 
 /// The run's histories for an in-memory batch, starting from the model's profiles.

@@ -16,23 +16,27 @@
 //! held at once (tens of bytes a row); rows themselves are held a chunk at a
 //! time, plus the rows kept for reasons.
 
+use std::borrow::Cow;
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use polars::prelude::*;
 use serde::Serialize;
 
+use crate::batch::Batch;
 use crate::domain::Budget;
 use crate::features;
 use crate::history::{self, HistFeatures, RowKeys};
 use crate::mapping::Mapping;
 use crate::metrics::order_desc;
 use crate::model::Model;
+use crate::par;
 use crate::pipeline::{self, Mode};
-use crate::reader::{Batch, Input, Reader, RejectSink};
+use crate::reader::{Input, Reader, RejectSink};
 use crate::reasons;
 use crate::schema::Col;
 use crate::tables::Tables;
@@ -484,316 +488,412 @@ fn report_stage(name: &str, seconds: f64) {
     );
 }
 
-/// Scores a run and writes its output to `w`.
-pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
-    let started = std::time::Instant::now();
-    let timing = std::env::var_os("SENTINEL_TIMINGS").is_some();
-    let stage = |name: &str| {
-        if timing {
-            report_stage(name, started.elapsed().as_secs_f64());
-        }
-    };
-    let t = Tables::get();
-    let n_cat = t.n_categories();
-    // Standard input is saved first, so the run can read it again.
-    let mut spooled: Vec<TempFile> = Vec::new();
-    let inputs: Vec<Input> = cfg
-        .inputs
-        .iter()
-        .map(|i| match i {
-            Input::Stdin => {
-                let tmp = spool_stdin(&cfg.temp_dir)?;
-                let p = tmp.0.clone();
-                spooled.push(tmp);
-                Ok(Input::Spooled(p))
-            }
-            other => Ok(other.clone()),
-        })
-        .collect::<Result<_>>()?;
+/// What pass 1 leaves: the reader (its counts, duplicates and layout), each
+/// row's party keys, and the chunks themselves with their declaration facts
+/// when the run is small enough to hold.
+struct ReadPass {
+    reader: Reader,
+    keys: RowKeys,
+    held: Option<Vec<Batch>>,
+    held_declared: Vec<features::Declared>,
+}
 
-    // Pass 1: validate, reject, collect keys.
-    let sink = RejectSink::create(&cfg.rejects)?;
-    let reader = Reader::open(&inputs, cfg.mapping.clone(), Some(sink))?;
-    let mut keys = RowKeys::default();
-    let input_bytes: u64 = inputs
-        .iter()
-        .map(|i| match i {
-            Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-            Input::Stdin => 0,
-        })
-        .sum();
-    let mut held: Option<Vec<Batch>> = (input_bytes <= IN_MEMORY_BYTES).then(Vec::new);
-    // The held chunks' declaration facts, for pass 2 (in chunk order).
-    let mut held_declared: Vec<features::Declared> = Vec::new();
-    // One thread reads and validates, this one collects the keys.
-    let mut reader = std::thread::scope(|scope| -> Result<Reader> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-        let chunk_rows = cfg.chunk_rows;
-        let reading = scope.spawn(move || -> Result<Reader> {
-            let mut reader = reader;
-            while let Some(b) = reader.next_chunk(chunk_rows)? {
-                if tx.send(b).is_err() {
-                    break;
+/// What pass 2 leaves: a few figures of every row, and the rows that may
+/// need reasons.
+struct ScorePass {
+    rows: RowFigures,
+    candidates: Candidates,
+    /// Rows ranked within this many get reasons.
+    reason_rows: usize,
+}
+
+/// The run's ranks and how many rows a budget flags.
+struct Ranking {
+    rank: Vec<u32>,
+    k_flag: usize,
+}
+
+/// One scoring run: its configuration, inputs (standard input saved first)
+/// and clock, with one method per pass. Data flows one way: [`Self::read`]
+/// -> [`Self::histories`] -> [`Self::score`] -> [`Self::rank`] ->
+/// [`Self::explain`] -> [`Self::write`] -> [`Self::summary`].
+struct ScoreRun<'m> {
+    model: &'m Model,
+    cfg: RunConfig,
+    /// The inputs as read (standard input replaced by its saved copy).
+    inputs: Vec<Input>,
+    /// Standard input's saved copies, removed when the run ends.
+    spooled: Vec<TempFile>,
+    started: std::time::Instant,
+    timing: bool,
+    n_cat: usize,
+}
+
+/// Workers of pass 2 (and of formatting the output).
+const WORKERS: usize = 2;
+
+/// A chunk for pass 2: its rows, its declaration facts when they were
+/// kept from pass 1, and its first row's position in the run.
+type Job<'h> = (std::borrow::Cow<'h, Batch>, Option<features::Declared>, usize);
+
+impl<'m> ScoreRun<'m> {
+    /// Saves standard input (so the run can read it again) and starts the clock.
+    fn start(model: &'m Model, cfg: RunConfig) -> Result<ScoreRun<'m>> {
+        let started = std::time::Instant::now();
+        let mut spooled: Vec<TempFile> = Vec::new();
+        let inputs: Vec<Input> = cfg
+            .inputs
+            .iter()
+            .map(|i| match i {
+                Input::Stdin => {
+                    let tmp = spool_stdin(&cfg.temp_dir)?;
+                    let p = tmp.0.clone();
+                    spooled.push(tmp);
+                    Ok(Input::Spooled(p))
                 }
-            }
-            Ok(reader)
-        });
-        for b in rx {
-            let d = features::declared(&b);
-            let anomaly = features::anomaly(&d, &model.parts.stats);
-            keys.append(&b, &d.category, &anomaly);
-            (cfg.progress)("read", keys.len() as u64);
-            if keys.len() > cfg.in_memory_rows {
-                held = None;
-                held_declared = Vec::new();
-            }
-            if let Some(h) = held.as_mut() {
-                h.push(b);
-                held_declared.push(d);
-            }
-        }
-        reading
-            .join()
-            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?
-    })?;
-    reader.finish()?;
-    reader.forget_ids();
-    let n = keys.len();
-    stage("pass 1 (read, validate)");
-    let hist = history::features(&model.profiles, &keys, n_cat);
-    drop(keys);
-    stage("histories");
-    let has_filing = reader.has_column(Col::FilingId);
-    let carry = reader.carry_names().to_vec();
-    let k_flag = match cfg.rule {
-        FlagRule::Budget(b) => b.rows(n),
-        FlagRule::Threshold(_) => 0,
-    };
+                other => Ok(other.clone()),
+            })
+            .collect::<Result<_>>()?;
+        Ok(ScoreRun {
+            model,
+            cfg,
+            inputs,
+            spooled,
+            started,
+            timing: std::env::var_os("SENTINEL_TIMINGS").is_some(),
+            n_cat: Tables::get().n_categories(),
+        })
+    }
 
-    // Pass 2: score chunk by chunk, keeping a few figures of every row.
-    let chunks = |reader: &Reader| -> Result<Chunks> {
-        Ok(match &held {
+    /// With `SENTINEL_TIMINGS`: a stage's end on stderr.
+    fn stage(&self, name: &str) {
+        if self.timing {
+            report_stage(name, self.started.elapsed().as_secs_f64());
+        }
+    }
+
+    /// The run's chunks again: the held ones, or the inputs read once more.
+    fn chunks(&self, pass1: &ReadPass) -> Result<Chunks> {
+        Ok(match &pass1.held {
             Some(_) => Chunks::Held(0),
             None => Chunks::Reread(Box::new(Reader::replay(
-                &inputs,
-                cfg.mapping.clone(),
-                reader.duplicates().to_vec(),
+                &self.inputs,
+                self.cfg.mapping.clone(),
+                pass1.reader.duplicates().to_vec(),
             )?)),
         })
-    };
-    let mut again = chunks(&reader)?;
-    let mut rows = RowFigures::with_capacity(n);
-    let mut top = TopK::new((k_flag * REASON_DEPTH).max(REASON_MIN));
-    let mut candidates = Candidates::default();
-    // Two workers turn chunks into evidence and scores while this thread
-    // feeds them and takes their results in input order: no chunk waits
-    // for another to finish, and reading or keeping candidates overlaps
-    // with scoring.
-    type Job<'h> = (
-        usize,
-        std::borrow::Cow<'h, Batch>,
-        Option<features::Declared>,
-        usize,
-    );
-    type Done<'h> = (std::borrow::Cow<'h, Batch>, Vec<u8>, pipeline::Scores);
-    const WORKERS: usize = 2;
-    let (job_tx, job_rx) = std::sync::mpsc::sync_channel::<Job>(WORKERS);
-    let job_rx = std::sync::Mutex::new(job_rx);
-    // A worker's panic is sent on in its chunk's place and raised again
-    // here: the run would otherwise wait for that chunk for ever.
-    let (done_tx, done_rx) = std::sync::mpsc::channel::<(usize, std::thread::Result<Done>)>();
-    std::thread::scope(|scope| -> Result<()> {
-        for _ in 0..WORKERS {
-            let (job_rx, done_tx, hist, parts, mode) =
-                (&job_rx, done_tx.clone(), &hist, &model.parts, cfg.mode);
-            scope.spawn(move || loop {
-                let job = match job_rx.lock() {
-                    Ok(rx) => rx.recv(),
-                    Err(_) => return,
-                };
-                let Ok((seq, b, declared, off)) = job else { return };
-                let done = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
-                    let declared = declared.unwrap_or_else(|| features::declared(&b));
-                    let ev = pipeline::evidence_from(parts, &b, declared, &h);
-                    let s = pipeline::score(parts, &ev, mode);
-                    (ev.declared.category, s)
-                }));
-                if done_tx.send((seq, done.map(|(d, s)| (b, d, s)))).is_err() {
-                    return;
-                }
-            });
-        }
-        drop(done_tx);
-        let (mut sent, mut next, mut offset, mut reading) = (0usize, 0usize, 0usize, true);
-        let mut waiting: std::collections::BTreeMap<usize, Done> = std::collections::BTreeMap::new();
-        let mut start = 0usize;
-        let mut declared_of_held = held_declared.into_iter();
-        loop {
-            // At most one chunk more than the workers in flight.
-            while reading && sent - next <= WORKERS {
-                match again.next(held.as_deref(), cfg.chunk_rows)? {
-                    Some(b) => {
-                        let len = b.len;
-                        job_tx
-                            .send((sent, b, declared_of_held.next(), offset))
-                            .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
-                        sent += 1;
-                        offset += len;
+    }
+
+    /// Pass 1: read and validate every chunk (on a reading thread), write
+    /// rejects, collect each row's party keys; hold the chunks while the
+    /// run is small enough.
+    fn read(&self) -> Result<ReadPass> {
+        let (model, cfg) = (self.model, &self.cfg);
+        let sink = RejectSink::create(&cfg.rejects)?;
+        let reader = Reader::open(&self.inputs, cfg.mapping.clone(), Some(sink))?;
+        let mut keys = RowKeys::default();
+        let input_bytes: u64 = self
+            .inputs
+            .iter()
+            .map(|i| match i {
+                Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+                Input::Stdin => 0,
+            })
+            .sum();
+        let mut held: Option<Vec<Batch>> = (input_bytes <= IN_MEMORY_BYTES).then(Vec::new);
+        // The held chunks' declaration facts, for pass 2 (in chunk order).
+        let mut held_declared: Vec<features::Declared> = Vec::new();
+        // One thread reads and validates, this one collects the keys.
+        let mut reader = std::thread::scope(|scope| -> Result<Reader> {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+            let chunk_rows = cfg.chunk_rows;
+            let reading = scope.spawn(move || -> Result<Reader> {
+                let mut reader = reader;
+                while let Some(b) = reader.next_chunk(chunk_rows)? {
+                    if tx.send(b).is_err() {
+                        break;
                     }
-                    None => reading = false,
+                }
+                Ok(reader)
+            });
+            for b in rx {
+                let d = features::declared(&b);
+                let anomaly = features::anomaly(&d, &model.parts.stats);
+                keys.append(&b, &d.category, &anomaly);
+                (cfg.progress)("read", keys.len() as u64);
+                if keys.len() > cfg.in_memory_rows {
+                    held = None;
+                    held_declared = Vec::new();
+                }
+                if let Some(h) = held.as_mut() {
+                    h.push(b);
+                    held_declared.push(d);
                 }
             }
-            if next == sent {
-                break;
-            }
-            let (b, declared, s) = loop {
-                if let Some(d) = waiting.remove(&next) {
-                    break d;
-                }
-                let (seq, d) = done_rx
-                    .recv()
-                    .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
-                waiting.insert(seq, d.unwrap_or_else(|p| std::panic::resume_unwind(p)));
-            };
-            next += 1;
-            let mut wanted = Vec::new();
-            for (i, &r) in s.risk.iter().enumerate() {
-                if cfg.rule.over(r) || top.offer(r) {
-                    wanted.push(i);
-                }
-            }
-            candidates.push(&b, &wanted, start, &s.risk);
-            rows.push(&b, declared, s);
-            start += b.len;
-            if candidates.rows > top.k + cfg.chunk_rows {
-                let floor = top.floor();
-                candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
-            }
-            (cfg.progress)("score", start as u64);
-        }
-        drop(job_tx);
-        Ok(())
-    })?;
-    stage("pass 2 (features, models)");
-
-    // Rank the run.
-    let risk = &rows.risk;
-    let order = order_desc(risk);
-    let mut rank = vec![0u32; n];
-    for (r, &i) in order.iter().enumerate() {
-        rank[i] = (r + 1) as u32;
+            reading
+                .join()
+                .map_err(|_| anyhow::anyhow!("the reading thread failed"))?
+        })?;
+        reader.finish()?;
+        reader.forget_ids();
+        self.stage("pass 1 (read, validate)");
+        Ok(ReadPass {
+            reader,
+            keys,
+            held,
+            held_declared,
+        })
     }
-    drop(order);
-    let flagged = |i: usize| match cfg.rule {
+
+    /// The run's party histories, in export_date order, from the keys.
+    fn histories(&self, keys: RowKeys) -> HistFeatures {
+        let hist = history::features(&self.model.profiles, &keys, self.n_cat);
+        drop(keys);
+        self.stage("histories");
+        hist
+    }
+
+    /// How many rows the rule flags by rank (a threshold flags by score).
+    fn flag_count(&self, n: usize) -> usize {
+        match self.cfg.rule {
+            FlagRule::Budget(b) => b.rows(n),
+            FlagRule::Threshold(_) => 0,
+        }
+    }
+
+    /// Pass 2: features -> likely cargo -> risk, chunk by chunk on two
+    /// workers, taken in input order; keeps a few figures of every row and
+    /// the rows that may still need reasons (pruned as the floor rises).
+    fn score<'p>(&self, pass1: &'p mut ReadPass, hist: &HistFeatures) -> Result<ScorePass> {
+        let (model, cfg, n_cat) = (self.model, &self.cfg, self.n_cat);
+        let n = hist.len();
+        let mut declared_of_held = std::mem::take(&mut pass1.held_declared).into_iter();
+        let pass1: &'p ReadPass = pass1;
+        let mut again = self.chunks(pass1)?;
+        let held = pass1.held.as_deref();
+        let mut rows = RowFigures::with_capacity(n);
+        let mut top = TopK::new((self.flag_count(n) * REASON_DEPTH).max(REASON_MIN));
+        let mut candidates = Candidates::default();
+        let (parts, mode) = (&model.parts, cfg.mode);
+        let evidence_and_score = |(b, declared, off): Job<'p>| {
+            let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
+            let declared = declared.unwrap_or_else(|| features::declared(&b));
+            let ev = pipeline::evidence_from(parts, &b, declared, &h);
+            let s = pipeline::score(parts, &ev, mode);
+            (b, ev.declared.category, s)
+        };
+        std::thread::scope(|scope| -> Result<()> {
+            // At most one chunk more than the workers in flight: reading
+            // and keeping candidates overlap with scoring.
+            let (mut feed, mut done) = par::ordered(WORKERS, WORKERS + 1, evidence_and_score, |job| {
+                scope.spawn(job);
+            });
+            let (mut reading, mut offset, mut start) = (true, 0usize, 0usize);
+            loop {
+                while reading && !feed.is_full() {
+                    match again.next(held, cfg.chunk_rows)? {
+                        Some(b) => {
+                            let len = b.len;
+                            feed.send((b, declared_of_held.next(), offset))
+                                .map_err(|_| anyhow::anyhow!("a scoring thread failed"))?;
+                            offset += len;
+                        }
+                        None => reading = false,
+                    }
+                }
+                if feed.in_flight() == 0 {
+                    break;
+                }
+                let Some((b, declared, s)) = done.next() else {
+                    break;
+                };
+                let mut wanted = Vec::new();
+                for (i, &r) in s.risk.iter().enumerate() {
+                    if cfg.rule.over(r) || top.offer(r) {
+                        wanted.push(i);
+                    }
+                }
+                candidates.push(&b, &wanted, start, &s.risk);
+                rows.push(&b, declared, s);
+                start += b.len;
+                if candidates.rows > top.k + cfg.chunk_rows {
+                    let floor = top.floor();
+                    candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
+                }
+                (cfg.progress)("score", start as u64);
+            }
+            Ok(())
+        })?;
+        self.stage("pass 2 (features, models)");
+        Ok(ScorePass {
+            rows,
+            candidates,
+            reason_rows: top.k,
+        })
+    }
+
+    /// Ranks the whole run (1 = highest risk, ties in input order).
+    fn rank(&self, rows: &RowFigures) -> Ranking {
+        let n = rows.risk.len();
+        let order = order_desc(&rows.risk);
+        let mut rank = vec![0u32; n];
+        for (r, &i) in order.iter().enumerate() {
+            rank[i] = (r + 1) as u32;
+        }
+        Ranking {
+            rank,
+            k_flag: self.flag_count(n),
+        }
+    }
+
+    /// Reasons for the rows ranked within the reason depth (and every row
+    /// over the threshold): their evidence again, from the kept rows.
+    fn explain(
+        &self,
+        mut candidates: Candidates,
+        reason_rows: usize,
+        ranking: &Ranking,
+        hist: HistFeatures,
+    ) -> HashMap<usize, Explained> {
+        let rule = self.cfg.rule;
+        candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
+        let reasons = explain_rows(self.model, self.cfg.mode, candidates, &hist);
+        drop(hist);
+        self.stage("reasons");
+        reasons
+    }
+
+    /// Pass 3: the output, in input order, from the chunks once more.
+    fn write(
+        &self,
+        pass1: &ReadPass,
+        out: &OutputRows<'_, impl Fn(usize) -> bool + Sync>,
+        w: &mut dyn Write,
+        format: Format,
+    ) -> Result<()> {
+        let names = output_names(self.cfg.keep_columns, out.has_filing, pass1.reader.carry_names());
+        write_rows(
+            out,
+            &names,
+            self.chunks(pass1)?,
+            pass1.held.as_deref(),
+            self.cfg.chunk_rows,
+            w,
+            format,
+        )
+    }
+
+    /// The run's summary: counts, flagged value, the top rows with their
+    /// first reason.
+    fn summary(
+        &self,
+        pass1: &ReadPass,
+        rows: &RowFigures,
+        flagged: &impl Fn(usize) -> bool,
+        ranking: &Ranking,
+        reasons_of: &HashMap<usize, Explained>,
+    ) -> Summary {
+        let reader = &pass1.reader;
+        let mut n_flagged = 0u64;
+        let mut flagged_value = 0.0;
+        let mut tops: Vec<(usize, usize)> = Vec::new();
+        for (i, (&r, &v)) in ranking.rank.iter().zip(&rows.value).enumerate() {
+            if flagged(i) {
+                n_flagged += 1;
+                flagged_value += v as f64;
+                tops.push((r as usize, i));
+            }
+        }
+        tops.sort_unstable();
+        tops.truncate(10);
+        let seconds = self.started.elapsed().as_secs_f64();
+        Summary {
+            rows_read: reader.stats.rows,
+            rejected: reader.stats.rejected,
+            scored: rows.risk.len() as u64,
+            flagged: n_flagged,
+            flagged_declared_value_usd: flagged_value,
+            seconds,
+            rows_per_second: reader.stats.rows as f64 / seconds.max(1e-9),
+            model_id: self.model.id().to_string(),
+            mode: self.cfg.mode.to_string(),
+            rule: match self.cfg.rule {
+                FlagRule::Budget(b) => format!("budget {b}"),
+                FlagRule::Threshold(t) => format!("threshold {t}"),
+            },
+            rejects_file: self.cfg.rejects.display().to_string(),
+            disabled_features: reader
+                .absent_expected()
+                .iter()
+                .map(|(c, d)| format!("{c}: {d}"))
+                .collect(),
+            invalid_cells_by_column: reader.stats.invalid_cells_by_column.clone(),
+            top: tops
+                .iter()
+                .map(|&(r, i)| TopRow {
+                    rank: r,
+                    shipment_id: reasons_of.get(&i).map(|x| x.0.clone()).unwrap_or_default(),
+                    risk_score: rows.risk[i],
+                    first_reason: reasons_of
+                        .get(&i)
+                        .map(|x| x.2.split(" | ").next().unwrap_or("").to_string())
+                        .unwrap_or_default(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// Scores a run and writes its output to `w`: the passes of [`ScoreRun`]
+/// in order. Returns the summary and the exit code (rejects: 3).
+pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
+    let run = ScoreRun::start(model, cfg)?;
+    let mut pass1 = run.read()?;
+    let hist = run.histories(std::mem::take(&mut pass1.keys));
+    let scored = run.score(&mut pass1, &hist)?;
+    let ranking = run.rank(&scored.rows);
+    let (rule, risk, rank, k_flag) = (run.cfg.rule, &scored.rows.risk, &ranking.rank, ranking.k_flag);
+    let flagged = |i: usize| match rule {
         FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
-        FlagRule::Threshold(_) => cfg.rule.over(risk[i]),
+        FlagRule::Threshold(_) => rule.over(risk[i]),
     };
-
-    // Reasons for the rows ranked within the reason depth (and every row
-    // over the threshold): their evidence again, from the kept rows.
-    candidates.retain(|at, r| rank[at] as usize <= top.k || cfg.rule.over(r));
-    let reasons_of = explain_rows(model, cfg.mode, candidates, &hist);
-    drop(hist);
-    stage("reasons");
-
-    // Pass 3: the output, in input order, from the chunks once more.
-    let names = output_names(cfg.keep_columns, has_filing, &carry);
-    let mut n_flagged = 0u64;
-    let mut flagged_value = 0.0;
-    let mut tops: Vec<(usize, usize)> = Vec::new();
-    for (i, (&r, &v)) in rank.iter().zip(&rows.value).enumerate() {
-        if flagged(i) {
-            n_flagged += 1;
-            flagged_value += v as f64;
-            tops.push((r as usize, i));
-        }
-    }
+    let reasons_of = run.explain(scored.candidates, scored.reason_rows, &ranking, hist);
     let out = OutputRows {
-        rows: &rows,
-        rank: &rank,
+        rows: &scored.rows,
+        rank,
         flagged: &flagged,
         reasons: &reasons_of,
         model_id: model.id(),
-        has_filing,
-        keep_columns: cfg.keep_columns,
+        has_filing: pass1.reader.has_column(Col::FilingId),
+        keep_columns: run.cfg.keep_columns,
     };
-    write_rows(
-        &out,
-        &names,
-        chunks(&reader)?,
-        held.as_deref(),
-        cfg.chunk_rows,
-        w,
-        format,
-    )?;
-    drop(spooled);
-    stage("pass 3 (rank, write)");
-    tops.sort_unstable();
-    tops.truncate(10);
-    let seconds = started.elapsed().as_secs_f64();
-    let summary = Summary {
-        rows_read: reader.stats.rows,
-        rejected: reader.stats.rejected,
-        scored: n as u64,
-        flagged: n_flagged,
-        flagged_declared_value_usd: flagged_value,
-        seconds,
-        rows_per_second: reader.stats.rows as f64 / seconds.max(1e-9),
-        model_id: model.id().to_string(),
-        mode: if cfg.mode == Mode::Supervised {
-            "supervised".into()
-        } else {
-            "label-free".into()
-        },
-        rule: match cfg.rule {
-            FlagRule::Budget(b) => format!("budget {b}"),
-            FlagRule::Threshold(t) => format!("threshold {t}"),
-        },
-        rejects_file: cfg.rejects.display().to_string(),
-        disabled_features: reader
-            .absent_expected()
-            .iter()
-            .map(|(c, d)| format!("{c}: {d}"))
-            .collect(),
-        invalid_cells_by_column: reader.stats.invalid_cells_by_column.clone(),
-        top: tops
-            .iter()
-            .map(|&(r, i)| TopRow {
-                rank: r,
-                shipment_id: reasons_of.get(&i).map(|x| x.0.clone()).unwrap_or_default(),
-                risk_score: rows.risk[i],
-                first_reason: reasons_of
-                    .get(&i)
-                    .map(|x| x.2.split(" | ").next().unwrap_or("").to_string())
-                    .unwrap_or_default(),
-            })
-            .collect(),
-    };
-    let code = if reader.stats.rejected > 0 {
+    run.write(&pass1, &out, w, format)?;
+    run.stage("pass 3 (rank, write)");
+    let summary = run.summary(&pass1, &scored.rows, &flagged, &ranking, &reasons_of);
+    let code = if pass1.reader.stats.rejected > 0 {
         crate::error::EXIT_REJECTS
     } else {
         crate::error::EXIT_OK
     };
+    drop(run.spooled);
     // The held rows are freed while the caller syncs the output.
-    drop((job_rx, done_rx));
-    crate::teardown::free_later((held, rows, rank, reader));
+    crate::teardown::free_later((pass1.held, scored.rows, ranking.rank, pass1.reader));
     Ok((summary, code))
 }
 
 /// Pass 3: the output rows, in input order, from the chunks once more.
-fn write_rows<F: Fn(usize) -> bool + Sync>(
+fn write_rows<'h, F: Fn(usize) -> bool + Sync>(
     out: &OutputRows<'_, F>,
     names: &[String],
     mut again: Chunks,
-    held: Option<&[Batch]>,
+    held: Option<&'h [Batch]>,
     chunk_rows: usize,
     w: &mut dyn Write,
     format: Format,
 ) -> Result<()> {
-    let mut start = 0usize;
     match format {
         Format::Parquet => {
+            let mut start = 0usize;
             let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
             let mut w_opt = Some(w);
             loop {
@@ -833,42 +933,42 @@ fn write_rows<F: Fn(usize) -> bool + Sync>(
             cw.write_record(names)?;
             cw.flush()?;
             drop(cw);
-            // Two halves of a chunk are formatted in parallel while this
+            // Two halves of a chunk are formatted on two workers while this
             // thread writes the chunk before it.
-            let mut formatted: Vec<Vec<u8>> = Vec::new();
-            while let Some(b) = again.next(held, chunk_rows)? {
-                let half = b.len.div_ceil(2);
-                let previous = std::mem::take(&mut formatted);
-                let bytes: Vec<Result<Vec<u8>>> = std::thread::scope(|scope| -> Result<_> {
-                    let handles: Vec<_> = [(0, half), (half, b.len)]
-                        .into_iter()
-                        .map(|(lo, hi)| {
-                            let b = &b;
-                            scope.spawn(move || -> Result<Vec<u8>> {
-                                let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
-                                let mut cells = CellBuf::default();
-                                for i in lo..hi {
-                                    out.cells(b, i, start + i, &mut cells);
-                                    cw.write_record(cells.as_slice())?;
-                                }
-                                cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-                            })
-                        })
-                        .collect();
-                    for part in &previous {
-                        w.write_all(part)?;
+            let format_half =
+                |(b, lo, hi, start): (Arc<Cow<'h, Batch>>, usize, usize, usize)| -> Result<Vec<u8>> {
+                    let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
+                    let mut cells = CellBuf::default();
+                    for i in lo..hi {
+                        out.cells(&b, i, start + i, &mut cells);
+                        cw.write_record(cells.as_slice())?;
                     }
-                    Ok(handles
-                        .into_iter()
-                        .map(|h| h.join().expect("formatting thread"))
-                        .collect())
-                })?;
-                formatted = bytes.into_iter().collect::<Result<_>>()?;
-                start += b.len;
-            }
-            for part in &formatted {
-                w.write_all(part)?;
-            }
+                    cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+                };
+            std::thread::scope(|scope| -> Result<()> {
+                let (mut feed, mut formatted) = par::ordered(WORKERS, 4, format_half, |job| {
+                    scope.spawn(job);
+                });
+                let stopped = |_| anyhow::anyhow!("a formatting thread failed");
+                let mut start = 0usize;
+                while let Some(b) = again.next(held, chunk_rows)? {
+                    let (len, b) = (b.len, Arc::new(b));
+                    let half = len.div_ceil(2);
+                    feed.send((b.clone(), 0, half, start)).map_err(stopped)?;
+                    feed.send((b, half, len, start)).map_err(stopped)?;
+                    start += len;
+                    while feed.in_flight() > 2 {
+                        if let Some(part) = formatted.next() {
+                            w.write_all(&part?)?;
+                        }
+                    }
+                }
+                drop(feed);
+                for part in formatted {
+                    w.write_all(&part?)?;
+                }
+                Ok(())
+            })?;
             w.flush()?;
         }
     }
@@ -892,27 +992,15 @@ fn explain_rows(
     let ev = pipeline::evidence(&model.parts, &b, &h);
     let half = b.len.div_ceil(2);
     let (ev, b, at) = (&ev, &b, &at);
-    let explained: Vec<Vec<(usize, Explained)>> = std::thread::scope(|scope| {
-        let handles: Vec<_> = [(0, half), (half, b.len)]
-            .into_iter()
-            .map(|(lo, hi)| {
-                scope.spawn(move || {
-                    let attr = pipeline::attributions(&model.parts, ev, mode, lo..hi);
-                    (lo..hi)
-                        .zip(attr)
-                        .map(|(i, attr)| {
-                            let rs = reasons::explain(&model.parts, ev, b, i, &attr, 4);
-                            let codes = rs.iter().map(|x| x.code).collect::<Vec<_>>().join(";");
-                            let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
-                            (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))
-                        })
-                        .collect()
-                })
+    let explained: Vec<Vec<(usize, Explained)>> = par::map_all(vec![0..half, half..b.len], 2, |rows| {
+        let attr = pipeline::attributions(&model.parts, ev, mode, rows.clone());
+        rows.zip(attr)
+            .map(|(i, attr)| {
+                let rs = reasons::explain(&model.parts, ev, b, i, &attr, 4);
+                let codes = rs.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(";");
+                let texts = rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | ");
+                (at[i], (b.text(Col::ShipmentId)[i].to_string(), codes, texts))
             })
-            .collect();
-        handles
-            .into_iter()
-            .map(|h| h.join().expect("explaining thread"))
             .collect()
     });
     reasons_of.extend(explained.into_iter().flatten());

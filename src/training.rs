@@ -5,17 +5,17 @@
 use anyhow::{bail, Result};
 use serde_json::json;
 
-use super::gbm::{Forest, GbmParams};
-use super::labelfree::{self, LabelFree};
-use super::likely::{self, LikelyModel};
-use super::Parts;
+use crate::batch::Batch;
 use crate::catstats::CatStats;
 use crate::features::{self, ExtraEncoders};
 use crate::history::{self, Profiles, RowKeys};
 use crate::mapping::Mapping;
 use crate::metrics;
+use crate::model::gbm::{Forest, GbmParams};
+use crate::model::labelfree::{self, LabelFree};
+use crate::model::likely::{self, LikelyModel};
+use crate::model::Parts;
 use crate::pipeline::{self, Evidence, Mode};
-use crate::reader::Batch;
 use crate::tables::Tables;
 
 /// How to train.
@@ -165,7 +165,7 @@ pub fn train(
         .count();
     let mut m = json!({
         "note": "in-sample figures on the training rows; `sentinel evaluate` on unseen data gives honest ones",
-        "mode": if mode == Mode::Supervised { "supervised" } else { "label-free" },
+        "mode": mode.as_str(),
         "likely_cargo_accuracy": agree as f64 / b.len as f64,
     });
     if !labelled.is_empty() && positives > 0 {

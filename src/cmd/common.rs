@@ -4,8 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
+use crate::batch::Batch;
 use crate::mapping::Mapping;
-use crate::reader::{Batch, Input, Reader, RejectSink};
+use crate::reader::{Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
 pub struct Inputs {

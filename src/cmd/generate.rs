@@ -9,7 +9,7 @@ use polars::prelude::*;
 
 use crate::domain::Date;
 use crate::error::{InputError, EXIT_OK};
-use crate::generate::{generate, ColumnSink, CsvSink, GenerateConfig, SCHEMES};
+use crate::generate::{generate, ColumnSink, CsvSink, GenerateConfig, Scheme};
 use crate::output::{is_parquet, AtomicFile};
 use crate::progress;
 
@@ -114,7 +114,7 @@ pub fn run(a: Args) -> Result<u8> {
     pb.finish_and_clear();
     if !a.quiet {
         let secs = started.elapsed().as_secs_f64();
-        let schemes: Vec<String> = SCHEMES
+        let schemes: Vec<String> = Scheme::ALL
             .iter()
             .zip(&plan.per_scheme)
             .map(|(s, n)| format!("{s} {n}"))

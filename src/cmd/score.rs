@@ -174,7 +174,7 @@ fn text(s: &scoring::Summary) -> String {
         out.push_str(&format!(
             "  #{:<3} {:<20} {:.3}  {}\n",
             t.rank,
-            crate::reader::printable(&crate::reader::cut(&t.shipment_id, 20)),
+            crate::text::printable(&crate::text::cut(&t.shipment_id, 20)),
             t.risk_score,
             t.first_reason
         ));

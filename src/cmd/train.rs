@@ -12,9 +12,10 @@ use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
 use crate::features::FEATURE_SET_VERSION;
 use crate::mapping::Mapping;
 use crate::model::gbm::GbmParams;
-use crate::model::train::{train, Outcomes, TrainConfig};
 use crate::model::{feature_infos, sha256_hex, Manifest, Model, TrainingFile, FORMAT_VERSION};
+use crate::pipeline::Mode;
 use crate::reader::{Input, Reader, RejectSink};
+use crate::training::{train, Outcomes, TrainConfig};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -64,10 +65,7 @@ pub struct Args {
 
 /// Adds reviewed shipments to the training batch: a shipment already in it
 /// gets the reviewed label (returned as overrides), any other is appended.
-fn merge_reviews(
-    batch: &mut crate::reader::Batch,
-    rev: crate::reader::Batch,
-) -> Vec<(usize, f64, Option<u8>)> {
+fn merge_reviews(batch: &mut crate::batch::Batch, rev: crate::batch::Batch) -> Vec<(usize, f64, Option<u8>)> {
     use crate::schema::Col;
     use crate::strcol::StrCol;
     let t = crate::tables::Tables::get();
@@ -87,7 +85,7 @@ fn merge_reviews(
         return overrides;
     }
     // The appended rows have no mapping extras or carried columns: pad them.
-    let mut extra = crate::reader::Batch::empty();
+    let mut extra = crate::batch::Batch::empty();
     extra.append(rev);
     let rows = extra.len;
     extra.extra_cat = vec![(0..rows).map(|_| "").collect::<StrCol>(); batch.extra_cat.len()];
@@ -202,10 +200,11 @@ pub fn run(a: Args) -> Result<u8> {
             .unwrap_or(0),
         command_line: std::env::args().collect(),
         mode: if trained.parts.risk.is_some() {
-            "supervised".into()
+            Mode::Supervised
         } else {
-            "label-free".into()
-        },
+            Mode::LabelFree
+        }
+        .to_string(),
         seed: a.seed,
         training_rows: batch.len as u64,
         training_positives: trained.positives,

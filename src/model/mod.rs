@@ -8,7 +8,6 @@ pub mod gbm;
 pub mod iforest;
 pub mod labelfree;
 pub mod likely;
-pub mod train;
 
 /// A form of a model part made on its first use and kept with it (a
 /// forest's trees laid out for fast walks). It is not part of what the part

@@ -55,7 +55,8 @@ fn same_seed_same_bytes_and_check_accepts_everything() {
     for r in &rows {
         *counts.entry(r[typ].as_str()).or_default() += 1;
     }
-    for scheme in sentinel::generate::SCHEMES.iter().chain(["nj_warehouse"].iter()) {
+    let schemes = sentinel::generate::Scheme::ALL.iter().map(|s| s.as_str());
+    for scheme in schemes.chain(["nj_warehouse"]) {
         assert!(
             counts.get(scheme).copied().unwrap_or(0) > 0,
             "scheme {scheme} missing: {counts:?}"
