@@ -360,13 +360,8 @@ pub fn html(r: &Report) -> String {
         esc(&r.confidentiality)
     );
     s.push_str("<h1>Flagged shipments</h1><section class=\"summary\"><dl>");
-    let metric = |k: &str| {
-        r.model_metrics
-            .as_ref()
-            .and_then(|m| m.get(k))
-            .and_then(|v| v.as_f64())
-            .map_or("n/a".to_string(), |v| format!("{v:.3}"))
-    };
+    // The model's training metrics are in-sample (it has no held-out
+    // figure), so the summary does not show them as its quality.
     for (k, v) in [
         ("rows scored", r.rows.to_string()),
         ("flagged", r.flagged.to_string()),
@@ -376,7 +371,6 @@ pub fn html(r: &Report) -> String {
             format!("${:.0}", r.flagged_declared_value_usd),
         ),
         ("model", r.model_id.clone()),
-        ("model training PR-AUC (in-sample)", metric("pr_auc")),
     ] {
         let _ = write!(s, "<dt>{}</dt><dd>{}</dd>", esc(k), esc(&v));
     }

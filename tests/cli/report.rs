@@ -66,6 +66,12 @@ fn hostile_manifest_text_is_shown_as_text() {
         "markup from a manifest must not reach the page as markup"
     );
     assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt; adapter"));
+    // The model's in-sample training figure is not shown as its quality.
+    assert!(html.contains("<dt>model</dt>"));
+    assert!(
+        !html.contains("in-sample") && !html.contains("PR-AUC"),
+        "no in-sample quality figure"
+    );
     assert!(!html.contains("<b>bold</b>"));
     assert!(html.contains("&lt;b&gt;bold&lt;/b&gt;"));
     assert!(html.contains("CONFIDENTIAL"));
