@@ -26,7 +26,17 @@ fn demo_writes_every_file_it_names() {
     );
     let html = std::fs::read_to_string(wd.path("d/report.html")).unwrap();
     assert!(html.contains("id=\"flagged\""));
-    // Running it again replaces its own files.
+    // Running it again replaces its own files: stale copies are rewritten.
+    let stale = "stale,file\n";
+    for f in ["scored.csv", "report.html", "evaluation.txt"] {
+        std::fs::write(wd.path("d").join(f), stale).unwrap();
+    }
     let again = wd.run(&["demo", "--rows", "20000", "--out", "d", "-q"]);
     assert_eq!(again.code, 0, "{}", again.stderr);
+    for f in ["scored.csv", "report.html", "evaluation.txt"] {
+        let text = std::fs::read_to_string(wd.path("d").join(f)).unwrap();
+        assert!(text != stale && text.len() > 1000, "{f} was not replaced");
+    }
+    let scored = std::fs::read_to_string(wd.path("d/scored.csv")).unwrap();
+    assert!(scored.starts_with("shipment_id,"), "a scored file again");
 }

@@ -44,6 +44,7 @@ fn evaluation_reports_budgets_schemes_and_baselines() {
         f.model.to_str().unwrap(),
         "--no-baseline",
     ]);
+    assert_eq!(text.code, 0, "{}", text.stderr);
     assert!(
         text.stdout.contains("top    1%") && text.stdout.contains("calibration"),
         "{}",

@@ -65,11 +65,19 @@ fn default_model_scores_the_shipped_sample_from_another_directory() {
         let risk: f64 = r[2].parse().unwrap();
         assert!((0.0..=1.0).contains(&risk));
         if r[3] == "true" {
-            let codes = r[8].split(';').count();
+            // An empty cell splits into one empty item: count real codes.
+            let codes: Vec<&str> = r[8].split(';').filter(|c| !c.is_empty()).collect();
+            let sentences: Vec<&str> = r[9].split(" | ").filter(|c| !c.is_empty()).collect();
             assert!(
-                (1..=4).contains(&codes) && !r[9].is_empty(),
+                (1..=4).contains(&codes.len()) && sentences.len() == codes.len(),
                 "reasons of a flagged row: {r:?}"
             );
+            for (c, t) in codes.iter().zip(&sentences) {
+                assert!(
+                    t.starts_with(&format!("{c}: ")),
+                    "a sentence per code, in order: {r:?}"
+                );
+            }
         }
     }
     // The embedded model finds most of the sample's schemes in its top 1%.
@@ -181,6 +189,11 @@ fn budgets_and_thresholds() {
         .filter(|r| r[2].parse::<f64>().unwrap() >= 0.5)
         .count();
     assert_eq!(n, expected);
+    assert!(
+        n > 0 && n < rows.len(),
+        "the threshold splits the batch: {n} of {}",
+        rows.len()
+    );
     // Over a threshold every flagged row is explained.
     assert!(rows.iter().filter(|r| r[3] == "true").all(|r| !r[8].is_empty()));
     // Under a budget, exactly the rows ranked within twice the flagged
