@@ -99,12 +99,13 @@ fn html_response(body: String) -> Reply {
         ))
 }
 
-/// Headers on every answer: never framed, cached, sniffed or referred on.
+/// Headers on every answer: never framed, cached or sniffed; referrers only
+/// within the desk (so its own requests keep their `Origin`).
 fn harden(r: Reply) -> Reply {
     r.with_header(header("X-Frame-Options", "DENY"))
         .with_header(header("X-Content-Type-Options", "nosniff"))
         .with_header(header("Cache-Control", "no-store"))
-        .with_header(header("Referrer-Policy", "no-referrer"))
+        .with_header(header("Referrer-Policy", "same-origin"))
 }
 
 fn error(code: u16, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {

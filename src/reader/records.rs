@@ -132,8 +132,8 @@ impl Records {
                 })
             }
         };
-        // Per worker: a round queued, one validated, one waiting to be taken.
-        let (mut feed, rounds) = par::ordered(workers, 3 * workers, validate, |job| {
+        // Per worker: a round being validated and one waiting to be taken.
+        let (mut feed, rounds) = par::ordered(workers, 2 * workers, validate, |job| {
             std::thread::spawn(job);
         });
         std::thread::spawn(move || {
