@@ -382,79 +382,39 @@ fn the_desk_refuses_other_sites_and_requests_without_its_token() {
     let cookie = format!("sentinel-desk-{port}={}", desk.token);
     let evil_host = format!("evil.example:{port}");
 
+    // A decision POSTed with these headers: its status.
+    let post = |headers: &[(&str, &str)]| {
+        let a = http_raw(addr, "POST", &decide, headers, body);
+        assert!(a.code != 200 || a.body.contains("cleared"), "{}", a.body);
+        a.code
+    };
+    let evil = ("Origin", "http://evil.example");
+    let with_cookie = ("Cookie", cookie.as_str());
+    let json = ("Content-Type", "application/json");
     // A cross-site text/plain POST, as any web page can send it.
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", addr),
-            ("Origin", "http://evil.example"),
-            ("Content-Type", "text/plain"),
-        ],
-        body,
-    );
-    assert_eq!(a.code, 401, "{}", a.body);
+    assert_eq!(post(&[("Host", addr), evil, ("Content-Type", "text/plain")]), 401);
     // The same with the desk's cookie (the browser would attach it): the origin is refused.
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", addr),
-            ("Origin", "http://evil.example"),
-            ("Cookie", &cookie),
-            ("Content-Type", "text/plain"),
-        ],
-        body,
+    assert_eq!(
+        post(&[("Host", addr), evil, with_cookie, ("Content-Type", "text/plain")]),
+        403
     );
-    assert_eq!(a.code, 403, "{}", a.body);
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", addr),
-            ("Origin", "http://evil.example"),
-            ("Cookie", &cookie),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    );
-    assert_eq!(a.code, 403, "{}", a.body);
+    assert_eq!(post(&[("Host", addr), evil, with_cookie, json]), 403);
     // From the desk's own origin, but not JSON (a form's text/plain or urlencoded).
     for ct in [
         "text/plain",
         "application/x-www-form-urlencoded",
         "multipart/form-data; boundary=x",
     ] {
-        let a = http_raw(
-            addr,
-            "POST",
-            &decide,
-            &[
-                ("Host", addr),
-                ("Origin", &own),
-                ("Cookie", &cookie),
-                ("Content-Type", ct),
-            ],
-            body,
-        );
-        assert_eq!(a.code, 403, "{ct}: {}", a.body);
+        let code = post(&[
+            ("Host", addr),
+            ("Origin", &own),
+            with_cookie,
+            ("Content-Type", ct),
+        ]);
+        assert_eq!(code, 403, "{ct}");
     }
     // A cookie without Origin or Referer.
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", addr),
-            ("Cookie", &cookie),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    );
-    assert_eq!(a.code, 403, "{}", a.body);
+    assert_eq!(post(&[("Host", addr), with_cookie, json]), 403);
     // DNS rebinding: another site's name in Host, reading or writing, token or not.
     for path in [
         "/",
@@ -470,19 +430,14 @@ fn the_desk_refuses_other_sites_and_requests_without_its_token() {
             assert!(!a.body.contains(&id), "nothing of the queue is shown");
         }
     }
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", &evil_host),
-            ("Origin", &format!("http://{evil_host}")),
-            ("Authorization", &auth),
-            ("Content-Type", "application/json"),
-        ],
-        body,
-    );
-    assert_eq!(a.code, 403, "{}", a.body);
+    let evil_origin = format!("http://{evil_host}");
+    let rebound = [
+        ("Host", evil_host.as_str()),
+        ("Origin", &evil_origin),
+        ("Authorization", &auth),
+        json,
+    ];
+    assert_eq!(post(&rebound), 403);
     // No token, or a wrong one: nothing is served.
     let wrong = format!("token {}", "0".repeat(desk.token.len()));
     for path in ["/", "/api/queue", &format!("/s/{id}")] {
@@ -536,19 +491,13 @@ fn the_desk_refuses_other_sites_and_requests_without_its_token() {
     assert_eq!(a.code, 200);
     assert!(a.body.contains(&id));
     assert_eq!(a.header("x-frame-options"), Some("DENY"));
-    let a = http_raw(
-        addr,
-        "POST",
-        &decide,
-        &[
-            ("Host", addr),
-            ("Origin", &own),
-            ("Cookie", &cookie),
-            ("Content-Type", "application/json; charset=utf-8"),
-        ],
-        body,
-    );
-    assert_eq!(a.code, 200, "{}", a.body);
+    let own_page = [
+        ("Host", addr),
+        ("Origin", &own),
+        with_cookie,
+        ("Content-Type", "application/json; charset=utf-8"),
+    ];
+    assert_eq!(post(&own_page), 200);
     let (_, v) = desk.call("GET", &format!("/api/shipments/{id}"), "");
     assert!(v.contains("\"cleared\""), "{v}");
 }
@@ -559,23 +508,18 @@ fn a_desk_without_a_token_is_loopback_only_and_a_token_file_sets_the_token() {
     let wd = Workdir::new();
     crate::util::score_fixture(&wd, "s.csv");
     let test = f.test.to_str().unwrap();
-    let run = wd.run(&[
-        "review",
-        "serve",
-        "--scored",
-        "s.csv",
-        "--input",
-        test,
-        "--db",
-        "open.sqlite",
-        "--port",
-        "0",
-        "--bind",
-        "0.0.0.0",
-        "--no-token",
-    ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("--bind 0.0.0.0"), "{}", run.stderr);
+    // `review serve` with these flags, expected to refuse before serving.
+    let refused = |db: &str, extra: &[&str]| {
+        let mut args = vec![
+            "review", "serve", "--scored", "s.csv", "--input", test, "--db", db, "--port", "0",
+        ];
+        args.extend(extra);
+        let run = wd.run(&args);
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        run.stderr
+    };
+    let err = refused("open.sqlite", &["--bind", "0.0.0.0", "--no-token"]);
+    assert!(err.contains("--bind 0.0.0.0"), "{err}");
     assert!(
         !wd.path("open.sqlite").exists(),
         "refused before the store is written"
@@ -587,20 +531,6 @@ fn a_desk_without_a_token_is_loopback_only_and_a_token_file_sets_the_token() {
     assert_eq!(desk.call("GET", "/api/queue", "").0, 200);
     drop(desk);
     wd.write("bad.txt", "short\n");
-    let run = wd.run(&[
-        "review",
-        "serve",
-        "--scored",
-        "s.csv",
-        "--input",
-        test,
-        "--db",
-        "r2.sqlite",
-        "--port",
-        "0",
-        "--token-file",
-        "bad.txt",
-    ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("bad.txt"), "{}", run.stderr);
+    let err = refused("r2.sqlite", &["--token-file", "bad.txt"]);
+    assert!(err.contains("bad.txt"), "{err}");
 }
