@@ -16,17 +16,20 @@
 //! held at once (tens of bytes a row); rows themselves are held a chunk at a
 //! time, plus the rows kept for reasons.
 
-use std::borrow::Cow;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use anyhow::{Context, Result};
-use polars::prelude::*;
 use serde::Serialize;
 
+mod keep;
+mod output;
+
+pub use self::output::output_names;
+
+use self::keep::{Candidates, TopK};
+use self::output::{write_rows, OutputRows};
 use crate::batch::Batch;
 use crate::domain::Budget;
 use crate::features;
@@ -148,217 +151,6 @@ fn spool_stdin(dir: &Path) -> Result<TempFile> {
     Ok(t)
 }
 
-/// Fixed output columns (before the input's, with `--keep-columns`).
-fn fixed_names(has_filing: bool) -> Vec<&'static str> {
-    let mut v = vec!["shipment_id"];
-    if has_filing {
-        v.push("filing_id");
-    }
-    v.extend([
-        "risk_score",
-        "flagged",
-        "rank",
-        "declared_category",
-        "likely_category",
-        "likely_probability",
-        "reason_codes",
-        "reasons",
-        "model_id",
-    ]);
-    v
-}
-
-/// All output column names.
-pub fn output_names(keep: bool, has_filing: bool, carry: &[String]) -> Vec<String> {
-    let fixed = fixed_names(has_filing);
-    let mut names: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
-    if keep {
-        let rename = |n: &str| {
-            if fixed.contains(&n) {
-                format!("input_{n}")
-            } else {
-                n.to_string()
-            }
-        };
-        for c in Col::ALL {
-            names.push(rename(c.name()));
-        }
-        for c in carry {
-            names.push(rename(c));
-        }
-    }
-    names
-}
-
-/// The input's cells of row `i`, as written with `--keep-columns`.
-fn input_cells(b: &Batch, i: usize, out: &mut CellBuf) {
-    for c in Col::ALL {
-        out.push_str(&b.cell_text(c, i));
-    }
-    for col in &b.carry {
-        out.push_str(&col[i]);
-    }
-}
-
-/// Writes `x` with `digits` decimals, exactly as `format!("{x:.digits$}")`
-/// does, without its slow path for most scores: for x in 0..=1 whose scaled
-/// value is not within 1e-9 of a rounding tie, the product `x * 10^digits`
-/// (off by at most about 1e-10) rounds to the same integer as the exact
-/// value. Anything else goes through `format!`.
-fn fixed(s: &mut String, x: f64, digits: u32) {
-    use std::fmt::Write as _;
-    let scale = 10u64.pow(digits);
-    let y = x * scale as f64;
-    let frac = y - y.floor();
-    if (0.0..=1.0).contains(&x) && x.is_sign_positive() && (frac - 0.5).abs() > 1e-9 {
-        let r = y.round() as u64;
-        let _ = write!(s, "{}.{:0width$}", r / scale, r % scale, width = digits as usize);
-    } else {
-        let _ = write!(s, "{x:.prec$}", prec = digits as usize);
-    }
-}
-
-/// One output row's cells, written into strings kept from row to row (a
-/// million rows would otherwise allocate a dozen million strings).
-#[derive(Default)]
-struct CellBuf {
-    cells: Vec<String>,
-    len: usize,
-}
-
-impl CellBuf {
-    fn clear(&mut self) {
-        self.len = 0;
-    }
-
-    /// The next cell, empty.
-    fn next(&mut self) -> &mut String {
-        if self.len == self.cells.len() {
-            self.cells.push(String::new());
-        }
-        let s = &mut self.cells[self.len];
-        s.clear();
-        self.len += 1;
-        s
-    }
-
-    fn push_str(&mut self, v: &str) {
-        self.next().push_str(v);
-    }
-
-    fn as_slice(&self) -> &[String] {
-        &self.cells[..self.len]
-    }
-}
-
-/// Keeps the `k` largest scores seen; its floor only rises, so a row below
-/// it can never end up among the top `k`.
-struct TopK {
-    k: usize,
-    heap: BinaryHeap<Reverse<OrdF64>>,
-}
-
-#[derive(PartialEq)]
-struct OrdF64(f64);
-impl Eq for OrdF64 {}
-impl PartialOrd for OrdF64 {
-    fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(o))
-    }
-}
-impl Ord for OrdF64 {
-    fn cmp(&self, o: &Self) -> std::cmp::Ordering {
-        self.0.total_cmp(&o.0)
-    }
-}
-
-impl TopK {
-    fn new(k: usize) -> TopK {
-        TopK {
-            k: k.max(1),
-            heap: BinaryHeap::new(),
-        }
-    }
-    /// No row scoring below this can end up among the top `k`.
-    fn floor(&self) -> f64 {
-        if self.heap.len() < self.k {
-            f64::NEG_INFINITY
-        } else {
-            self.heap.peek().map_or(f64::NEG_INFINITY, |r| r.0 .0)
-        }
-    }
-
-    /// Records a score; true when the row may end up among the top `k`.
-    fn offer(&mut self, s: f64) -> bool {
-        if self.heap.len() < self.k {
-            self.heap.push(Reverse(OrdF64(s)));
-            return true;
-        }
-        let floor = self.heap.peek().map_or(f64::NEG_INFINITY, |r| r.0 .0);
-        if s >= floor {
-            self.heap.pop();
-            self.heap.push(Reverse(OrdF64(s)));
-            true
-        } else {
-            false
-        }
-    }
-}
-
-/// Rows that may need reasons, kept (with their run positions and risk)
-/// until the run is ranked; rows that fall out of reach are dropped as the
-/// floor rises, so at most a few times the reason depth are held.
-#[derive(Default)]
-struct Candidates {
-    parts: Vec<(Batch, Vec<usize>, Vec<f64>)>,
-    rows: usize,
-}
-
-impl Candidates {
-    fn push(&mut self, b: &Batch, local: &[usize], start: usize, risk: &[f64]) {
-        if local.is_empty() {
-            return;
-        }
-        self.rows += local.len();
-        self.parts.push((
-            b.select(local),
-            local.iter().map(|i| start + i).collect(),
-            local.iter().map(|&i| risk[i]).collect(),
-        ));
-    }
-
-    /// Keeps the rows for which `keep(run position, risk)` holds.
-    fn retain(&mut self, keep: impl Fn(usize, f64) -> bool) {
-        let mut rows = 0;
-        for (b, at, risk) in &mut self.parts {
-            let idx: Vec<usize> = (0..b.len).filter(|&i| keep(at[i], risk[i])).collect();
-            if idx.len() < b.len {
-                *b = b.select(&idx);
-                *at = idx.iter().map(|&i| at[i]).collect();
-                *risk = idx.iter().map(|&i| risk[i]).collect();
-            }
-            rows += idx.len();
-        }
-        self.parts.retain(|p| p.0.len > 0);
-        self.rows = rows;
-    }
-
-    /// All kept rows as one batch, with their run positions.
-    fn into_batch(self) -> Option<(Batch, Vec<usize>)> {
-        let mut all: Option<(Batch, Vec<usize>)> = None;
-        for (b, at, _) in self.parts {
-            match &mut all {
-                None => all = Some((b, at)),
-                Some((a, pos)) => {
-                    a.append(b);
-                    pos.extend(at);
-                }
-            }
-        }
-        all
-    }
-}
-
 /// A row's reasons: its shipment id, codes (`;`) and sentences (` | `).
 type Explained = (String, String, String);
 
@@ -413,51 +205,6 @@ impl RowFigures {
         self.risk.extend(s.risk);
         self.likely.extend(s.likely_category);
         self.likely_probability.extend(s.likely_probability);
-    }
-}
-
-/// Everything an output row is made of.
-struct OutputRows<'a, F: Fn(usize) -> bool> {
-    rows: &'a RowFigures,
-    rank: &'a [u32],
-    flagged: &'a F,
-    reasons: &'a HashMap<usize, Explained>,
-    model_id: &'a str,
-    has_filing: bool,
-    keep_columns: bool,
-}
-
-impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
-    /// The output cells of row `i` of chunk `b`, row `at` of the run.
-    fn cells(&self, b: &Batch, i: usize, at: usize, out: &mut CellBuf) {
-        use std::fmt::Write as _;
-        let t = Tables::get();
-        out.clear();
-        out.push_str(&b.text(Col::ShipmentId)[i]);
-        if self.has_filing {
-            out.push_str(&b.text(Col::FilingId)[i]);
-        }
-        fixed(out.next(), self.rows.risk[at], 6);
-        out.push_str(if (self.flagged)(at) { "true" } else { "false" });
-        // Writing into a String cannot fail.
-        let _ = write!(out.next(), "{}", self.rank[at]);
-        out.push_str(&t.categories[self.rows.declared[at] as usize].name);
-        out.push_str(&t.categories[self.rows.likely[at] as usize].name);
-        fixed(out.next(), self.rows.likely_probability[at], 4);
-        match self.reasons.get(&at) {
-            Some((_, codes, texts)) => {
-                out.push_str(codes);
-                out.push_str(texts);
-            }
-            None => {
-                out.push_str("");
-                out.push_str("");
-            }
-        }
-        out.push_str(self.model_id);
-        if self.keep_columns {
-            input_cells(b, i, out);
-        }
     }
 }
 
@@ -881,100 +628,6 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     Ok((summary, code))
 }
 
-/// Pass 3: the output rows, in input order, from the chunks once more.
-fn write_rows<'h, F: Fn(usize) -> bool + Sync>(
-    out: &OutputRows<'_, F>,
-    names: &[String],
-    mut again: Chunks,
-    held: Option<&'h [Batch]>,
-    chunk_rows: usize,
-    w: &mut dyn Write,
-    format: Format,
-) -> Result<()> {
-    match format {
-        Format::Parquet => {
-            let mut start = 0usize;
-            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
-            let mut w_opt = Some(w);
-            loop {
-                let b = again.next(held, chunk_rows)?;
-                if b.is_none() && writer.is_some() {
-                    break;
-                }
-                let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-                let mut cells = CellBuf::default();
-                if let Some(b) = &b {
-                    for i in 0..b.len {
-                        out.cells(b, i, start + i, &mut cells);
-                        for (c, v) in cols.iter_mut().zip(cells.as_slice()) {
-                            c.push(v.clone());
-                        }
-                    }
-                    start += b.len;
-                }
-                let df = parquet_frame(names, cols)?;
-                if writer.is_none() {
-                    let w = w_opt.take().expect("writer used once");
-                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
-                }
-                if let Some(bw) = writer.as_mut() {
-                    bw.write_batch(&df)?;
-                }
-                if b.is_none() {
-                    break;
-                }
-            }
-            if let Some(bw) = writer {
-                bw.finish()?;
-            }
-        }
-        Format::Csv => {
-            let mut cw = csv::Writer::from_writer(&mut *w);
-            cw.write_record(names)?;
-            cw.flush()?;
-            drop(cw);
-            // Two halves of a chunk are formatted on two workers while this
-            // thread writes the chunk before it.
-            let format_half =
-                |(b, lo, hi, start): (Arc<Cow<'h, Batch>>, usize, usize, usize)| -> Result<Vec<u8>> {
-                    let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
-                    let mut cells = CellBuf::default();
-                    for i in lo..hi {
-                        out.cells(&b, i, start + i, &mut cells);
-                        cw.write_record(cells.as_slice())?;
-                    }
-                    cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-                };
-            std::thread::scope(|scope| -> Result<()> {
-                let (mut feed, mut formatted) = par::ordered(WORKERS, 4, format_half, |job| {
-                    scope.spawn(job);
-                });
-                let stopped = |_| anyhow::anyhow!("a formatting thread failed");
-                let mut start = 0usize;
-                while let Some(b) = again.next(held, chunk_rows)? {
-                    let (len, b) = (b.len, Arc::new(b));
-                    let half = len.div_ceil(2);
-                    feed.send((b.clone(), 0, half, start)).map_err(stopped)?;
-                    feed.send((b, half, len, start)).map_err(stopped)?;
-                    start += len;
-                    while feed.in_flight() > 2 {
-                        if let Some(part) = formatted.next() {
-                            w.write_all(&part?)?;
-                        }
-                    }
-                }
-                drop(feed);
-                for part in formatted {
-                    w.write_all(&part?)?;
-                }
-                Ok(())
-            })?;
-            w.flush()?;
-        }
-    }
-    Ok(())
-}
-
 /// Reasons of the kept rows: their evidence again (one batch), explained on
 /// two threads. Keyed by run position.
 fn explain_rows(
@@ -1005,69 +658,4 @@ fn explain_rows(
     });
     reasons_of.extend(explained.into_iter().flatten());
     reasons_of
-}
-
-fn parquet_frame(names: &[String], cols: Vec<Vec<String>>) -> Result<DataFrame> {
-    let n = cols.first().map_or(0, Vec::len);
-    let mut out = Vec::with_capacity(names.len());
-    for (name, v) in names.iter().zip(cols) {
-        let col = match name.as_str() {
-            "risk_score" | "likely_probability" => Column::new(
-                name.as_str().into(),
-                v.iter().map(|s| s.parse::<f64>().ok()).collect::<Vec<_>>(),
-            ),
-            "rank" => Column::new(
-                name.as_str().into(),
-                v.iter().map(|s| s.parse::<u64>().ok()).collect::<Vec<_>>(),
-            ),
-            "flagged" => Column::new(
-                name.as_str().into(),
-                v.iter().map(|s| s == "true").collect::<Vec<_>>(),
-            ),
-            _ => Column::new(name.as_str().into(), v),
-        };
-        out.push(col);
-    }
-    Ok(DataFrame::new(n, out)?)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::fixed;
-
-    #[test]
-    fn fixed_decimals_equal_format() {
-        let mut rnd = crate::model::test_uniform(5);
-        let mut values = vec![
-            0.0,
-            -0.0,
-            1.0,
-            0.5,
-            5e-7,
-            4.9999999e-7,
-            0.9999995,
-            0.99999949,
-            1e-300,
-            -1e-9,
-            1.5,
-            f64::NAN,
-            f64::INFINITY,
-        ];
-        for k in 0..2000 {
-            let x = k as f64 / 1999.0;
-            values.extend([x, x + 5e-7, x - 5e-7, x + 5e-5, f64::from_bits(x.to_bits() + 1)]);
-            values.push(rnd());
-        }
-        for x in values {
-            for digits in [4, 6] {
-                let mut s = String::new();
-                fixed(&mut s, x, digits);
-                assert_eq!(
-                    s,
-                    format!("{x:.prec$}", prec = digits as usize),
-                    "{x:e} with {digits} decimals"
-                );
-            }
-        }
-    }
 }
