@@ -12,12 +12,17 @@ use polars::prelude::*;
 use serde::{Deserialize, Serialize};
 
 /// The physical figures compared with what is typical.
-pub const PHYSICAL: [&str; 4] = [
+pub const PHYSICAL: [&str; N_PHYSICAL] = [
     "log_value_per_kg",
     "log_weight_per_unit",
     "log_value_per_unit",
     "log_weight_per_package",
+    "log_value",
+    "log_weight",
 ];
+
+/// How many physical figures there are.
+pub const N_PHYSICAL: usize = 6;
 
 /// Median and spread of one figure in one group.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
@@ -28,12 +33,14 @@ pub struct Stat {
     pub n: u64,
 }
 
-/// Typical figures by HS6 code, by category, and overall.
+/// Typical figures by HS6 code, by HS heading (its first four digits), by
+/// category, and overall.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
 pub struct CatStats {
-    pub by_hs6: BTreeMap<String, [Stat; 4]>,
-    pub by_category: BTreeMap<u8, [Stat; 4]>,
-    pub overall: [Stat; 4],
+    pub by_hs6: BTreeMap<String, [Stat; N_PHYSICAL]>,
+    pub by_hs4: BTreeMap<String, [Stat; N_PHYSICAL]>,
+    pub by_category: BTreeMap<u8, [Stat; N_PHYSICAL]>,
+    pub overall: [Stat; N_PHYSICAL],
 }
 
 /// A group needs this many values before its own figures are used.
@@ -42,8 +49,8 @@ pub const MIN_GROUP: u64 = 30;
 /// identical values does not make every small difference extreme.
 pub const MIN_SPREAD: f64 = 0.05;
 
-fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; 4]>> {
-    let mut out: BTreeMap<String, [Stat; 4]> = BTreeMap::new();
+fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; N_PHYSICAL]>> {
+    let mut out: BTreeMap<String, [Stat; N_PHYSICAL]> = BTreeMap::new();
     for (j, name) in PHYSICAL.iter().enumerate() {
         let med = df
             .clone()
@@ -96,11 +103,13 @@ fn stats_by(df: &DataFrame, key: &str) -> Result<BTreeMap<String, [Stat; 4]>> {
 impl CatStats {
     /// Learns typical figures from rows: HS6 codes, declared categories and
     /// the four log figures (NaN where unknown), column by column.
-    pub fn fit(hs6: &[&str], category: &[u8], physical: &[Vec<f64>; 4]) -> Result<CatStats> {
+    pub fn fit(hs6: &[&str], category: &[u8], physical: &[Vec<f64>; N_PHYSICAL]) -> Result<CatStats> {
         let opt =
             |v: &Vec<f64>| -> Vec<Option<f64>> { v.iter().map(|x| x.is_finite().then_some(*x)).collect() };
+        let hs4: Vec<&str> = hs6.iter().map(|c| c.get(..4).unwrap_or(c)).collect();
         let mut cols = vec![
             Column::new("hs6".into(), hs6.to_vec()),
+            Column::new("hs4".into(), hs4),
             Column::new(
                 "category".into(),
                 category.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
@@ -112,6 +121,7 @@ impl CatStats {
         }
         let df = DataFrame::new_infer_height(cols)?;
         let by_hs6 = stats_by(&df, "hs6")?;
+        let by_hs4 = stats_by(&df, "hs4")?;
         let by_category = stats_by(&df, "category")?
             .into_iter()
             .filter_map(|(k, v)| k.parse::<u8>().ok().map(|k| (k, v)))
@@ -119,15 +129,21 @@ impl CatStats {
         let overall = stats_by(&df, "all")?.remove("all").unwrap_or_default();
         Ok(CatStats {
             by_hs6,
+            by_hs4,
             by_category,
             overall,
         })
     }
 
     /// The typical figure `j` for a declaration: its HS6 code when that has
-    /// enough rows, else its category, else overall.
+    /// enough rows, else its heading (whatever the tables know of the code),
+    /// else its category, else overall.
     pub fn typical(&self, hs6: &str, category: u8, j: usize) -> Stat {
         if let Some(s) = self.by_hs6.get(hs6).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
+            return s;
+        }
+        let hs4 = hs6.get(..4).unwrap_or(hs6);
+        if let Some(s) = self.by_hs4.get(hs4).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
             return s;
         }
         if let Some(s) = self
@@ -162,7 +178,7 @@ fn deviation_from(s: Stat, x: f64) -> f64 {
 /// once.
 pub struct TypicalMemo<'a> {
     stats: &'a CatStats,
-    seen: FxHashMap<(&'a str, u8), [Stat; 4]>,
+    seen: FxHashMap<(&'a str, u8), [Stat; N_PHYSICAL]>,
 }
 
 impl<'a> TypicalMemo<'a> {
@@ -201,12 +217,18 @@ mod tests {
             x.push(10.0);
         }
         let nan = vec![f64::NAN; x.len()];
-        let s = CatStats::fit(&hs6, &cat, &[x, nan.clone(), nan.clone(), nan]).unwrap();
+        let s = CatStats::fit(
+            &hs6,
+            &cat,
+            &[x, nan.clone(), nan.clone(), nan.clone(), nan.clone(), nan],
+        )
+        .unwrap();
         let t = s.typical("850440", 4, 0);
         assert_eq!(t.n, 40);
         assert!((t.median - 1.5).abs() < 1e-9);
         assert!((t.spread - 0.5 * 1.4826).abs() < 1e-9);
-        // A small HS6 group falls back to its category.
+        // A small HS6 group falls back to its heading, a small heading to its category.
+        assert_eq!(s.typical("850499", 4, 0).n, 40, "heading 8504");
         assert_eq!(s.typical("999999", 4, 0).n, 45);
         // Unknown everything: overall.
         assert_eq!(s.typical("000000", 9, 0).n, 45);

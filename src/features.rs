@@ -20,7 +20,7 @@ use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 1;
+pub const FEATURE_SET_VERSION: u32 = 2;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -77,6 +77,8 @@ features! {
     dev_weight_per_unit => "weight per unit against what is typical for the HS code (robust z-score)",
     dev_value_per_unit => "value per unit against what is typical for the HS code (robust z-score)",
     dev_weight_per_package => "weight per package against what is typical for the HS code (robust z-score)",
+    dev_value => "declared value against what is typical for the HS code or heading (robust z-score), for lines without a counted quantity",
+    dev_weight => "shipping weight against what is typical for the HS code or heading (robust z-score), for lines without a counted quantity",
     unit_is_weight => "quantity declared in a weight unit (KG, LB), so no per-unit figures",
     unit_is_set => "quantity declared in sets",
     log_quantity => "log10 of the declared quantity",
@@ -178,8 +180,9 @@ pub struct Declared {
     pub category: Vec<u8>,
     /// Category the description suggests.
     pub desc_category: Vec<u8>,
-    /// log10 value/kg, weight/unit, value/unit, weight/package (NaN when unknown).
-    pub physical: [Vec<f64>; 4],
+    /// log10 value/kg, weight/unit, value/unit, weight/package, value, weight
+    /// (NaN when unknown), in [`crate::catstats::PHYSICAL`]'s order.
+    pub physical: [Vec<f64>; crate::catstats::N_PHYSICAL],
 }
 
 /// How a quantity unit counts.
@@ -259,6 +262,8 @@ pub fn declared(b: &Batch) -> Declared {
         } else {
             f64::NAN
         });
+        d.physical[4].push((v + 1.0).log10());
+        d.physical[5].push(w.log10());
     }
     d
 }
@@ -398,6 +403,18 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             dev_weight_per_unit: memo.deviation(&d.hs6[i], cat, 1, d.physical[1][i]),
             dev_value_per_unit: memo.deviation(&d.hs6[i], cat, 2, d.physical[2][i]),
             dev_weight_per_package: memo.deviation(&d.hs6[i], cat, 3, d.physical[3][i]),
+            // The size of a line without a counted quantity: with one, value
+            // and weight per unit already say it, normalised for the count.
+            dev_value: if d.physical[2][i].is_nan() {
+                memo.deviation(&d.hs6[i], cat, 4, d.physical[4][i])
+            } else {
+                f64::NAN
+            },
+            dev_weight: if d.physical[1][i].is_nan() {
+                memo.deviation(&d.hs6[i], cat, 5, d.physical[5][i])
+            } else {
+                f64::NAN
+            },
             unit_is_weight: flag(u == Unit::Weight),
             unit_is_set: flag(u == Unit::Set),
             log_quantity: if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN },

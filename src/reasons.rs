@@ -110,7 +110,8 @@ pub fn code_of(feature: &str) -> ReasonCode {
         "amendment_count" => Amended,
         "invalid_fields" => InvalidField,
         "declared_controlled" => DeclaredControlled,
-        "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" => ShipmentSize,
+        "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" | "dev_value"
+        | "dev_weight" => ShipmentSize,
         "mode_air" => TransportMode,
         "isolation" => Unusual,
         _ => ExtraFeature,
@@ -314,13 +315,27 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
             format!("{code}: invalid cells emptied: {}", cols.join(", "))
         }
         DeclaredControlled => format!("{code}: declared as {decl} (HS {})", &b.text(Col::HsCode)[i]),
-        ShipmentSize => format!(
-            "{code}: {} {}, {}, {:.1} kg",
-            b.num(Col::Quantity)[i],
-            q(&b.text(Col::QuantityUnit)[i]),
-            money(b.num(Col::ValueUsd)[i]),
-            b.num(Col::ShippingWeightKg)[i]
-        ),
+        ShipmentSize => {
+            let qty = b.num(Col::Quantity)[i];
+            let counted = if qty.is_finite() {
+                format!("{qty} {}, ", q(&b.text(Col::QuantityUnit)[i]))
+            } else {
+                String::new()
+            };
+            let mut s = format!(
+                "{code}: {counted}{}, {:.1} kg",
+                money(b.num(Col::ValueUsd)[i]),
+                b.num(Col::ShippingWeightKg)[i]
+            );
+            if feats.iter().any(|f| *f == "dev_value" || *f == "dev_weight") {
+                s.push_str(&format!(
+                    "; typical for HS {hs6} ({decl}): {}, {:.1} kg",
+                    money(10f64.powf(typical(4)) - 1.0),
+                    10f64.powf(typical(5))
+                ));
+            }
+            s
+        }
         TransportMode => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
         Unusual => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
         ExtraFeature => {

@@ -11,7 +11,7 @@ use crate::features::{self, ExtraEncoders};
 use crate::history::{self, Profiles, RowKeys};
 use crate::mapping::Mapping;
 use crate::metrics;
-use crate::model::gbm::{Forest, GbmParams};
+use crate::model::gbm::{self, Forest, GbmParams};
 use crate::model::labelfree::{self, LabelFree};
 use crate::model::likely::{self, LikelyModel};
 use crate::model::Parts;
@@ -126,10 +126,11 @@ pub fn train(
             .iter()
             .map(|&i| if outcomes.label[i] > 0.5 { 1.0 } else { 0.0 })
             .collect();
-        let weights: Vec<f64> = y
-            .iter()
-            .map(|v| if *v > 0.5 { cfg.gbm.positive_weight } else { 1.0 })
-            .collect();
+        let weight = cfg
+            .gbm
+            .positive_weight
+            .unwrap_or_else(|| gbm::auto_positive_weight(positives, labelled.len() - positives));
+        let weights: Vec<f64> = y.iter().map(|v| if *v > 0.5 { weight } else { 1.0 }).collect();
         let p = GbmParams {
             seed: cfg.seed,
             ..cfg.gbm

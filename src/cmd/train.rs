@@ -50,8 +50,10 @@ pub struct Args {
     #[arg(long, default_value_t = GbmParams::default().learning_rate)]
     pub learning_rate: f32,
     /// Weight of a positive (label 1) row relative to a negative one
-    #[arg(long, default_value_t = GbmParams::default().positive_weight)]
-    pub positive_weight: f64,
+    /// (default: rare positives up-weighted to about 1/15 of the weighted
+    /// rows, between 1x and 10x)
+    #[arg(long)]
+    pub positive_weight: Option<f64>,
     /// Replace the contents of a non-empty --out
     #[arg(long)]
     pub force: bool,
@@ -118,6 +120,9 @@ fn file_digest(path: &str) -> Result<TrainingFile> {
 }
 
 pub fn run(a: Args) -> Result<u8> {
+    if let Some(w) = a.positive_weight.filter(|w| !(w.is_finite() && *w > 0.0)) {
+        return Err(InputError::new(format!("--positive-weight {w} must be a finite number > 0")).into());
+    }
     if a.data.iter().any(|d| d == "-") {
         return Err(
             InputError::new("train reads files, not stdin (the training data is fingerprinted)").into(),

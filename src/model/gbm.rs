@@ -48,8 +48,9 @@ pub struct GbmParams {
     pub learning_rate: f32,
     /// Depth of each tree (default 6).
     pub max_depth: usize,
-    /// Weight of a positive row relative to a negative one (default 10).
-    pub positive_weight: f64,
+    /// Weight of a positive row relative to a negative one; `None` (the
+    /// default): [`auto_positive_weight`] of the training labels.
+    pub positive_weight: Option<f64>,
     pub seed: u64,
 }
 
@@ -59,10 +60,22 @@ impl Default for GbmParams {
             iterations: 500,
             learning_rate: 0.06,
             max_depth: 6,
-            positive_weight: 10.0,
+            positive_weight: None,
             seed: 1,
         }
     }
+}
+
+/// Rare positives are up-weighted until they make up about 1/15 of the
+/// weighted rows, at most 10x and never below 1x: 10x for the GPU worlds
+/// (0.5-0.7% positives, where 10x was chosen), 1x where positives are
+/// common (a customs agency's inspected declarations: 21% fraud, where 10x
+/// cost 0.1 of precision at 5%).
+pub fn auto_positive_weight(positives: usize, negatives: usize) -> f64 {
+    if positives == 0 {
+        return 1.0;
+    }
+    (negatives as f64 / positives as f64 / 14.0).clamp(1.0, 10.0)
 }
 
 pub fn sigmoid(x: f64) -> f64 {

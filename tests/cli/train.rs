@@ -112,9 +112,13 @@ fn tampered_or_mismatched_artifacts_are_refused() {
 
     copy_dir(&f.model, &wd.path("v"));
     let m = wd.path("v/manifest.json");
-    let text = std::fs::read_to_string(&m)
-        .unwrap()
-        .replace("\"feature_set_version\": 1", "\"feature_set_version\": 0");
+    let text = std::fs::read_to_string(&m).unwrap().replace(
+        &format!(
+            "\"feature_set_version\": {}",
+            sentinel::features::FEATURE_SET_VERSION
+        ),
+        "\"feature_set_version\": 0",
+    );
     std::fs::write(&m, text).unwrap();
     let err = Model::load(&wd.path("v")).unwrap_err();
     assert!(format!("{err:#}").contains("feature set 0"), "{err:#}");
