@@ -24,6 +24,19 @@ pub const PHYSICAL: [&str; N_PHYSICAL] = [
 /// How many physical figures there are.
 pub const N_PHYSICAL: usize = 6;
 
+/// Which lines a typical figure was learned from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Group {
+    /// The declaration's HS6 code.
+    Code,
+    /// Its HS heading (first four digits).
+    Heading,
+    /// Its category.
+    Category,
+    /// Every training line.
+    Overall,
+}
+
 /// Median and spread of one figure in one group.
 #[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq)]
 pub struct Stat {
@@ -139,12 +152,17 @@ impl CatStats {
     /// enough rows, else its heading (whatever the tables know of the code),
     /// else its category, else overall.
     pub fn typical(&self, hs6: &str, category: u8, j: usize) -> Stat {
+        self.typical_in(hs6, category, j).0
+    }
+
+    /// [`Self::typical`], with the group it came from.
+    pub fn typical_in(&self, hs6: &str, category: u8, j: usize) -> (Stat, Group) {
         if let Some(s) = self.by_hs6.get(hs6).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
-            return s;
+            return (s, Group::Code);
         }
         let hs4 = hs6.get(..4).unwrap_or(hs6);
         if let Some(s) = self.by_hs4.get(hs4).map(|s| s[j]).filter(|s| s.n >= MIN_GROUP) {
-            return s;
+            return (s, Group::Heading);
         }
         if let Some(s) = self
             .by_category
@@ -152,9 +170,9 @@ impl CatStats {
             .map(|s| s[j])
             .filter(|s| s.n >= MIN_GROUP)
         {
-            return s;
+            return (s, Group::Category);
         }
-        self.overall[j]
+        (self.overall[j], Group::Overall)
     }
 
     /// A lookup of typical figures that remembers each declaration it saw
@@ -229,6 +247,9 @@ mod tests {
         assert!((t.spread - 0.5 * 1.4826).abs() < 1e-9);
         // A small HS6 group falls back to its heading, a small heading to its category.
         assert_eq!(s.typical("850499", 4, 0).n, 40, "heading 8504");
+        assert_eq!(s.typical_in("850499", 4, 0).1, Group::Heading);
+        assert_eq!(s.typical_in("850440", 4, 0).1, Group::Code);
+        assert_eq!(s.typical_in("999999", 4, 0).1, Group::Category);
         assert_eq!(s.typical("999999", 4, 0).n, 45);
         // Unknown everything: overall.
         assert_eq!(s.typical("000000", 9, 0).n, 45);

@@ -2,6 +2,7 @@
 //! stable codes, each with a sentence that gives the figures behind it.
 
 use crate::batch::Batch;
+use crate::catstats::Group;
 use crate::features::Frame;
 use crate::model::Parts;
 use crate::pipeline::Evidence;
@@ -131,6 +132,10 @@ fn q(s: &str) -> String {
 }
 
 fn money(v: f64) -> String {
+    if v < 10.0 {
+        // Small sums keep their cents ($0.03 per kg is not $0).
+        return format!("${v:.2}");
+    }
     if v >= 1e6 {
         format!("${:.1}M", v / 1e6)
     } else if v >= 1e4 {
@@ -152,6 +157,13 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
     let decl = &t.categories[cat as usize].name;
     let hs6 = &ev.declared.hs6[i];
     let typical = |j: usize| parts.stats.typical(hs6, cat, j).median;
+    // Where a typical figure was learned: the code itself, or what it fell back to.
+    let typical_for = |j: usize| match parts.stats.typical_in(hs6, cat, j).1 {
+        Group::Code => format!("HS {hs6} ({decl})"),
+        Group::Heading => format!("HS heading {}", hs6.get(..4).unwrap_or(hs6)),
+        Group::Category => format!("{decl} goods"),
+        Group::Overall => "all goods".to_string(),
+    };
     let n_cat = t.n_categories();
     use ReasonCode::*;
     match code {
@@ -169,18 +181,21 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
             )
         }
         WeightPerUnit => format!(
-            "{code}: {:.2} kg per unit, typical for HS {hs6} ({decl}) {:.2} kg",
+            "{code}: {:.2} kg per unit, typical for {} {:.2} kg",
             10f64.powf(ev.declared.physical[1][i]),
+            typical_for(1),
             10f64.powf(typical(1))
         ),
         ValuePerKg => format!(
-            "{code}: {} per kg, typical for HS {hs6} ({decl}) {} per kg",
+            "{code}: {} per kg, typical for {} {} per kg",
             money(10f64.powf(ev.declared.physical[0][i])),
+            typical_for(0),
             money(10f64.powf(typical(0)))
         ),
         ValuePerUnit => format!(
-            "{code}: {} per unit, typical for HS {hs6} ({decl}) {} per unit",
+            "{code}: {} per unit, typical for {} {} per unit",
             money(10f64.powf(ev.declared.physical[2][i])),
+            typical_for(2),
             money(10f64.powf(typical(2)))
         ),
         WeightPerPackage => format!(
@@ -329,7 +344,8 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
             );
             if feats.iter().any(|f| *f == "dev_value" || *f == "dev_weight") {
                 s.push_str(&format!(
-                    "; typical for HS {hs6} ({decl}): {}, {:.1} kg",
+                    "; typical for {}: {}, {:.1} kg",
+                    typical_for(4),
                     money(10f64.powf(typical(4)) - 1.0),
                     10f64.powf(typical(5))
                 ));
@@ -339,11 +355,19 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
         TransportMode => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
         Unusual => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
         ExtraFeature => {
+            // The strongest three (attributions come largest first).
             let shown: Vec<String> = feats
                 .iter()
+                .take(3)
                 .map(|n| format!("{n} = {:.3}", val(f, n, i)))
                 .collect();
-            format!("{code}: {}", shown.join(", "))
+            let more = feats.len().saturating_sub(3);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
+            format!("{code}: {}{more}", shown.join(", "))
         }
     }
 }
@@ -395,6 +419,15 @@ mod tests {
         }
         assert_eq!(code_of("isolation"), ReasonCode::Unusual);
         assert_eq!(code_of("extra_tariff_rate"), ReasonCode::ExtraFeature);
+    }
+
+    #[test]
+    fn sums_keep_their_cents_when_small() {
+        assert_eq!(money(0.034), "$0.03");
+        assert_eq!(money(9.5), "$9.50");
+        assert_eq!(money(2768.0), "$2768");
+        assert_eq!(money(25_000.0), "$25k");
+        assert_eq!(money(5.0e6), "$5.0M");
     }
 
     #[test]
