@@ -356,7 +356,6 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
     let inv_val = b.num(Col::InvoiceValueUsd);
     let value = b.num(Col::ValueUsd);
     let qty = b.num(Col::Quantity);
-    let weight = b.num(Col::ShippingWeightKg);
     let amend = b.num(Col::AmendmentCount);
     let unknown = t.unknown_category() as u8;
     let mut inv_memo: HashMap<&str, u8> = HashMap::default();
@@ -418,8 +417,9 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             unit_is_weight: flag(u == Unit::Weight),
             unit_is_set: flag(u == Unit::Set),
             log_quantity: if qty[i] > 0.0 { qty[i].log10() } else { f64::NAN },
-            log_value: (value[i] + 1.0).log10(),
-            log_weight: weight[i].log10(),
+            // Computed once, with the declaration's physical figures.
+            log_value: d.physical[4][i],
+            log_weight: d.physical[5][i],
             exporter_age_days: h.exporter_age[i] as f64,
             exporter_prior_lines: (1.0 + (h.exporter_lines[i] as f64)).log10(),
             exporter_category_share: h.exporter_cat_share[i] as f64,

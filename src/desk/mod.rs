@@ -108,7 +108,7 @@ fn harden(r: Reply) -> Reply {
         .with_header(header("Referrer-Policy", "same-origin"))
 }
 
-fn error(code: u16, msg: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+fn error(code: u16, msg: &str) -> Reply {
     json_response(code, serde_json::json!({ "error": msg }).to_string())
 }
 

@@ -240,10 +240,10 @@ pub(super) fn write_rows<'h, F: Fn(usize) -> bool + Sync>(
                     feed.send((b.clone(), 0, half, start)).map_err(stopped)?;
                     feed.send((b, half, len, start)).map_err(stopped)?;
                     start += len;
+                    // Write what is formatted, keeping one chunk in hand.
                     while feed.in_flight() > 2 {
-                        if let Some(part) = formatted.next() {
-                            w.write_all(&part?)?;
-                        }
+                        let Some(part) = formatted.next() else { break };
+                        w.write_all(&part?)?;
                     }
                 }
                 drop(feed);
