@@ -20,7 +20,7 @@ DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 # Exit 3 means some rows were rejected (net mass 0): the rest are used.
 ok() { "$@" || [ $? -eq 3 ]; }
-for mode in supervised label-free; do
+for mode in ${MODES:-supervised label-free}; do
   flags=()
   [ "$mode" = label-free ] && flags=(--ignore-labels)
   ok "$S" train --data "$KCD/train-2020.csv" --mapping datasets/mappings/kcd.toml --out "$DIR/m-$mode" "${flags[@]}" -q

@@ -52,6 +52,7 @@ fn main() {
         &TrainConfig {
             seed: 1,
             ignore_labels: false,
+            party_outcomes: false,
             gbm: GbmParams::default(),
         },
         &|_| {},
@@ -74,7 +75,7 @@ fn main() {
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let (hist_tr, _) = history::compute(
         &Profiles::default(),
-        &RowKeys::from_batch(&tr, &d.category, &anomaly),
+        &RowKeys::from_batch(&tr, &d, &anomaly),
         n_cat,
     );
     let ev_tr = pipeline::evidence(&model.parts, &tr, &hist_tr);

@@ -15,12 +15,13 @@ use serde::{Deserialize, Serialize};
 use crate::batch::Batch;
 use crate::catstats::CatStats;
 use crate::history::HistFeatures;
+use crate::outcome::OutcomeRates;
 use crate::schema::Col;
 use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 2;
+pub const FEATURE_SET_VERSION: u32 = 3;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -89,6 +90,10 @@ features! {
     exporter_category_share => "share of this category in the exporter's earlier lines",
     exporter_new_category => "the exporter never declared this category before",
     exporter_prior_anomaly => "mean physical anomaly (largest upward robust deviation) of the exporter's earlier lines",
+    exporter_run_rank => "how active the exporter is in this run: share of the run's lines whose exporter files fewer lines (0 least, near 1 most active)",
+    exporter_partners => "distinct consignees the exporter shipped to (history and this run, 32 = 32 or more)",
+    exporter_codes => "distinct HS6 codes the exporter declared (history and this run, 32 = 32 or more)",
+    exporter_countries => "distinct destination countries of the exporter (history and this run, 32 = 32 or more)",
     address_residential => "the exporter's address looks residential",
     address_shared_exporters => "exporters filing from the same normalised address",
     consignee_forwarder => "the ultimate consignee looks like a freight forwarder or logistics firm",
@@ -97,6 +102,9 @@ features! {
     consignee_prior_lines => "log10(1 + lines the consignee received before)",
     consignee_age_days => "days since the consignee's first line",
     consignee_prior_anomaly => "mean physical anomaly of the consignee's earlier lines",
+    consignee_run_rank => "how active the consignee is in this run: share of the run's lines whose consignee receives fewer lines",
+    consignee_partners => "distinct exporters shipping to the consignee (history and this run, 32 = 32 or more)",
+    consignee_codes => "distinct HS6 codes the consignee received (history and this run, 32 = 32 or more)",
     intermediate_present => "an intermediate consignee is named",
     intermediate_hub => "the intermediate consignee is in a transshipment hub",
     payer_abroad => "payment came from another country than the consignee's",
@@ -154,6 +162,17 @@ impl Frame {
         debug_assert_eq!(v.len(), self.n);
         self.names.push(name.to_string());
         self.cols.push(v);
+    }
+
+    /// Replaces the values of column `name` (which must exist).
+    pub fn set(&mut self, name: &str, v: Vec<f64>) {
+        debug_assert_eq!(v.len(), self.n);
+        let j = self
+            .names
+            .iter()
+            .position(|n| n == name)
+            .unwrap_or_else(|| panic!("no column {name}"));
+        self.cols[j] = v;
     }
 
     /// All columns one after another (column-major), as gradient boosting wants.
@@ -308,7 +327,15 @@ pub struct ExtraEncoders {
     pub numeric: Vec<String>,
     /// Per categorical column: value -> share of training rows with it.
     pub categorical: Vec<(String, BTreeMap<String, f64>)>,
+    /// Per categorical column: its common values ([`LEVEL_MIN_SHARE`] of
+    /// the rows or more, at most [`LEVELS_MAX`]), each a 0/1 feature.
+    pub levels: Vec<Vec<String>>,
 }
+
+/// Share of the training rows a categorical value needs to get its own feature.
+pub const LEVEL_MIN_SHARE: f64 = 0.01;
+/// Most values of one categorical column with their own feature.
+pub const LEVELS_MAX: usize = 12;
 
 impl ExtraEncoders {
     /// Learns frequency encodings of the categorical extras of a batch.
@@ -326,15 +353,40 @@ impl ExtraEncoders {
             }
             cats.push((name.clone(), m));
         }
+        let levels = cats
+            .iter()
+            .map(|(_, m)| {
+                let mut common: Vec<(&String, f64)> = m
+                    .iter()
+                    .filter(|(k, v)| **v >= LEVEL_MIN_SHARE && !k.is_empty())
+                    .map(|(k, v)| (k, *v))
+                    .collect();
+                common.sort_by(|a, b| b.1.total_cmp(&a.1).then_with(|| a.0.cmp(b.0)));
+                common.truncate(LEVELS_MAX);
+                // A column with one common value says nothing its share does not.
+                if common.len() < 2 {
+                    return Vec::new();
+                }
+                common.into_iter().map(|(k, _)| k.clone()).collect()
+            })
+            .collect();
         ExtraEncoders {
             numeric: numeric.to_vec(),
             categorical: cats,
+            levels,
         }
     }
 }
 
 /// Computes the base features (and the mapping's extra features) of a batch.
-pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extras: &ExtraEncoders) -> Frame {
+pub fn compute(
+    b: &Batch,
+    d: &Declared,
+    h: &HistFeatures,
+    stats: &CatStats,
+    extras: &ExtraEncoders,
+    outcomes: Option<&OutcomeRates>,
+) -> Frame {
     let t = Tables::get();
     let n = b.len;
     let mut memo = stats.memo();
@@ -378,6 +430,7 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         let payer_known = !payer[i].is_empty() && !country[i].is_empty();
         let payer_cn = t.country(&payer[i]).is_some_and(|c| c.china);
         let dest_cn = country_info.is_some_and(|c| c.china);
+        let (ex, co) = (h.exporter_of(i), h.consignee_of(i));
         Row {
             declared_controlled: flag(declared_ctrl),
             desc_category_differs: flag(dcat != unknown && cat != unknown && dcat != cat),
@@ -429,6 +482,10 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
                 f64::NAN
             },
             exporter_prior_anomaly: h.exporter_anomaly[i] as f64,
+            exporter_run_rank: ex.map_or(f64::NAN, |p| p.run_rank as f64),
+            exporter_partners: ex.map_or(f64::NAN, |p| p.partners as f64),
+            exporter_codes: ex.map_or(f64::NAN, |p| p.codes as f64),
+            exporter_countries: ex.map_or(f64::NAN, |p| p.countries as f64),
             address_residential: if a.is_empty() {
                 f64::NAN
             } else {
@@ -457,6 +514,9 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
             },
             consignee_age_days: h.consignee_age[i] as f64,
             consignee_prior_anomaly: h.consignee_anomaly[i] as f64,
+            consignee_run_rank: co.map_or(f64::NAN, |p| p.run_rank as f64),
+            consignee_partners: co.map_or(f64::NAN, |p| p.partners as f64),
+            consignee_codes: co.map_or(f64::NAN, |p| p.codes as f64),
             intermediate_present: flag(!inter[i].is_empty() || !inter_c[i].is_empty()),
             intermediate_hub: flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)),
             payer_abroad: if payer_known {
@@ -515,13 +575,57 @@ pub fn compute(b: &Batch, d: &Declared, h: &HistFeatures, stats: &CatStats, extr
         f.push(&format!("extra_{name}"), v);
     }
     for (j, (name, freq)) in extras.categorical.iter().enumerate() {
-        let v: Vec<f64> = match b.extra_cat.get(j) {
+        let col = b.extra_cat.get(j);
+        let v: Vec<f64> = match col {
             Some(col) => col.iter().map(|s| freq.get(s).copied().unwrap_or(0.0)).collect(),
             None => vec![f64::NAN; n],
         };
         f.push(&format!("extra_{name}_share"), v);
+        for level in extras.levels.get(j).into_iter().flatten() {
+            let v: Vec<f64> = match col {
+                Some(col) => col.iter().map(|s| flag(s == level)).collect(),
+                None => vec![f64::NAN; n],
+            };
+            f.push(&level_name(name, level), v);
+        }
+    }
+    if let Some(o) = outcomes {
+        let mut memo: HashMap<&str, f64> = HashMap::default();
+        f.push(
+            "hs_outcome_rate",
+            d.hs6
+                .iter()
+                .map(|c| *memo.entry(c).or_insert_with(|| o.hs_rate(c)))
+                .collect(),
+        );
+        if o.parties {
+            f.push(
+                "exporter_outcome_rate",
+                (0..n).map(|i| o.party_rate(h.exporter_of(i))).collect(),
+            );
+            f.push(
+                "consignee_outcome_rate",
+                (0..n).map(|i| o.party_rate(h.consignee_of(i))).collect(),
+            );
+        }
+        for (k, (name, _)) in o.extras.iter().enumerate() {
+            let j = extras.categorical.iter().position(|(c, _)| c == name);
+            let v: Vec<f64> = match j.and_then(|j| b.extra_cat.get(j)) {
+                Some(col) => col.iter().map(|s| o.extra_rate(k, s)).collect(),
+                None => vec![f64::NAN; n],
+            };
+            f.push(&crate::outcome::extra_outcome_name(name), v);
+        }
     }
     f
+}
+
+/// The one-hot feature of a level of a categorical extra.
+pub fn level_name(name: &str, level: &str) -> String {
+    format!(
+        "extra_{name}={}",
+        crate::text::cut(&crate::text::printable(level), 40)
+    )
 }
 
 #[cfg(test)]

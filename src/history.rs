@@ -6,12 +6,14 @@
 //! on how its rows were chunked.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap as HashMap;
 
 use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
+use crate::features::Declared;
 use crate::normalize;
 use crate::schema::Col;
 
@@ -27,6 +29,42 @@ pub struct PartyHist {
     /// Sum and count of the physical anomaly of earlier lines (see [`RowKeys::anomaly`]).
     pub anomaly_sum: f64,
     pub anomaly_n: u32,
+    /// Distinct partners (consignees of an exporter, exporters of a
+    /// consignee), HS6 codes and destination countries, as sorted hashes of
+    /// their normalised texts ([`key_hash`]), at most [`DISTINCT_MAX`] each.
+    pub partners: Vec<u32>,
+    pub codes: Vec<u32>,
+    pub countries: Vec<u32>,
+    /// Lines with a known inspection outcome (training labels and reviewed
+    /// decisions), and how many of them were found fraudulent.
+    pub labelled: u32,
+    pub positives: u32,
+}
+
+/// Most distinct partners, codes or countries a party's history counts:
+/// past it a party is simply "many", and its memory stays bounded.
+pub const DISTINCT_MAX: usize = 32;
+
+/// A stable 32-bit hash (FNV-1a) of a key text: profiles keep hashes of
+/// what a party dealt with, which must mean the same in every run and
+/// build.
+pub fn key_hash(s: &str) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for b in s.bytes() {
+        h ^= u32::from(b);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// Adds a hash to a sorted, bounded set.
+fn add_distinct(set: &mut Vec<u32>, h: u32) {
+    if set.len() >= DISTINCT_MAX {
+        return;
+    }
+    if let Err(at) = set.binary_search(&h) {
+        set.insert(at, h);
+    }
 }
 
 /// Histories learned at training.
@@ -72,6 +110,12 @@ pub struct RowKeys {
     pub consignee: Vec<u32>,
     pub address: Vec<u32>,
     pub category: Vec<u8>,
+    /// Hashes ([`key_hash`]) of the HS6 code and the destination country.
+    pub code: Vec<u32>,
+    pub country: Vec<u32>,
+    /// Inspection outcome (1 fraud, 0 cleared, NaN unknown): set by
+    /// training only, so a scored batch's own labels never count.
+    pub label: Vec<f32>,
     /// How far the line's physical figures are from typical (NaN when unknown).
     pub anomaly: Vec<f32>,
     pub exporters: Interner,
@@ -140,14 +184,15 @@ impl Memo {
 
 impl RowKeys {
     /// Keys of a batch's rows: normalised names and addresses, declared category.
-    pub fn from_batch(b: &Batch, declared: &[u8], anomaly: &[f64]) -> RowKeys {
+    pub fn from_batch(b: &Batch, d: &Declared, anomaly: &[f64]) -> RowKeys {
         let mut k = RowKeys::default();
-        k.append(b, declared, anomaly);
+        k.append(b, d, anomaly);
         k
     }
 
     /// Appends a chunk's keys (chunks in input order).
-    pub fn append(&mut self, b: &Batch, declared: &[u8], anomaly: &[f64]) {
+    pub fn append(&mut self, b: &Batch, d: &Declared, anomaly: &[f64]) {
+        let declared = &d.category;
         let names = b.text(Col::UsppiName);
         let ids = b.text(Col::UsppiId);
         let cons = b.text(Col::ConsigneeName);
@@ -181,6 +226,13 @@ impl RowKeys {
                 .id(&addr[i], "", || addresses.id(&normalize::address(&addr[i])));
             self.address.push(a);
             self.category.push(declared[i]);
+            self.code.push(key_hash(&d.hs6[i]));
+            self.country.push(if country[i].is_empty() {
+                NONE
+            } else {
+                key_hash(&country[i])
+            });
+            self.label.push(f32::NAN);
             self.anomaly.push(anomaly[i] as f32);
         }
     }
@@ -194,9 +246,43 @@ impl RowKeys {
     }
 }
 
+/// What a run knows of one party as a whole: its history before the run
+/// and every line of the run (so a party's figures are the same on each of
+/// its lines, whatever their dates).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PartyFacts {
+    /// The party's lines in this run.
+    pub run_lines: u32,
+    /// Share of the run's lines (of parties of this kind) whose party files
+    /// fewer lines in the run than this one: 0 for the least active, near
+    /// 1 for the most. A rank, so a day's batch and a year's read alike.
+    pub run_rank: f32,
+    /// Distinct partners, HS6 codes and destination countries (at most [`DISTINCT_MAX`]).
+    pub partners: u8,
+    pub codes: u8,
+    pub countries: u8,
+    /// Lines with a known outcome, and how many were fraudulent.
+    pub labelled: u32,
+    pub positives: u32,
+}
+
+impl PartyFacts {
+    fn of(h: &PartyHist, run_lines: u32) -> PartyFacts {
+        PartyFacts {
+            run_lines,
+            run_rank: 0.0,
+            partners: h.partners.len() as u8,
+            codes: h.codes.len() as u8,
+            countries: h.countries.len() as u8,
+            labelled: h.labelled,
+            positives: h.positives,
+        }
+    }
+}
+
 /// History figures of each row (aligned with the rows they were computed
-/// for), stored compactly (f32, shares as bytes) so a run of ten million
-/// rows keeps them in a few hundred MB.
+/// for), stored compactly (f32, shares as bytes, party facts once per
+/// party) so a run of ten million rows keeps them in a few hundred MB.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct HistFeatures {
     /// Days since the exporter's first filing (0 for a first filing; NaN without a name).
@@ -218,17 +304,41 @@ pub struct HistFeatures {
     pub exporter_anomaly: Vec<f32>,
     /// Mean physical anomaly of the consignee's earlier lines.
     pub consignee_anomaly: Vec<f32>,
+    /// Each row's exporter and consignee ([`NONE`] without one), indices
+    /// into the facts below.
+    pub exporter: Vec<u32>,
+    pub consignee: Vec<u32>,
+    pub exporter_facts: Arc<Vec<PartyFacts>>,
+    pub consignee_facts: Arc<Vec<PartyFacts>>,
+}
+
+impl HistFeatures {
+    /// The facts of row `i`'s exporter.
+    pub fn exporter_of(&self, i: usize) -> Option<&PartyFacts> {
+        self.exporter_facts.get(*self.exporter.get(i)? as usize)
+    }
+
+    /// The facts of row `i`'s consignee.
+    pub fn consignee_of(&self, i: usize) -> Option<&PartyFacts> {
+        self.consignee_facts.get(*self.consignee.get(i)? as usize)
+    }
 }
 
 /// Computes each row's history figures and the profiles after the run.
 pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
-    let (f, after) = walk(profiles, keys, n_cat, true);
+    let (mut f, after) = walk(profiles, keys, n_cat, true);
+    f.exporter = keys.exporter.clone();
+    f.consignee = keys.consignee.clone();
     (f, after.unwrap_or_default())
 }
 
 /// Each row's history figures (what scoring needs: not the profiles after).
-pub fn features(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> HistFeatures {
-    walk(profiles, keys, n_cat, false).0
+/// The keys' party ids move into the figures.
+pub fn features(profiles: &Profiles, keys: RowKeys, n_cat: usize) -> HistFeatures {
+    let mut f = walk(profiles, &keys, n_cat, false).0;
+    f.exporter = keys.exporter;
+    f.consignee = keys.consignee;
+    f
 }
 
 fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistFeatures, Option<Profiles>) {
@@ -250,6 +360,10 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
         consignee_age: co.age,
         exporter_anomaly: ex.anomaly,
         consignee_anomaly: co.anomaly,
+        exporter: Vec::new(),
+        consignee: Vec::new(),
+        exporter_facts: Arc::new(ex.facts),
+        consignee_facts: Arc::new(co.facts),
     };
     if !keep {
         return (f, None);
@@ -298,10 +412,8 @@ fn start_hist(
     let mut h = slot.take().unwrap_or_else(|| {
         stored.get(name).cloned().unwrap_or_else(|| PartyHist {
             first: day,
-            lines: 0,
             cats: vec![0; n_cat],
-            anomaly_sum: 0.0,
-            anomaly_n: 0,
+            ..PartyHist::default()
         })
     });
     h.cats.resize(n_cat, 0);
@@ -317,14 +429,60 @@ fn mean_anomaly(h: &PartyHist) -> f32 {
     }
 }
 
-/// Counts a row into a party's history.
-fn count_row(h: &mut PartyHist, cat: usize, anomaly: f32) {
+/// Counts row `i` into a party's history; `partner` is the hash of the
+/// other party ([`NONE`] without one).
+fn count_row(h: &mut PartyHist, keys: &RowKeys, i: usize, partner: u32) {
     h.lines += 1;
-    h.cats[cat] += 1;
+    h.cats[keys.category[i] as usize] += 1;
+    let anomaly = keys.anomaly[i];
     if anomaly.is_finite() {
         h.anomaly_sum += anomaly as f64;
         h.anomaly_n += 1;
     }
+    if partner != NONE {
+        add_distinct(&mut h.partners, partner);
+    }
+    add_distinct(&mut h.codes, keys.code[i]);
+    if keys.country[i] != NONE {
+        add_distinct(&mut h.countries, keys.country[i]);
+    }
+    let label = keys.label[i];
+    if label.is_finite() {
+        h.labelled += 1;
+        h.positives += u32::from(label > 0.5);
+    }
+}
+
+/// The stable hash of each interned key, [`NONE`] kept apart.
+fn hashes(list: &[String]) -> Vec<u32> {
+    list.iter().map(|k| key_hash(k)).collect()
+}
+
+/// Each party's facts after the walk.
+fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
+    // Lines filed by parties with each count of lines, then for each count
+    // the lines of parties with fewer.
+    let mut by_count: BTreeMap<u32, u64> = BTreeMap::new();
+    for n in run_lines.iter().filter(|n| **n > 0) {
+        *by_count.entry(*n).or_default() += u64::from(*n);
+    }
+    let total: u64 = by_count.values().sum();
+    let mut below: HashMap<u32, f32> = HashMap::default();
+    let mut acc = 0u64;
+    for (n, lines) in by_count {
+        below.insert(n, (acc as f64 / total.max(1) as f64) as f32);
+        acc += lines;
+    }
+    parties
+        .iter()
+        .zip(run_lines)
+        .map(|(h, n)| {
+            h.as_ref().map_or_else(PartyFacts::default, |h| PartyFacts {
+                run_rank: below.get(n).copied().unwrap_or(0.0),
+                ..PartyFacts::of(h, *n)
+            })
+        })
+        .collect()
 }
 
 /// The exporter and address figures of every row, and the histories after
@@ -337,6 +495,7 @@ struct ExporterWalk {
     anomaly: Vec<f32>,
     address_exporters: Vec<f32>,
     parties: Vec<Option<PartyHist>>,
+    facts: Vec<PartyFacts>,
     addresses: Vec<Option<BTreeSet<String>>>,
 }
 
@@ -351,8 +510,11 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
         anomaly: vec![nan; n],
         address_exporters: vec![nan; n],
         parties: vec![None; keys.exporters.list.len()],
+        facts: Vec::new(),
         addresses: vec![None; keys.addresses.list.len()],
     };
+    let partner = hashes(&keys.consignees.list);
+    let mut run_lines = vec![0u32; keys.exporters.list.len()];
     // The last exporter seen at each address: most addresses have one.
     let mut last_at: Vec<u32> = vec![NONE; keys.addresses.list.len()];
     for &i in order {
@@ -373,7 +535,14 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
                 }
             }
             w.anomaly[i] = mean_anomaly(&h);
-            count_row(&mut h, cat, keys.anomaly[i]);
+            let c = keys.consignee[i];
+            count_row(
+                &mut h,
+                keys,
+                i,
+                if c == NONE { NONE } else { partner[c as usize] },
+            );
+            run_lines[e as usize] += 1;
             w.parties[e as usize] = Some(h);
         }
         let a = keys.address[i];
@@ -395,6 +564,7 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
             w.address_exporters[i] = set.len().max(1) as f32;
         }
     }
+    w.facts = facts(&w.parties, &run_lines);
     w
 }
 
@@ -404,6 +574,7 @@ struct ConsigneeWalk {
     age: Vec<f32>,
     anomaly: Vec<f32>,
     parties: Vec<Option<PartyHist>>,
+    facts: Vec<PartyFacts>,
 }
 
 fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usize) -> ConsigneeWalk {
@@ -414,7 +585,10 @@ fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: us
         age: vec![nan; n],
         anomaly: vec![nan; n],
         parties: vec![None; keys.consignees.list.len()],
+        facts: Vec::new(),
     };
+    let partner = hashes(&keys.exporters.list);
+    let mut run_lines = vec![0u32; keys.consignees.list.len()];
     for &i in order {
         let i = i as usize;
         let c = keys.consignee[i];
@@ -428,9 +602,17 @@ fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: us
         w.lines[i] = h.lines as f32;
         w.age[i] = (day - h.first) as f32;
         w.anomaly[i] = mean_anomaly(&h);
-        count_row(&mut h, keys.category[i] as usize, keys.anomaly[i]);
+        let e = keys.exporter[i];
+        count_row(
+            &mut h,
+            keys,
+            i,
+            if e == NONE { NONE } else { partner[e as usize] },
+        );
+        run_lines[c as usize] += 1;
         w.parties[c as usize] = Some(h);
     }
+    w.facts = facts(&w.parties, &run_lines);
     w
 }
 
@@ -460,6 +642,10 @@ impl HistFeatures {
             consignee_age: pick(&self.consignee_age),
             exporter_anomaly: pick(&self.exporter_anomaly),
             consignee_anomaly: pick(&self.consignee_anomaly),
+            exporter: idx.iter().map(|&i| self.exporter[i]).collect(),
+            consignee: idx.iter().map(|&i| self.consignee[i]).collect(),
+            exporter_facts: Arc::clone(&self.exporter_facts),
+            consignee_facts: Arc::clone(&self.consignee_facts),
         }
     }
 
@@ -475,6 +661,10 @@ impl HistFeatures {
             consignee_age: self.consignee_age[start..end].to_vec(),
             exporter_anomaly: self.exporter_anomaly[start..end].to_vec(),
             consignee_anomaly: self.consignee_anomaly[start..end].to_vec(),
+            exporter: self.exporter[start..end].to_vec(),
+            consignee: self.consignee[start..end].to_vec(),
+            exporter_facts: Arc::clone(&self.exporter_facts),
+            consignee_facts: Arc::clone(&self.consignee_facts),
         }
     }
 }
@@ -493,6 +683,9 @@ mod tests {
             let a = k.addresses.id(a);
             k.address.push(a);
             k.category.push(*c);
+            k.code.push(0);
+            k.country.push(NONE);
+            k.label.push(f32::NAN);
             k.anomaly.push(f32::NAN);
         }
         k
@@ -562,9 +755,13 @@ mod tests {
         b.file = vec![0; b.len];
         b.line = (1..=b.len as u64).collect();
         b.invalid = vec![0; b.len];
-        let declared = vec![0u8; b.len];
+        let declared = |rows: std::ops::Range<usize>| Declared {
+            hs6: rows.clone().map(|_| "847330").collect(),
+            category: vec![0; rows.len()],
+            ..Declared::default()
+        };
         let anomaly = vec![0.0; b.len];
-        let whole = RowKeys::from_batch(&b, &declared, &anomaly);
+        let whole = RowKeys::from_batch(&b, &declared(0..b.len), &anomaly);
         let mut forgetful = RowKeys::default();
         for m in [
             &mut forgetful.exporter_memo,
@@ -574,7 +771,7 @@ mod tests {
             m.max = 0;
         }
         for i in 0..b.len {
-            forgetful.append(&b.select(&[i]), &declared[i..=i], &anomaly[i..=i]);
+            forgetful.append(&b.select(&[i]), &declared(i..i + 1), &anomaly[i..=i]);
         }
         for k in [&whole, &forgetful] {
             assert_eq!(k.exporter[0], k.exporter[1]);

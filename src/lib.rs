@@ -16,6 +16,7 @@ pub mod mapping;
 pub mod metrics;
 pub mod model;
 pub mod normalize;
+pub mod outcome;
 pub mod output;
 pub mod par;
 pub mod pipeline;

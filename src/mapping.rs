@@ -41,6 +41,11 @@ pub struct ExtraFeatures {
     /// The user's numeric columns (a non-number becomes empty).
     #[serde(default)]
     pub numeric: Vec<String>,
+    /// Categorical columns (listed in `categorical` too) whose values'
+    /// inspection outcomes in training become a feature: IDs of parties or
+    /// offices whose record carries over from one period to the next.
+    #[serde(default)]
+    pub outcome: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, PartialEq)]
@@ -107,6 +112,16 @@ impl Mapping {
             if !(f.is_finite() && f > 0.0) {
                 return Err(format!("[convert] {what} = {f} must be a finite number > 0"));
             }
+        }
+        if let Some(c) = m
+            .features
+            .outcome
+            .iter()
+            .find(|c| !m.features.categorical.contains(c))
+        {
+            return Err(format!(
+                "[features] outcome names `{c}`, which is not in [features] categorical"
+            ));
         }
         if let Some(fmt) = &m.convert.date_format {
             if !(fmt.contains("%Y") || fmt.contains("%y")) || !fmt.contains("%m") || !fmt.contains("%d") {

@@ -52,7 +52,14 @@ pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
 pub fn evidence_from(parts: &Parts, b: &Batch, declared: Declared, hist: &HistFeatures) -> Evidence {
     let t = Tables::get();
     let n_cat = t.n_categories();
-    let mut frame = features::compute(b, &declared, hist, &parts.stats, &parts.extras);
+    let mut frame = features::compute(
+        b,
+        &declared,
+        hist,
+        &parts.stats,
+        &parts.extras,
+        parts.outcomes.as_ref(),
+    );
     let probs = parts.likely.predict_frame(&frame, hist);
     add_likely(&mut frame, &declared, &probs, n_cat);
     Evidence {

@@ -54,6 +54,8 @@ reason_codes! {
     NewExporter => "NEW_EXPORTER", "the exporter is new or has little history";
     NewCategory => "NEW_CATEGORY", "the exporter has not declared these goods before";
     PartyHistory => "PARTY_HISTORY", "the exporter's or consignee's earlier lines were physically odd too";
+    PartyActivity => "PARTY_ACTIVITY", "how much of the batch the exporter or consignee files and with how many partners, HS codes and countries";
+    OutcomeRecord => "OUTCOME_RECORD", "how often inspected training lines of this HS code (or party, or mapped ID) were found fraudulent";
     ResidentialAddress => "RESIDENTIAL_ADDRESS", "the exporter's address looks residential";
     SharedAddress => "SHARED_ADDRESS", "many exporters file from the same address (a third-party warehouse)";
     ForwarderConsignee => "FORWARDER_CONSIGNEE", "the ultimate consignee looks like a freight forwarder";
@@ -114,6 +116,10 @@ pub fn code_of(feature: &str) -> ReasonCode {
         "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" | "dev_value"
         | "dev_weight" => ShipmentSize,
         "mode_air" => TransportMode,
+        "exporter_run_rank" | "exporter_partners" | "exporter_codes" | "exporter_countries"
+        | "consignee_run_rank" | "consignee_partners" | "consignee_codes" => PartyActivity,
+        "hs_outcome_rate" | "exporter_outcome_rate" | "consignee_outcome_rate" => OutcomeRecord,
+        n if n.starts_with("extra_") && n.ends_with("_outcome_rate") => OutcomeRecord,
         "isolation" => Unusual,
         _ => ExtraFeature,
     }
@@ -159,6 +165,7 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
     let typical = |j: usize| parts.stats.typical(hs6, cat, j).median;
     // Where a typical figure was learned: the code itself, or what it fell back to.
     let typical_for = |j: usize| match parts.stats.typical_in(hs6, cat, j).1 {
+        Group::Code if cat as usize == t.unknown_category() => format!("HS {hs6}"),
         Group::Code => format!("HS {hs6} ({decl})"),
         Group::Heading => format!("HS heading {}", hs6.get(..4).unwrap_or(hs6)),
         Group::Category => format!("{decl} goods"),
@@ -270,6 +277,71 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
                 show(val(f, "consignee_prior_anomaly", i))
             )
         }
+        PartyActivity => {
+            // More active than this share of the batch's lines.
+            let share = |name: &str| format!("{:.0}%", val(f, name, i) * 100.0);
+            let count = |name: &str| match val(f, name, i) {
+                v if v.is_nan() => "?".to_string(),
+                v if v >= crate::history::DISTINCT_MAX as f64 => format!("{v:.0}+"),
+                v => format!("{v:.0}"),
+            };
+            let mut s = format!(
+                "{code}: exporter \"{}\" is more active than the exporters of {} of this batch's lines, with {} consignees, {} HS codes, {} countries",
+                q(&b.text(Col::UsppiName)[i]),
+                share("exporter_run_rank"),
+                count("exporter_partners"),
+                count("exporter_codes"),
+                count("exporter_countries"),
+            );
+            if val(f, "consignee_run_rank", i).is_finite() {
+                s.push_str(&format!(
+                    "; consignee \"{}\" more than {}, from {} exporters, {} HS codes",
+                    q(&b.text(Col::ConsigneeName)[i]),
+                    share("consignee_run_rank"),
+                    count("consignee_partners"),
+                    count("consignee_codes"),
+                ));
+            }
+            s
+        }
+        OutcomeRecord => {
+            let base = parts.outcomes.as_ref().map_or(f64::NAN, |o| o.base);
+            let pct = |v: f64| {
+                if v < 0.1 {
+                    format!("{:.1}%", v * 100.0)
+                } else {
+                    format!("{:.0}%", v * 100.0)
+                }
+            };
+            let shown: Vec<String> = feats
+                .iter()
+                .take(2)
+                .map(|n| match *n {
+                    "hs_outcome_rate" => {
+                        let t = parts
+                            .outcomes
+                            .as_ref()
+                            .and_then(|o| o.hs6.get(hs6))
+                            .copied()
+                            .unwrap_or_default();
+                        format!(
+                            "HS {hs6}: {} of {} inspected training lines fraudulent ({} smoothed toward its heading)",
+                            t.positives,
+                            t.labelled,
+                            pct(val(f, n, i))
+                        )
+                    }
+                    "exporter_outcome_rate" => format!("the exporter's record {}", pct(val(f, n, i))),
+                    "consignee_outcome_rate" => format!("the consignee's record {}", pct(val(f, n, i))),
+                    other => format!(
+                        "{}'s record {}",
+                        other.trim_start_matches("extra_").trim_end_matches("_outcome_rate"),
+                        pct(val(f, n, i))
+                    ),
+                })
+                .collect();
+            format!("{code}: {}; base rate {}", shown.join("; "), pct(base))
+        }
         ResidentialAddress => format!(
             "{code}: exporter address \"{}\" looks residential",
             q(&b.text(Col::UsppiAddress)[i])
@@ -355,22 +427,76 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
         TransportMode => format!("{code}: shipped by {}", &b.text(Col::TransportMode)[i]),
         Unusual => format!("{code}: the line as a whole is far from the training lines (isolation forest)"),
         ExtraFeature => {
-            // The strongest three (attributions come largest first).
-            let shown: Vec<String> = feats
-                .iter()
-                .take(3)
-                .map(|n| format!("{n} = {:.3}", val(f, n, i)))
-                .collect();
-            let more = feats.len().saturating_sub(3);
+            // The mapping's columns behind the features, strongest first
+            // (attributions come largest first), each once, with this
+            // row's own value.
+            let mut cols: Vec<String> = Vec::new();
+            for n in feats {
+                if let Some(c) = extra_cell(parts, b, i, n) {
+                    if !cols.contains(&c) {
+                        cols.push(c);
+                    }
+                }
+            }
+            let more = cols.len().saturating_sub(3);
             let more = if more > 0 {
                 format!(" and {more} more")
             } else {
                 String::new()
             };
-            format!("{code}: {}{more}", shown.join(", "))
+            cols.truncate(3);
+            format!("{code}: {}{more}", cols.join(", "))
         }
     }
 }
+
+/// "column = value" of row `i` for a feature made from a mapping column.
+fn extra_cell(parts: &Parts, b: &Batch, i: usize, feature: &str) -> Option<String> {
+    let rest = feature.strip_prefix("extra_")?;
+    for (j, (name, _)) in parts.extras.categorical.iter().enumerate() {
+        let own = rest
+            .strip_prefix(name.as_str())
+            .is_some_and(|tail| tail == "_share" || tail.starts_with('='));
+        if own {
+            let v = b.extra_cat.get(j).map_or("", |c| &c[i]);
+            return Some(format!(
+                "{} = {}",
+                q(name),
+                if v.is_empty() { "(empty)".to_string() } else { q(v) }
+            ));
+        }
+    }
+    let j = parts.extras.numeric.iter().position(|n| n == rest)?;
+    let v = b.extra_num.get(j).map_or(f64::NAN, |c| c[i]);
+    Some(format!("{} = {v}", q(rest)))
+}
+
+/// Features whose reason sentence states that their fact holds (a flag or
+/// a count): at 0 their sentence would be false.
+const ASSERTIVE: &[&str] = &[
+    "desc_category_differs",
+    "desc_suggests_controlled",
+    "desc_unknown",
+    "hs_unknown",
+    "eccn_ear99_on_controlled",
+    "eccn_controlled_on_other",
+    "licence_nlr_restricted",
+    "brand_unknown",
+    "brand_other_category",
+    "brand_controlled_maker",
+    "address_residential",
+    "consignee_forwarder",
+    "consignee_hub",
+    "consignee_restricted",
+    "intermediate_present",
+    "intermediate_hub",
+    "payer_abroad",
+    "payer_china",
+    "invoice_description_differs",
+    "amendment_count",
+    "invalid_fields",
+    "declared_controlled",
+];
 
 /// The strongest evidence for row `i`'s score, at most `max` reasons, from
 /// its attributions ([`crate::pipeline::attributions`]).
@@ -393,7 +519,30 @@ pub fn explain(
             None => by_code.push((code, w, vec![name])),
         }
     }
-    by_code.retain(|e| e.1 > 1e-6);
+    // A code whose features all assert a fact that does not hold for this
+    // row (a flag at 0) would state something false: it is no reason.
+    // Nor is likely cargo that agrees with the declaration and is not
+    // controlled compute.
+    let f = &ev.frame;
+    let n_cat = Tables::get().n_categories();
+    let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
+    let likely = p
+        .iter()
+        .enumerate()
+        .fold(
+            (0, f64::NEG_INFINITY),
+            |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
+        )
+        .0;
+    let likely_says_nothing = likely == ev.declared.category[i] as usize
+        && val(f, "likely_controlled", i).partial_cmp(&0.05) != Some(std::cmp::Ordering::Greater);
+    by_code.retain(|e| {
+        e.1 > 1e-6
+            && !e.2.iter().all(|n| {
+                ASSERTIVE.contains(n) && val(f, n, i).partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+            })
+            && !(e.0 == ReasonCode::LikelyGpu && likely_says_nothing)
+    });
     by_code.sort_by(|a, b| b.1.total_cmp(&a.1));
     by_code
         .into_iter()
@@ -410,15 +559,23 @@ pub fn explain(
 mod tests {
     use super::*;
     use crate::features::{FEATURES, LIKELY_FEATURES};
+    use crate::outcome::OUTCOME_FEATURES;
 
     #[test]
     fn every_feature_has_a_listed_code() {
-        for f in FEATURES.iter().chain(LIKELY_FEATURES) {
+        for f in FEATURES.iter().chain(LIKELY_FEATURES).chain(OUTCOME_FEATURES) {
             let code = code_of(f.name);
             assert_ne!(code, ReasonCode::ExtraFeature, "{} has no code", f.name);
         }
         assert_eq!(code_of("isolation"), ReasonCode::Unusual);
         assert_eq!(code_of("extra_tariff_rate"), ReasonCode::ExtraFeature);
+        assert_eq!(
+            code_of("extra_Declarant ID_outcome_rate"),
+            ReasonCode::OutcomeRecord
+        );
+        for a in ASSERTIVE {
+            assert!(FEATURES.iter().any(|f| f.name == *a), "{a} is not a feature");
+        }
     }
 
     #[test]

@@ -11,6 +11,6 @@ use crate::tables::Tables;
 pub fn histories(model: &Model, b: &Batch) -> HistFeatures {
     let d = features::declared(b);
     let anomaly = features::anomaly(&d, &model.parts.stats);
-    let keys = RowKeys::from_batch(b, &d.category, &anomaly);
-    history::features(&model.profiles, &keys, Tables::get().n_categories())
+    let keys = RowKeys::from_batch(b, &d, &anomaly);
+    history::features(&model.profiles, keys, Tables::get().n_categories())
 }

@@ -15,6 +15,7 @@ use crate::model::gbm::{self, Forest, GbmParams};
 use crate::model::labelfree::{self, LabelFree};
 use crate::model::likely::{self, LikelyModel};
 use crate::model::Parts;
+use crate::outcome;
 use crate::pipeline::{self, Evidence, Mode};
 use crate::tables::Tables;
 
@@ -25,6 +26,9 @@ pub struct TrainConfig {
     pub seed: u64,
     /// Train the label-free model only, even when labels are present.
     pub ignore_labels: bool,
+    /// Make the exporters' and consignees' inspection records features of
+    /// the risk model.
+    pub party_outcomes: bool,
     pub gbm: GbmParams,
 }
 
@@ -75,15 +79,54 @@ pub fn train(
     let declared = features::declared(b);
     let hs6: Vec<&str> = declared.hs6.iter().collect();
     let stats = CatStats::fit(&hs6, &declared.category, &declared.physical)?;
+    let labelled: Vec<usize> = (0..b.len)
+        .filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite()))
+        .collect();
+    let positives = labelled.iter().filter(|&&i| outcomes.label[i] > 0.5).count();
+    let use_labels = !cfg.ignore_labels && positives >= 5 && positives < labelled.len();
+
     stage("histories");
     let anomaly = features::anomaly(&declared, &stats);
-    let keys = RowKeys::from_batch(b, &declared.category, &anomaly);
+    let mut keys = RowKeys::from_batch(b, &declared, &anomaly);
+    if use_labels {
+        // The parties' outcomes go into their profiles, for scoring.
+        keys.label = (0..b.len)
+            .map(|i| outcomes.label.get(i).map_or(f32::NAN, |v| *v as f32))
+            .collect();
+    }
     let (hist, profiles) = history::compute(&Profiles::default(), &keys, n_cat);
     let extras = match mapping {
         Some(m) => ExtraEncoders::fit(b, &m.features.numeric, &m.features.categorical),
         None => ExtraEncoders::default(),
     };
-    let mut frame = features::compute(b, &declared, &hist, &stats, &extras);
+    let (rates, oof) = if use_labels {
+        let with_outcomes = mapping.map_or(&[][..], |m| &m.features.outcome[..]);
+        let rows = outcome::TrainingRows {
+            label: &outcomes.label,
+            hs6: declared.hs6.iter().collect(),
+            extras: with_outcomes
+                .iter()
+                .map(|name| {
+                    let j = extras.categorical.iter().position(|(c, _)| c == name);
+                    let col = j.and_then(|j| b.extra_cat.get(j));
+                    (
+                        name.clone(),
+                        col.map_or_else(|| vec![""; b.len], |c| c.iter().collect()),
+                    )
+                })
+                .collect(),
+            parties: cfg.party_outcomes,
+        };
+        let (rates, oof) = outcome::fit(&rows, &hist, cfg.seed);
+        (Some(rates), oof)
+    } else {
+        (None, Vec::new())
+    };
+    let mut frame = features::compute(b, &declared, &hist, &stats, &extras, rates.as_ref());
+    // The training rows see each other's outcomes only out of fold.
+    for (name, v) in oof {
+        frame.set(&name, v);
+    }
 
     stage("likely cargo");
     let target: Vec<u8> = (0..b.len)
@@ -106,12 +149,7 @@ pub fn train(
     let isolation = labelfree::Isolation::fit(&frame, cfg.seed);
     let labelfree = LabelFree::fit(&frame, Some(isolation));
 
-    let labelled: Vec<usize> = (0..b.len)
-        .filter(|&i| outcomes.label.get(i).is_some_and(|v| v.is_finite()))
-        .collect();
-    let positives = labelled.iter().filter(|&&i| outcomes.label[i] > 0.5).count();
     let risk_inputs: Vec<String> = frame.names.clone();
-    let use_labels = !cfg.ignore_labels && positives >= 5 && positives < labelled.len();
     let risk = if use_labels {
         stage("risk model");
         let cols: Vec<&[f64]> = risk_inputs
@@ -145,6 +183,7 @@ pub fn train(
         labelfree,
         stats,
         extras,
+        outcomes: rates,
         risk_inputs,
         mapping: mapping.cloned(),
     };

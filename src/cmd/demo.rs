@@ -71,6 +71,7 @@ pub fn run(a: Args) -> Result<u8> {
         mapping: None,
         reviews: None,
         ignore_labels: false,
+        party_outcomes: false,
         seed: a.seed,
         iterations: gbm.iterations,
         depth: gbm.max_depth,

@@ -37,6 +37,13 @@ pub struct Args {
     /// Train only the label-free score, even when labels are present
     #[arg(long)]
     pub ignore_labels: bool,
+    /// Make each exporter's and consignee's inspection record (its
+    /// training lines found fraudulent, smoothed, out of fold) a feature of
+    /// the risk model. Off by default: it helps only where the same parties
+    /// come back and keep their behaviour (on the customs data and on
+    /// generated worlds it cost precision; see docs/quality.md)
+    #[arg(long)]
+    pub party_outcomes: bool,
     /// Seed of every random choice
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -179,6 +186,7 @@ pub fn run(a: Args) -> Result<u8> {
     let cfg = TrainConfig {
         seed: a.seed,
         ignore_labels: a.ignore_labels,
+        party_outcomes: a.party_outcomes,
         gbm: GbmParams {
             iterations: a.iterations,
             learning_rate: a.learning_rate,

@@ -72,6 +72,7 @@ use crate::error::InputError;
 use crate::features::{ExtraEncoders, FeatureDef, FEATURES, FEATURE_SET_VERSION, LIKELY_FEATURES};
 use crate::history::Profiles;
 use crate::mapping::Mapping;
+use crate::outcome::{OutcomeRates, OUTCOME_FEATURES};
 use crate::tables;
 
 /// Version of the artifact layout; another version is refused with a message.
@@ -88,6 +89,8 @@ pub struct Parts {
     pub labelfree: labelfree::LabelFree,
     pub stats: CatStats,
     pub extras: ExtraEncoders,
+    /// Outcome tallies, when the risk model was trained with labels.
+    pub outcomes: Option<OutcomeRates>,
     /// Names of the risk model's input columns, in order.
     pub risk_inputs: Vec<String>,
     /// The column mapping the model was trained with, if any.
@@ -152,7 +155,11 @@ fn codec() -> impl Options {
 
 /// Every feature the artifact documents (base, likely, extras).
 pub fn feature_infos(parts: &Parts) -> Vec<FeatureInfo> {
-    let defs: Vec<&FeatureDef> = FEATURES.iter().chain(LIKELY_FEATURES).collect();
+    let defs: Vec<&FeatureDef> = FEATURES
+        .iter()
+        .chain(LIKELY_FEATURES)
+        .chain(OUTCOME_FEATURES)
+        .collect();
     parts
         .risk_inputs
         .iter()
@@ -162,9 +169,22 @@ pub fn feature_infos(parts: &Parts) -> Vec<FeatureInfo> {
                 .iter()
                 .find(|d| d.name == n)
                 .map(|d| d.meaning.to_string())
-                .unwrap_or_else(|| "a column of the mapping's [features], used as it is".into()),
+                .unwrap_or_else(|| extra_meaning(n)),
         })
         .collect()
+}
+
+/// What a feature made from a column of the mapping's `[features]` means.
+fn extra_meaning(name: &str) -> String {
+    if name.ends_with("_outcome_rate") {
+        "share of inspected training lines with this value of the mapping's column found fraudulent, smoothed toward the base rate".into()
+    } else if name.ends_with("_share") {
+        "share of the training rows with this value of the mapping's column".into()
+    } else if name.contains('=') {
+        "1 when the mapping's column has this value (one of its common values)".into()
+    } else {
+        "a numeric column of the mapping's [features], used as it is".into()
+    }
 }
 
 impl Model {

@@ -366,7 +366,7 @@ impl<'m> ScoreRun<'m> {
             for b in rx {
                 let d = features::declared(&b);
                 let anomaly = features::anomaly(&d, &model.parts.stats);
-                keys.append(&b, &d.category, &anomaly);
+                keys.append(&b, &d, &anomaly);
                 (cfg.progress)("read", keys.len() as u64);
                 if keys.len() > cfg.in_memory_rows {
                     held = None;
@@ -394,8 +394,7 @@ impl<'m> ScoreRun<'m> {
 
     /// The run's party histories, in export_date order, from the keys.
     fn histories(&self, keys: RowKeys) -> HistFeatures {
-        let hist = history::features(&self.model.profiles, &keys, self.n_cat);
-        drop(keys);
+        let hist = history::features(&self.model.profiles, keys, self.n_cat);
         self.stage("histories");
         hist
     }
