@@ -791,6 +791,41 @@ mod tests {
     }
 
     #[test]
+    fn party_facts_count_the_run_and_rank_activity() {
+        // A files 3 lines to two consignees, B one line.
+        let mut k = keys(&[
+            (1, "A", "X", 0),
+            (2, "A", "X", 1),
+            (3, "A", "X", 0),
+            (4, "B", "Y", 0),
+        ]);
+        k.consignee = vec![
+            k.consignees.id("C1"),
+            k.consignees.id("C2"),
+            k.consignees.id("C1"),
+            k.consignees.id("C1"),
+        ];
+        k.code = vec![1, 2, 2, 3];
+        k.label = vec![1.0, 0.0, f32::NAN, 0.0];
+        let (f, after) = compute(&Profiles::default(), &k, 2);
+        let a = f.exporter_of(0).copied().expect("A");
+        assert_eq!((a.run_lines, a.partners, a.codes), (3, 2, 2));
+        assert_eq!((a.labelled, a.positives), (2, 1));
+        assert_eq!(f.exporter_of(3).map(|b| b.run_lines), Some(1));
+        // B's one line is below none; A's three lines are above B's one.
+        assert_eq!(f.exporter_of(3).map(|b| b.run_rank), Some(0.0));
+        assert_eq!(a.run_rank, 0.25);
+        let c1 = f.consignee_of(0).copied().expect("C1");
+        assert_eq!((c1.run_lines, c1.partners), (3, 2));
+        // The profiles carry the sets and outcomes into the next run.
+        assert_eq!(after.exporters["A"].partners.len(), 2);
+        assert_eq!(after.exporters["A"].labelled, 2);
+        // A scored run never counts its own labels.
+        let g = features(&after, keys(&[(9, "A", "X", 0)]), 2);
+        assert_eq!(g.exporter_of(0).map(|a| (a.labelled, a.run_lines)), Some((2, 1)));
+    }
+
+    #[test]
     fn date_order_is_by_date_then_input_order() {
         let dates = [5, -3, 0, i32::MAX, 5, i32::MIN, -3, 0, 7];
         let mut reference: Vec<u32> = (0..dates.len() as u32).collect();
