@@ -458,6 +458,11 @@ fn hashes(list: &[String]) -> Vec<u32> {
     list.iter().map(|k| key_hash(k)).collect()
 }
 
+/// The hash of interned key `id` ([`NONE`] for none).
+fn hash_of(id: u32, hashes: &[u32]) -> u32 {
+    hashes.get(id as usize).copied().unwrap_or(NONE)
+}
+
 /// Each party's facts after the walk.
 fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
     // Lines filed by parties with each count of lines, then for each count
@@ -535,13 +540,7 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
                 }
             }
             w.anomaly[i] = mean_anomaly(&h);
-            let c = keys.consignee[i];
-            count_row(
-                &mut h,
-                keys,
-                i,
-                if c == NONE { NONE } else { partner[c as usize] },
-            );
+            count_row(&mut h, keys, i, hash_of(keys.consignee[i], &partner));
             run_lines[e as usize] += 1;
             w.parties[e as usize] = Some(h);
         }
@@ -602,13 +601,7 @@ fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: us
         w.lines[i] = h.lines as f32;
         w.age[i] = (day - h.first) as f32;
         w.anomaly[i] = mean_anomaly(&h);
-        let e = keys.exporter[i];
-        count_row(
-            &mut h,
-            keys,
-            i,
-            if e == NONE { NONE } else { partner[e as usize] },
-        );
+        count_row(&mut h, keys, i, hash_of(keys.exporter[i], &partner));
         run_lines[c as usize] += 1;
         w.parties[c as usize] = Some(h);
     }
