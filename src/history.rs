@@ -113,8 +113,9 @@ pub struct RowKeys {
     /// Hashes ([`key_hash`]) of the HS6 code and the destination country.
     pub code: Vec<u32>,
     pub country: Vec<u32>,
-    /// Inspection outcome (1 fraud, 0 cleared, NaN unknown): set by
-    /// training only, so a scored batch's own labels never count.
+    /// Inspection outcome of each row (1 fraud, 0 cleared, NaN unknown):
+    /// filled by training only and empty otherwise, so a scored batch's own
+    /// labels never count and scoring holds no column for them.
     pub label: Vec<f32>,
     /// How far the line's physical figures are from typical (NaN when unknown).
     pub anomaly: Vec<f32>,
@@ -232,7 +233,6 @@ impl RowKeys {
             } else {
                 key_hash(&country[i])
             });
-            self.label.push(f32::NAN);
             self.anomaly.push(anomaly[i] as f32);
         }
     }
@@ -446,7 +446,7 @@ fn count_row(h: &mut PartyHist, keys: &RowKeys, i: usize, partner: u32) {
     if keys.country[i] != NONE {
         add_distinct(&mut h.countries, keys.country[i]);
     }
-    let label = keys.label[i];
+    let label = keys.label.get(i).copied().unwrap_or(f32::NAN);
     if label.is_finite() {
         h.labelled += 1;
         h.positives += u32::from(label > 0.5);
@@ -465,17 +465,17 @@ fn hash_of(id: u32, hashes: &[u32]) -> u32 {
 
 /// Each party's facts after the walk.
 fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
-    // Lines filed by parties with each count of lines, then for each count
-    // the lines of parties with fewer.
-    let mut by_count: BTreeMap<u32, u64> = BTreeMap::new();
+    // Lines filed by parties with each count of lines, turned into the
+    // share of the run's lines filed by parties with fewer.
+    let mut below: BTreeMap<u32, f32> = BTreeMap::new();
+    let mut lines_with: BTreeMap<u32, u64> = BTreeMap::new();
     for n in run_lines.iter().filter(|n| **n > 0) {
-        *by_count.entry(*n).or_default() += u64::from(*n);
+        *lines_with.entry(*n).or_default() += u64::from(*n);
     }
-    let total: u64 = by_count.values().sum();
-    let mut below: HashMap<u32, f32> = HashMap::default();
+    let total = lines_with.values().sum::<u64>().max(1) as f64;
     let mut acc = 0u64;
-    for (n, lines) in by_count {
-        below.insert(n, (acc as f64 / total.max(1) as f64) as f32);
+    for (n, lines) in lines_with {
+        below.insert(n, (acc as f64 / total) as f32);
         acc += lines;
     }
     parties
@@ -678,7 +678,6 @@ mod tests {
             k.category.push(*c);
             k.code.push(0);
             k.country.push(NONE);
-            k.label.push(f32::NAN);
             k.anomaly.push(f32::NAN);
         }
         k

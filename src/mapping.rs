@@ -164,5 +164,9 @@ mod tests {
             .unwrap_err()
             .contains("> 0"));
         assert!(Mapping::parse("[convert]\ndate_format = \"%Y\"\n").is_err());
+        let e = Mapping::parse("[features]\ncategorical = [\"Office\"]\noutcome = [\"Declarant ID\"]\n")
+            .unwrap_err();
+        assert!(e.contains("`Declarant ID`") && e.contains("categorical"), "{e}");
+        assert!(Mapping::parse("[features]\ncategorical = [\"Office\"]\noutcome = [\"Office\"]\n").is_ok());
     }
 }

@@ -112,6 +112,15 @@ pub struct Scores {
     pub likely_probability: Vec<f64>,
 }
 
+/// The likeliest category of one row's probabilities and its probability
+/// (the first of equals).
+pub fn likeliest(p: &[f64]) -> (usize, f64) {
+    p.iter().enumerate().fold(
+        (0, f64::NEG_INFINITY),
+        |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
+    )
+}
+
 /// Risk and likely cargo of every row.
 pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
     let n_cat = Tables::get().n_categories();
@@ -122,11 +131,7 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
         likely_probability: Vec::with_capacity(n),
     };
     for i in 0..n {
-        let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
-        let (k, best) = p.iter().enumerate().fold(
-            (0, f64::NEG_INFINITY),
-            |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
-        );
+        let (k, best) = likeliest(&ev.probs[i * n_cat..(i + 1) * n_cat]);
         s.likely_category.push(k as u8);
         s.likely_probability.push(best);
     }

@@ -175,11 +175,7 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
     use ReasonCode::*;
     match code {
         LikelyGpu => {
-            let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
-            let (k, pk) = p
-                .iter()
-                .enumerate()
-                .fold((0, 0.0), |a, (k, v)| if *v > a.1 { (k, *v) } else { a });
+            let (k, pk) = crate::pipeline::likeliest(&ev.probs[i * n_cat..(i + 1) * n_cat]);
             format!(
                 "{code}: the figures, parties and routing point to {} ({:.0}%; controlled compute {:.0}%), declared {decl}",
                 t.categories[k].name,
@@ -525,15 +521,7 @@ pub fn explain(
     // controlled compute.
     let f = &ev.frame;
     let n_cat = Tables::get().n_categories();
-    let p = &ev.probs[i * n_cat..(i + 1) * n_cat];
-    let likely = p
-        .iter()
-        .enumerate()
-        .fold(
-            (0, f64::NEG_INFINITY),
-            |a, (k, v)| if *v > a.1 { (k, *v) } else { a },
-        )
-        .0;
+    let (likely, _) = crate::pipeline::likeliest(&ev.probs[i * n_cat..(i + 1) * n_cat]);
     let likely_says_nothing = likely == ev.declared.category[i] as usize
         && val(f, "likely_controlled", i).partial_cmp(&0.05) != Some(std::cmp::Ordering::Greater);
     by_code.retain(|e| {
