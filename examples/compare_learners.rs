@@ -71,7 +71,7 @@ fn main() {
         profiles: trained.profiles,
     };
     // Training rows' features as training saw them (histories from nothing).
-    let d = features::declared(&tr);
+    let d = features::declared(&tr, &model.parts.text);
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let (hist_tr, _) = history::compute(
         &Profiles::default(),

@@ -13,15 +13,16 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
-use crate::catstats::CatStats;
+use crate::catstats::{BatchStats, BatchStatsBuilder, CatStats};
 use crate::history::HistFeatures;
+use crate::model::text::TextModel;
 use crate::outcome::OutcomeRates;
 use crate::schema::Col;
 use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 3;
+pub const FEATURE_SET_VERSION: u32 = 4;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -58,10 +59,9 @@ macro_rules! features {
 
 features! {
     declared_controlled => "the HS code declares data-centre GPUs or GPU servers",
-    desc_category_differs => "the description points to another category than the HS code",
-    desc_suggests_controlled => "the description names controlled compute while the HS code does not",
-    desc_unknown => "the description matches no category",
-    hs_unknown => "the HS code maps to no category",
+    desc_mismatch => "probability that the description points to another category than the HS code (0 when the text model cannot place the description)",
+    desc_suggests_controlled => "probability that the description points to controlled compute while the HS code does not (0 when it cannot be placed)",
+    hs_unknown => "the HS code is not in the HS nomenclature",
     eccn_absent => "no ECCN filed",
     eccn_ear99_on_controlled => "EAR99 or no ECCN on goods that usually carry 3A090/4A090",
     eccn_controlled_on_other => "a 3A090/4A090 ECCN on goods declared as something else",
@@ -195,10 +195,17 @@ impl Frame {
 pub struct Declared {
     /// The HS code's first six digits (all of it when shorter).
     pub hs6: StrCol,
-    /// Category of the HS code (index into `categories.csv`).
+    /// Declared category (index into `categories.csv`): the HS code's, or,
+    /// where its subheading holds several kinds of goods, the one its
+    /// description clearly names.
     pub category: Vec<u8>,
-    /// Category the description suggests.
+    /// Category the description points to (the text model's likeliest;
+    /// `unknown` when it cannot place the description).
     pub desc_category: Vec<u8>,
+    /// P(the HS code's category | description) and P(controlled compute |
+    /// description); NaN when the description cannot be placed.
+    pub desc_declared: Vec<f32>,
+    pub desc_controlled: Vec<f32>,
     /// log10 value/kg, weight/unit, value/unit, weight/package, value, weight
     /// (NaN when unknown), in [`crate::catstats::PHYSICAL`]'s order.
     pub physical: [Vec<f64>; crate::catstats::N_PHYSICAL],
@@ -236,8 +243,32 @@ fn unit_kind(u: &str) -> Unit {
     }
 }
 
+/// Probability a description needs to say which of the kinds of goods under
+/// its HS subheading the line declares.
+const REFINE_MIN: f32 = 0.6;
+
+/// What the text model makes of one description: its likeliest category,
+/// and its probabilities when it can place it.
+struct Placed {
+    category: u8,
+    probs: Option<Vec<f32>>,
+}
+
+fn place(text_model: &TextModel, text: &str, unknown: u8) -> Placed {
+    match text_model.predict(text) {
+        Some(p) => Placed {
+            category: crate::pipeline::likeliest(&p).0 as u8,
+            probs: Some(p.iter().map(|v| *v as f32).collect()),
+        },
+        None => Placed {
+            category: unknown,
+            probs: None,
+        },
+    }
+}
+
 /// Declared categories and physical figures of a batch.
-pub fn declared(b: &Batch) -> Declared {
+pub fn declared(b: &Batch, text_model: &TextModel) -> Declared {
     let t = Tables::get();
     let n = b.len;
     let hs = b.text(Col::HsCode);
@@ -251,22 +282,52 @@ pub fn declared(b: &Batch) -> Declared {
         hs6: StrCol::with_capacity(n, 6 * n),
         category: Vec::with_capacity(n),
         desc_category: Vec::with_capacity(n),
+        desc_declared: Vec::with_capacity(n),
+        desc_controlled: Vec::with_capacity(n),
         physical: std::array::from_fn(|_| Vec::with_capacity(n)),
     };
+    let unknown = t.unknown_category() as u8;
+    let controlled: Vec<usize> = (0..t.n_categories()).filter(|c| t.is_controlled(*c)).collect();
     // Descriptions and codes repeat heavily within a batch: look each up once.
-    let mut desc_memo: HashMap<&str, u8> = HashMap::default();
+    let mut desc_memo: HashMap<&str, Placed> = HashMap::default();
     let mut hs_memo: HashMap<&str, u8> = HashMap::default();
+    let mut allows_memo: HashMap<(&str, u8), bool> = HashMap::default();
     for i in 0..n {
         let code = &hs[i];
         d.hs6.push(code.get(..6).unwrap_or(code));
-        d.category
-            .push(*hs_memo.entry(code).or_insert_with(|| t.hs_category(code) as u8));
+        let hs_cat = *hs_memo.entry(code).or_insert_with(|| t.hs_category(code) as u8);
         let text = &desc[i];
-        d.desc_category.push(
-            *desc_memo
-                .entry(text)
-                .or_insert_with(|| t.description_category(text) as u8),
-        );
+        let placed = desc_memo
+            .entry(text)
+            .or_insert_with(|| place(text_model, text, unknown));
+        // The declaration is the code and the description together: where
+        // the code's subheading holds several kinds of goods, a description
+        // placed clearly on one of them says which.
+        let cat = match &placed.probs {
+            Some(p)
+                if placed.category != hs_cat
+                    && p[placed.category as usize] >= REFINE_MIN
+                    && *allows_memo
+                        .entry((code, placed.category))
+                        .or_insert_with(|| t.hs6_allows(code, placed.category as usize)) =>
+            {
+                placed.category
+            }
+            _ => hs_cat,
+        };
+        d.category.push(cat);
+        d.desc_category.push(placed.category);
+        match &placed.probs {
+            Some(p) => {
+                d.desc_declared
+                    .push(if cat == unknown { f32::NAN } else { p[cat as usize] });
+                d.desc_controlled.push(controlled.iter().map(|k| p[*k]).sum());
+            }
+            None => {
+                d.desc_declared.push(f32::NAN);
+                d.desc_controlled.push(f32::NAN);
+            }
+        }
         let (v, w) = (value[i], weight[i]);
         let per_unit = match unit_kind(&unit[i]) {
             Unit::Count(k) if qty[i] > 0.0 => Some(qty[i] * k),
@@ -285,6 +346,14 @@ pub fn declared(b: &Batch) -> Declared {
         d.physical[5].push(w.log10());
     }
     d
+}
+
+/// Typical figures of a batch of its own (`per_file`: each input file a
+/// batch of its own).
+pub fn batch_stats(b: &Batch, d: &Declared, per_file: bool) -> BatchStats {
+    let mut bs = BatchStatsBuilder::new(per_file);
+    bs.add(&b.file, &d.hs6, &d.physical);
+    bs.finish()
 }
 
 /// How far each line's physical figures are above what is typical for its
@@ -379,17 +448,20 @@ impl ExtraEncoders {
 }
 
 /// Computes the base features (and the mapping's extra features) of a batch.
+#[allow(clippy::too_many_arguments)]
 pub fn compute(
     b: &Batch,
     d: &Declared,
+    text_model: &TextModel,
     h: &HistFeatures,
     stats: &CatStats,
+    batch: Option<&BatchStats>,
     extras: &ExtraEncoders,
     outcomes: Option<&OutcomeRates>,
 ) -> Frame {
     let t = Tables::get();
     let n = b.len;
-    let mut memo = stats.memo();
+    let mut memo = stats.memo_with(batch);
     let mut cols: Vec<Vec<f64>> = (0..FEATURES.len()).map(|_| Vec::with_capacity(n)).collect();
     let eccn = b.text(Col::Eccn);
     let lic = b.text(Col::LicenseCode);
@@ -431,11 +503,20 @@ pub fn compute(
         let payer_cn = t.country(&payer[i]).is_some_and(|c| c.china);
         let dest_cn = country_info.is_some_and(|c| c.china);
         let (ex, co) = (h.exporter_of(i), h.consignee_of(i));
+        let file = b.file.get(i).copied().unwrap_or(0);
         Row {
             declared_controlled: flag(declared_ctrl),
-            desc_category_differs: flag(dcat != unknown && cat != unknown && dcat != cat),
-            desc_suggests_controlled: flag(desc_ctrl && !declared_ctrl),
-            desc_unknown: flag(dcat == unknown),
+            // What the text model cannot place is no evidence either way.
+            desc_mismatch: if d.desc_declared[i].is_nan() {
+                0.0
+            } else {
+                1.0 - d.desc_declared[i] as f64
+            },
+            desc_suggests_controlled: if d.desc_controlled[i].is_nan() || declared_ctrl {
+                0.0
+            } else {
+                d.desc_controlled[i] as f64
+            },
             hs_unknown: flag(cat == unknown),
             eccn_absent: flag(e.is_empty()),
             eccn_ear99_on_controlled: flag((e.is_empty() || e == "EAR99") && (declared_ctrl || desc_ctrl)),
@@ -451,19 +532,19 @@ pub fn compute(
             log_weight_per_unit: d.physical[1][i],
             log_value_per_unit: d.physical[2][i],
             log_weight_per_package: d.physical[3][i],
-            dev_value_per_kg: memo.deviation(&d.hs6[i], cat, 0, d.physical[0][i]),
-            dev_weight_per_unit: memo.deviation(&d.hs6[i], cat, 1, d.physical[1][i]),
-            dev_value_per_unit: memo.deviation(&d.hs6[i], cat, 2, d.physical[2][i]),
-            dev_weight_per_package: memo.deviation(&d.hs6[i], cat, 3, d.physical[3][i]),
+            dev_value_per_kg: memo.deviation_in(file, &d.hs6[i], cat, 0, d.physical[0][i]),
+            dev_weight_per_unit: memo.deviation_in(file, &d.hs6[i], cat, 1, d.physical[1][i]),
+            dev_value_per_unit: memo.deviation_in(file, &d.hs6[i], cat, 2, d.physical[2][i]),
+            dev_weight_per_package: memo.deviation_in(file, &d.hs6[i], cat, 3, d.physical[3][i]),
             // The size of a line without a counted quantity: with one, value
             // and weight per unit already say it, normalised for the count.
             dev_value: if d.physical[2][i].is_nan() {
-                memo.deviation(&d.hs6[i], cat, 4, d.physical[4][i])
+                memo.deviation_in(file, &d.hs6[i], cat, 4, d.physical[4][i])
             } else {
                 f64::NAN
             },
             dev_weight: if d.physical[1][i].is_nan() {
-                memo.deviation(&d.hs6[i], cat, 5, d.physical[5][i])
+                memo.deviation_in(file, &d.hs6[i], cat, 5, d.physical[5][i])
             } else {
                 f64::NAN
             },
@@ -550,12 +631,13 @@ pub fn compute(
                 let text = &inv_desc[i];
                 let icat = *inv_memo
                     .entry(text)
-                    .or_insert_with(|| t.description_category(text) as u8);
+                    .or_insert_with(|| place(text_model, text, unknown).category);
                 let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
-                if icat != dcat {
-                    1.0
-                } else if same_text {
+                // Only two placed descriptions differ in category.
+                if same_text {
                     0.0
+                } else if icat != dcat && icat != unknown && dcat != unknown {
+                    1.0
                 } else {
                     0.5
                 }

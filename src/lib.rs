@@ -7,6 +7,7 @@ pub mod catstats;
 pub mod cmd;
 pub mod desk;
 pub mod domain;
+pub mod drift;
 pub mod error;
 pub mod evaluation;
 pub mod features;

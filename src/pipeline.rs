@@ -2,7 +2,10 @@
 //! `evaluate` and `score`: declaration facts -> features (with the run's
 //! histories) -> likely cargo -> risk -> per-row attributions.
 
+use std::sync::Arc;
+
 use crate::batch::Batch;
+use crate::catstats::BatchStats;
 use crate::features::{self, Declared, Frame};
 use crate::history::HistFeatures;
 use crate::model::labelfree;
@@ -37,26 +40,40 @@ impl std::fmt::Display for Mode {
 /// Everything the models see of a batch.
 pub struct Evidence {
     pub declared: Declared,
+    /// The typical figures of the batch the rows belong to, when known.
+    pub batch: Option<Arc<BatchStats>>,
     /// Base, extra and likely-cargo features.
     pub frame: Frame,
     /// P(category), row-major `n x categories`.
     pub probs: Vec<f64>,
 }
 
-/// Features and likely cargo of a batch whose histories are known.
+/// Features and likely cargo of a batch whose histories are known; the
+/// batch is its own peer group.
 pub fn evidence(parts: &Parts, b: &Batch, hist: &HistFeatures) -> Evidence {
-    evidence_from(parts, b, features::declared(b), hist)
+    let declared = features::declared(b, &parts.text);
+    let batch = Arc::new(features::batch_stats(b, &declared, false));
+    evidence_from(parts, b, declared, hist, Some(batch))
 }
 
-/// [`evidence`], from the batch's declaration facts computed already.
-pub fn evidence_from(parts: &Parts, b: &Batch, declared: Declared, hist: &HistFeatures) -> Evidence {
+/// [`evidence`], from the batch's declaration facts computed already and
+/// the typical figures of the run it belongs to.
+pub fn evidence_from(
+    parts: &Parts,
+    b: &Batch,
+    declared: Declared,
+    hist: &HistFeatures,
+    batch: Option<Arc<BatchStats>>,
+) -> Evidence {
     let t = Tables::get();
     let n_cat = t.n_categories();
     let mut frame = features::compute(
         b,
         &declared,
+        &parts.text,
         hist,
         &parts.stats,
+        batch.as_deref(),
         &parts.extras,
         parts.outcomes.as_ref(),
     );
@@ -64,6 +81,7 @@ pub fn evidence_from(parts: &Parts, b: &Batch, declared: Declared, hist: &HistFe
     add_likely(&mut frame, &declared, &probs, n_cat);
     Evidence {
         declared,
+        batch,
         frame,
         probs,
     }

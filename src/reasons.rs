@@ -47,7 +47,7 @@ reason_codes! {
     ValuePerUnit => "VALUE_PER_UNIT", "value per unit far from what is typical for the declared HS code";
     WeightPerPackage => "WEIGHT_PER_PACKAGE", "kg per package far from what is typical";
     DescriptionMismatch => "DESCRIPTION_MISMATCH", "the description and the HS code point to different goods";
-    UnknownHs => "UNKNOWN_HS", "the HS code maps to no category";
+    UnknownHs => "UNKNOWN_HS", "the HS code is not in the HS nomenclature";
     EccnMismatch => "ECCN_MISMATCH", "the ECCN does not fit the goods";
     LicenceMismatch => "LICENCE_MISMATCH", "no-licence-required on controlled goods to a restricted destination";
     Brand => "BRAND", "the brand is unknown, absent, or belongs to other goods";
@@ -91,7 +91,7 @@ pub fn code_of(feature: &str) -> ReasonCode {
         "log_value_per_kg" | "dev_value_per_kg" => ValuePerKg,
         "log_value_per_unit" | "dev_value_per_unit" => ValuePerUnit,
         "log_weight_per_package" | "dev_weight_per_package" => WeightPerPackage,
-        "desc_category_differs" | "desc_suggests_controlled" | "desc_unknown" => DescriptionMismatch,
+        "desc_mismatch" | "desc_suggests_controlled" => DescriptionMismatch,
         "hs_unknown" => UnknownHs,
         "eccn_absent" | "eccn_ear99_on_controlled" | "eccn_controlled_on_other" => EccnMismatch,
         "licence_nlr_restricted" => LicenceMismatch,
@@ -162,9 +162,13 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
     let cat = ev.declared.category[i];
     let decl = &t.categories[cat as usize].name;
     let hs6 = &ev.declared.hs6[i];
-    let typical = |j: usize| parts.stats.typical(hs6, cat, j).median;
-    // Where a typical figure was learned: the code itself, or what it fell back to.
-    let typical_for = |j: usize| match parts.stats.typical_in(hs6, cat, j).1 {
+    let file = b.file.get(i).copied().unwrap_or(0);
+    let typical_in = |j: usize| parts.stats.typical_with(ev.batch.as_deref(), file, hs6, cat, j);
+    let typical = |j: usize| typical_in(j).0.median;
+    // Where a typical figure was learned: the code among its batch peers,
+    // the code itself, or what it fell back to.
+    let typical_for = |j: usize| match typical_in(j).1 {
+        Group::Batch => format!("HS {hs6} in this batch"),
         Group::Code if cat as usize == t.unknown_category() => format!("HS {hs6}"),
         Group::Code => format!("HS {hs6} ({decl})"),
         Group::Heading => format!("HS heading {}", hs6.get(..4).unwrap_or(hs6)),
@@ -206,18 +210,17 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
             10f64.powf(ev.declared.physical[3][i]),
             10f64.powf(typical(3))
         ),
-        DescriptionMismatch if ev.declared.desc_category[i] as usize == t.unknown_category() => format!(
-            "{code}: description \"{}\" names no known goods, HS {} is {decl}",
-            q(&b.text(Col::Description)[i]),
-            &b.text(Col::HsCode)[i]
-        ),
         DescriptionMismatch => format!(
-            "{code}: description \"{}\" suggests {}, HS {} is {decl}",
+            "{code}: description \"{}\" suggests {} (P {:.2} that it is not {decl}), HS {}",
             q(&b.text(Col::Description)[i]),
             t.categories[ev.declared.desc_category[i] as usize].name,
+            1.0 - ev.declared.desc_declared[i] as f64,
             &b.text(Col::HsCode)[i]
         ),
-        UnknownHs => format!("{code}: HS {} maps to no category", &b.text(Col::HsCode)[i]),
+        UnknownHs => format!(
+            "{code}: HS {} is not in the HS nomenclature",
+            &b.text(Col::HsCode)[i]
+        ),
         EccnMismatch => {
             let e = &b.text(Col::Eccn)[i];
             format!(
@@ -470,9 +473,8 @@ fn extra_cell(parts: &Parts, b: &Batch, i: usize, feature: &str) -> Option<Strin
 /// Features whose reason sentence states that their fact holds (a flag or
 /// a count): at 0 their sentence would be false.
 const ASSERTIVE: &[&str] = &[
-    "desc_category_differs",
+    "desc_mismatch",
     "desc_suggests_controlled",
-    "desc_unknown",
     "hs_unknown",
     "eccn_ear99_on_controlled",
     "eccn_controlled_on_other",

@@ -117,6 +117,9 @@ pub struct Report {
     pub flags_by_exporter: Vec<(String, usize)>,
     pub flags_by_reason: Vec<(String, usize)>,
     pub shipments: Vec<Flagged>,
+    /// How far the batch is from the model's training data (when the
+    /// report had the model).
+    pub drift: Option<crate::drift::Drift>,
 }
 
 pub const BANNER: &str = "CONFIDENTIAL: export filing (EEI) data, restricted under 13 U.S.C. 301 and 15 CFR 30.60. For official use by authorised export-control and customs staff only.";
@@ -249,6 +252,7 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
         flags_by_exporter: top(by_exporter, 10),
         flags_by_reason: top(by_reason, 20),
         shipments: out,
+        drift: None,
     }
 }
 
@@ -359,6 +363,13 @@ pub fn html(r: &Report) -> String {
         "<div class=\"banner\" role=\"note\">{}</div>",
         esc(&r.confidentiality)
     );
+    if let Some(d) = r.drift.as_ref().filter(|d| d.warning) {
+        let _ = write!(
+            s,
+            "<div class=\"drift\" role=\"alert\" id=\"drift-warning\"><strong>Drift warning:</strong> {}</div>",
+            esc(&d.advice())
+        );
+    }
     s.push_str("<h1>Flagged shipments</h1><section class=\"summary\"><dl>");
     // The model's training metrics are in-sample (it has no held-out
     // figure), so the summary does not show them as its quality.
@@ -475,7 +486,7 @@ pub fn html(r: &Report) -> String {
     s
 }
 
-const CSS: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em;color:#222}.banner{background:#b00020;color:#fff;padding:.6em 1em;margin:0 -2em 1em;font-weight:600}\
+const CSS: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em;color:#222}.banner{background:#b00020;color:#fff;padding:.6em 1em;margin:0 -2em 1em;font-weight:600}.drift{background:#fff4e5;border:2px solid #e65100;padding:.6em 1em;margin:1em 0}\
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}dd{margin:0}\
 .charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;border:1px solid #ddd;padding:.5em}figcaption{font-weight:600;margin-bottom:.3em}\
 .chart text{font-size:11px}.chart .small{font-size:10px}.bar{fill:#4a6fa5}.flag{fill:#d62728}.dot{fill:#9aa9bd;opacity:.6}.grid{stroke:#eee}\

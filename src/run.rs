@@ -9,7 +9,7 @@ use crate::tables::Tables;
 
 /// The run's histories for an in-memory batch, starting from the model's profiles.
 pub fn histories(model: &Model, b: &Batch) -> HistFeatures {
-    let d = features::declared(b);
+    let d = features::declared(b, &model.parts.text);
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let keys = RowKeys::from_batch(b, &d, &anomaly);
     history::features(&model.profiles, keys, Tables::get().n_categories())

@@ -19,6 +19,12 @@ pub const EMBEDDED: &[(&str, &str)] = &[
     ("catalogue.csv", include_str!("../datasets/catalogue.csv")),
     ("world.toml", include_str!("../datasets/world.toml")),
     ("party_words.csv", include_str!("../datasets/party_words.csv")),
+    (
+        "hs_nomenclature.csv",
+        include_str!("../datasets/hs_nomenclature.csv"),
+    ),
+    ("variant_words.csv", include_str!("../datasets/variant_words.csv")),
+    ("variant_hs.csv", include_str!("../datasets/variant_hs.csv")),
 ];
 
 fn embedded(name: &str) -> &'static str {
@@ -78,7 +84,8 @@ pub struct Tables {
     pub categories: Vec<Category>,
     /// HS prefixes sorted longest first, so the first match is the most specific.
     pub hs: Vec<HsEntry>,
-    /// Lexicon terms (lower case) with their category index, longest first.
+    /// Lexicon terms (lower case) with their category index, longest first:
+    /// training documents of the description model ([`crate::model::text`]).
     pub lexicon: Vec<(String, usize)>,
     /// Known brand (upper case) -> category index.
     pub brands: HashMap<String, usize>,
@@ -87,9 +94,14 @@ pub struct Tables {
     /// Words of party names and addresses (upper case) by kind:
     /// `forwarder`, `residential`, `commercial`.
     pub party_words: HashMap<String, Vec<String>>,
+    /// The HS 2022 nomenclature: every chapter (2 digits), heading (4) and
+    /// subheading (6) with its official description, in file order.
+    pub nomenclature: Vec<(String, String)>,
+    /// Position in [`Self::nomenclature`] by code.
+    nomenclature_index: HashMap<String, usize>,
 }
 
-fn parse_csv<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
+pub(crate) fn parse_csv<T: for<'de> Deserialize<'de>>(name: &str) -> Vec<T> {
     let mut rd = csv::Reader::from_reader(embedded(name).as_bytes());
     rd.deserialize()
         .collect::<Result<Vec<T>, _>>()
@@ -161,8 +173,24 @@ impl Tables {
         for w in parse_csv::<WordRow>("party_words.csv") {
             party_words.entry(w.kind).or_default().push(w.word.to_uppercase());
         }
+        #[derive(Deserialize)]
+        struct HsRow {
+            hscode: String,
+            description: String,
+        }
+        let nomenclature: Vec<(String, String)> = parse_csv::<HsRow>("hs_nomenclature.csv")
+            .into_iter()
+            .map(|r| (r.hscode, r.description))
+            .collect();
+        let nomenclature_index = nomenclature
+            .iter()
+            .enumerate()
+            .map(|(i, (c, _))| (c.clone(), i))
+            .collect();
         Tables {
             party_words,
+            nomenclature,
+            nomenclature_index,
             categories,
             hs,
             lexicon,
@@ -192,25 +220,62 @@ impl Tables {
     }
 
     /// Category of a normalised HS code (digits only), by the longest
-    /// matching prefix; `unknown` when none matches.
+    /// matching prefix of `hs_codes.csv`; any other code of the HS
+    /// nomenclature is `general_goods`; `unknown` when the nomenclature
+    /// does not know the code either.
     pub fn hs_category(&self, digits: &str) -> usize {
-        self.hs
+        if let Some(c) = self
+            .hs
             .iter()
             .find(|e| digits.starts_with(e.prefix.as_str()))
             .and_then(|e| self.category_index(&e.category))
-            .unwrap_or_else(|| self.unknown_category())
+        {
+            return c;
+        }
+        let general = self.category_index("general_goods");
+        match (self.hs_known(digits), general) {
+            (true, Some(g)) => g,
+            _ => self.unknown_category(),
+        }
     }
 
-    /// Category that a free-text description suggests: the category of the
-    /// longest lexicon term found in it as a whole word; `unknown` when none.
-    pub fn description_category(&self, text: &str) -> usize {
-        let lower = text.to_lowercase();
-        for (term, cat) in &self.lexicon {
-            if contains_word(&lower, term) {
-                return *cat;
-            }
+    /// Whether the tables list category `c` under the code's subheading
+    /// (its first six digits): a national subdivision of it, the
+    /// subheading itself or a heading or chapter above it. An HS6 code does
+    /// not pin one kind of goods: 8473.30 holds data-centre GPU cards,
+    /// consumer graphics cards and ordinary computer parts alike.
+    pub fn hs6_allows(&self, digits: &str, c: usize) -> bool {
+        let Some(hs6) = digits.get(..6) else {
+            return false;
+        };
+        self.hs.iter().any(|e| {
+            (e.prefix.starts_with(hs6) || hs6.starts_with(e.prefix.as_str()))
+                && self.category_index(&e.category) == Some(c)
+        })
+    }
+
+    /// Whether the HS nomenclature knows the code's subheading (its first
+    /// six digits), or the code itself when it is a chapter or heading.
+    pub fn hs_known(&self, digits: &str) -> bool {
+        let key = match digits.len() {
+            2 | 4 => digits,
+            n if n >= 6 => &digits[..6],
+            _ => return false,
+        };
+        digits.is_ascii() && self.nomenclature_index.contains_key(key)
+    }
+
+    /// The official description of the most specific nomenclature entry
+    /// for a code (subheading, else heading, else chapter).
+    pub fn hs_description(&self, digits: &str) -> Option<&str> {
+        if !digits.is_ascii() {
+            return None;
         }
-        self.unknown_category()
+        [6, 4, 2]
+            .iter()
+            .filter_map(|&k| digits.get(..k))
+            .find_map(|k| self.nomenclature_index.get(k))
+            .map(|&i| self.nomenclature[i].1.as_str())
     }
 
     /// Category a brand is known for, if it is a known brand.
@@ -240,33 +305,6 @@ impl Tables {
     }
 }
 
-/// Whether `needle` occurs in `hay` bounded by non-alphanumeric characters.
-pub fn contains_word(hay: &str, needle: &str) -> bool {
-    let bytes = hay.as_bytes();
-    let mut start = 0;
-    while let Some(pos) = hay[start..].find(needle) {
-        let at = start + pos;
-        let end = at + needle.len();
-        let before_ok = at == 0 || !bytes[at - 1].is_ascii_alphanumeric();
-        let after_ok = end >= bytes.len() || !bytes[end].is_ascii_alphanumeric();
-        // A plural "s" still counts as the word ("adapters").
-        let plural_ok = end < bytes.len()
-            && bytes[end] == b's'
-            && (end + 1 >= bytes.len() || !bytes[end + 1].is_ascii_alphanumeric());
-        if before_ok && (after_ok || plural_ok) {
-            return true;
-        }
-        start = at + needle.len().max(1);
-        while start < hay.len() && !hay.is_char_boundary(start) {
-            start += 1;
-        }
-        if start >= hay.len() {
-            break;
-        }
-    }
-    false
-}
-
 /// Raw text of the generator's world parameters (`datasets/world.toml`).
 pub fn world_toml() -> &'static str {
     embedded("world.toml")
@@ -281,26 +319,32 @@ mod tests {
         let t = Tables::get();
         assert_eq!(t.categories[t.hs_category("8473301180")].name, "datacenter_gpu");
         assert_eq!(t.categories[t.hs_category("8473305100")].name, "computer_parts");
-        assert_eq!(t.categories[t.hs_category("0101210000")].name, "unknown");
-    }
-
-    #[test]
-    fn lexicon_matches_whole_words() {
-        let t = Tables::get();
+        // Codes of the nomenclature that the table does not list are general
+        // goods, except in the chapters and headings it lists; only codes
+        // the nomenclature does not know are unknown.
+        assert_eq!(t.categories[t.hs_category("0101210000")].name, "general_goods");
+        assert_eq!(t.categories[t.hs_category("940360")].name, "general_goods");
+        assert_eq!(t.categories[t.hs_category("8471300000")].name, "computer_parts");
         assert_eq!(
-            t.categories[t.description_category("Adapters, 12V")].name,
-            "power_electronics"
+            t.categories[t.hs_category("8543700000")].name,
+            "other_electronics"
         );
+        assert_eq!(t.categories[t.hs_category("0000000000")].name, "unknown");
+        assert_eq!(t.categories[t.hs_category("0199")].name, "unknown");
         assert_eq!(
-            t.categories[t.description_category("8x H100 SXM")].name,
-            "datacenter_gpu"
+            t.hs_description("8504400000"),
+            Some("Electrical static converters")
         );
-        // "switch" must not match inside "switchgear" as networking.
-        assert_eq!(
-            t.categories[t.description_category("switchgear panel")].name,
-            "electrical_controls"
+        assert_eq!(t.hs_description("0000"), None);
+        let cat = |n: &str| t.category_index(n).unwrap();
+        assert!(t.hs6_allows("847330", cat("datacenter_gpu")));
+        assert!(t.hs6_allows("8473301180", cat("consumer_gpu")));
+        assert!(t.hs6_allows("8473305100", cat("computer_parts")));
+        assert!(!t.hs6_allows("850440", cat("datacenter_gpu")));
+        assert!(
+            !t.hs6_allows("8473", cat("computer_parts")),
+            "a heading is not a subheading"
         );
-        assert_eq!(t.categories[t.description_category("")].name, "unknown");
     }
 
     #[test]

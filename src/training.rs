@@ -2,6 +2,8 @@
 //! likely-cargo model, the label-free reference and, with labels, the
 //! supervised risk model.
 
+use std::sync::Arc;
+
 use anyhow::{bail, Result};
 use serde_json::json;
 
@@ -14,6 +16,7 @@ use crate::metrics;
 use crate::model::gbm::{self, Forest, GbmParams};
 use crate::model::labelfree::{self, LabelFree};
 use crate::model::likely::{self, LikelyModel};
+use crate::model::text::{Doc, TextModel};
 use crate::model::Parts;
 use crate::outcome;
 use crate::pipeline::{self, Evidence, Mode};
@@ -62,6 +65,49 @@ pub struct Trained {
     pub positives: u64,
 }
 
+/// Most weight one distinct training description gets (its square root of
+/// lines, capped), so a few very common declarations do not drown the
+/// nomenclature.
+const DESC_WEIGHT_MAX: f64 = 10.0;
+
+/// The description model: the reference tables' documents, and the
+/// training declarations' distinct descriptions with their category (the
+/// true category where known, else the HS code's). Lines labelled
+/// fraudulent are left out: their descriptions are lies by design.
+fn fit_text(b: &Batch, outcomes: &Outcomes, ignore_labels: bool) -> TextModel {
+    let t = Tables::get();
+    let desc = b.text(crate::schema::Col::Description);
+    let hs = b.text(crate::schema::Col::HsCode);
+    let mut count: std::collections::BTreeMap<(&str, usize), f64> = Default::default();
+    let mut hs_memo: rustc_hash::FxHashMap<&str, usize> = Default::default();
+    for i in 0..b.len {
+        let label = outcomes.label.get(i).copied().unwrap_or(f64::NAN);
+        if !ignore_labels && label > 0.5 {
+            continue;
+        }
+        let known = outcomes
+            .true_category
+            .get(i)
+            .copied()
+            .flatten()
+            .filter(|_| !ignore_labels);
+        let cat = known
+            .map(usize::from)
+            .unwrap_or_else(|| *hs_memo.entry(&hs[i]).or_insert_with(|| t.hs_category(&hs[i])));
+        if cat == t.unknown_category() || desc[i].is_empty() {
+            continue;
+        }
+        *count.entry((&desc[i], cat)).or_default() += 1.0;
+    }
+    let mut docs = TextModel::reference_docs(t);
+    docs.extend(count.iter().map(|((text, cat), n)| Doc {
+        text,
+        category: *cat,
+        weight: n.sqrt().min(DESC_WEIGHT_MAX),
+    }));
+    TextModel::fit(&docs, t.n_categories())
+}
+
 /// Trains every model on one batch.
 pub fn train(
     b: &Batch,
@@ -75,8 +121,10 @@ pub fn train(
     }
     let t = Tables::get();
     let n_cat = t.n_categories();
+    stage("text model");
+    let text = fit_text(b, outcomes, cfg.ignore_labels);
     stage("typical figures");
-    let declared = features::declared(b);
+    let declared = features::declared(b, &text);
     let hs6: Vec<&str> = declared.hs6.iter().collect();
     let stats = CatStats::fit(&hs6, &declared.category, &declared.physical)?;
     let labelled: Vec<usize> = (0..b.len)
@@ -122,7 +170,19 @@ pub fn train(
     } else {
         (None, Vec::new())
     };
-    let mut frame = features::compute(b, &declared, &hist, &stats, &extras, rates.as_ref());
+    // Each training file is a batch of its own world: its lines are each
+    // other's peers, as a scored batch's are.
+    let batch = Arc::new(features::batch_stats(b, &declared, true));
+    let mut frame = features::compute(
+        b,
+        &declared,
+        &text,
+        &hist,
+        &stats,
+        Some(&batch),
+        &extras,
+        rates.as_ref(),
+    );
     // The training rows see each other's outcomes only out of fold.
     for (name, v) in oof {
         frame.set(&name, v);
@@ -144,6 +204,7 @@ pub fn train(
     let likely = LikelyModel::fit(w, &x, &target, n_cat, cfg.seed)?;
     let probs = likely.predict(w, &x);
     pipeline::add_likely(&mut frame, &declared, &probs, n_cat);
+    let drift = crate::drift::Reference::fit(b, &declared, &frame);
 
     stage("label-free reference");
     let isolation = labelfree::Isolation::fit(&frame, cfg.seed);
@@ -178,6 +239,7 @@ pub fn train(
         None
     };
     let parts = Parts {
+        text,
         likely,
         risk,
         labelfree,
@@ -186,11 +248,13 @@ pub fn train(
         outcomes: rates,
         risk_inputs,
         mapping: mapping.cloned(),
+        drift,
     };
 
     stage("training metrics");
     let ev = Evidence {
         declared,
+        batch: Some(batch),
         frame,
         probs,
     };

@@ -48,6 +48,7 @@ pub fn run(a: Args) -> Result<u8> {
         days: 365,
         irregular: 0.0,
         unusual: 0.0,
+        variant: 0,
         quiet: true,
     })?;
     say("generating a fresh batch with the New Jersey warehouse case");
@@ -61,6 +62,7 @@ pub fn run(a: Args) -> Result<u8> {
         days: 365,
         irregular: 0.0,
         unusual: 0.0,
+        variant: 0,
         quiet: true,
     })?;
     say("training");

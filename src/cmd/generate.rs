@@ -55,6 +55,13 @@ pub struct Args {
     /// quantity by weight, no brand, shipped by sea, road or post)
     #[arg(long, default_value_t = 0.0)]
     pub unusual: f64,
+    /// Which world: 0 (the default) is the base world; 1 to 1000 each
+    /// rewrite it in their own vocabulary (paraphrases, abbreviations, upper
+    /// case, typing errors, nomenclature wording), choice of valid HS codes,
+    /// price and weight levels (+-30%), brand names, scheme tells and
+    /// honest oddities, with goods from every chapter of the nomenclature
+    #[arg(long, default_value_t = 0)]
+    pub variant: u32,
     /// No progress bar or summary
     #[arg(short, long)]
     pub quiet: bool,
@@ -75,6 +82,14 @@ pub fn run(a: Args) -> Result<u8> {
     if !(0.0..=1.0).contains(&a.unusual) {
         return Err(InputError::new(format!("--unusual {} must be between 0 and 1", a.unusual)).into());
     }
+    if a.variant > crate::generate::MAX_VARIANT {
+        return Err(InputError::new(format!(
+            "--variant {} must be between 0 and {}",
+            a.variant,
+            crate::generate::MAX_VARIANT
+        ))
+        .into());
+    }
     if a.days == 0 || a.days > 3660 {
         return Err(InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into());
     }
@@ -87,6 +102,7 @@ pub fn run(a: Args) -> Result<u8> {
         days: a.days,
         irregular: a.irregular,
         unusual: a.unusual,
+        variant: a.variant,
     };
     let started = std::time::Instant::now();
     let pb = progress::bar(a.rows as u64, "generate", a.quiet);

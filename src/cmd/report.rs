@@ -59,7 +59,12 @@ pub fn run(a: Args) -> Result<u8> {
     let (batch, rejected) = a
         .from
         .read(model.as_ref().and_then(|m| m.parts.mapping.as_ref()), sink)?;
-    let r = report::build(&scored, &batch, model.map(|m| m.manifest.metrics.clone()));
+    let mut r = report::build(
+        &scored,
+        &batch,
+        model.as_ref().map(|m| m.manifest.metrics.clone()),
+    );
+    r.drift = model.as_ref().map(|m| crate::drift::measure(m, &batch));
     let mut out = AtomicFile::create(&a.out, std::slice::from_ref(&a.scored))?;
     match a.format {
         ReportFormat::Html => out.writer().write_all(report::html(&r).as_bytes())?,

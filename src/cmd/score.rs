@@ -146,6 +146,10 @@ pub fn run(a: Args) -> Result<u8> {
     if !a.quiet {
         eprint!("{}", text(&summary));
     }
+    // A warning, not a summary: said even when quiet.
+    if summary.drift.warning {
+        eprintln!("score: warning: {}", summary.drift.advice());
+    }
     Ok(code)
 }
 

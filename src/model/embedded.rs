@@ -25,6 +25,9 @@ files!(
     "tables/catalogue.csv",
     "tables/world.toml",
     "tables/party_words.csv",
+    "tables/hs_nomenclature.csv",
+    "tables/variant_words.csv",
+    "tables/variant_hs.csv",
 );
 
 /// What the embedded model is called in messages and `--model` defaults.

@@ -8,6 +8,7 @@ pub mod gbm;
 pub mod iforest;
 pub mod labelfree;
 pub mod likely;
+pub mod text;
 
 /// A form of a model part made on its first use and kept with it (a
 /// forest's trees laid out for fast walks). It is not part of what the part
@@ -76,13 +77,15 @@ use crate::outcome::{OutcomeRates, OUTCOME_FEATURES};
 use crate::tables;
 
 /// Version of the artifact layout; another version is refused with a message.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 /// Largest model file read (a corrupt length never allocates more).
 const MAX_FILE: u64 = 512 << 20;
 
 /// The models and learned tables, stored in `model.bin`.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct Parts {
+    /// What descriptions point to.
+    pub text: text::TextModel,
     pub likely: likely::LikelyModel,
     /// The supervised risk model, when the training data had labels.
     pub risk: Option<gbm::Forest>,
@@ -95,6 +98,8 @@ pub struct Parts {
     pub risk_inputs: Vec<String>,
     /// The column mapping the model was trained with, if any.
     pub mapping: Option<Mapping>,
+    /// What the training data looked like, for the drift guard.
+    pub drift: crate::drift::Reference,
 }
 
 /// A feature as listed in the manifest.

@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, Result};
 use serde::Serialize;
@@ -31,6 +32,7 @@ pub use self::output::output_names;
 use self::keep::{Candidates, TopK};
 use self::output::{write_rows, OutputRows};
 use crate::batch::Batch;
+use crate::catstats::{BatchStats, BatchStatsBuilder};
 use crate::domain::Budget;
 use crate::features;
 use crate::history::{self, HistFeatures, RowKeys};
@@ -121,6 +123,8 @@ pub struct Summary {
     pub disabled_features: Vec<String>,
     pub invalid_cells_by_column: std::collections::BTreeMap<String, u64>,
     pub top: Vec<TopRow>,
+    /// How far the run is from the model's training data.
+    pub drift: crate::drift::Drift,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -241,6 +245,8 @@ fn report_stage(name: &str, seconds: f64) {
 struct ReadPass {
     reader: Reader,
     keys: RowKeys,
+    /// The run's typical figures per HS6 code (its lines are each other's peers).
+    batch: Arc<BatchStats>,
     held: Option<Vec<Batch>>,
     held_declared: Vec<features::Declared>,
 }
@@ -250,6 +256,8 @@ struct ReadPass {
 struct ScorePass {
     rows: RowFigures,
     candidates: Candidates,
+    /// How far the run is from the model's training data.
+    drift: crate::drift::Drift,
     /// Rows ranked within this many get reasons.
     reason_rows: usize,
 }
@@ -339,6 +347,7 @@ impl<'m> ScoreRun<'m> {
         let sink = RejectSink::create(&cfg.rejects)?;
         let reader = Reader::open(&self.inputs, cfg.mapping.clone(), Some(sink))?;
         let mut keys = RowKeys::default();
+        let mut batch = BatchStatsBuilder::new(false);
         let input_bytes: u64 = self
             .inputs
             .iter()
@@ -364,9 +373,10 @@ impl<'m> ScoreRun<'m> {
                 Ok(reader)
             });
             for b in rx {
-                let d = features::declared(&b);
+                let d = features::declared(&b, &model.parts.text);
                 let anomaly = features::anomaly(&d, &model.parts.stats);
                 keys.append(&b, &d, &anomaly);
+                batch.add(&b.file, &d.hs6, &d.physical);
                 (cfg.progress)("read", keys.len() as u64);
                 if keys.len() > cfg.in_memory_rows {
                     held = None;
@@ -387,6 +397,7 @@ impl<'m> ScoreRun<'m> {
         Ok(ReadPass {
             reader,
             keys,
+            batch: Arc::new(batch.finish()),
             held,
             held_declared,
         })
@@ -420,13 +431,16 @@ impl<'m> ScoreRun<'m> {
         let mut rows = RowFigures::with_capacity(n);
         let mut top = TopK::new((self.flag_count(n) * REASON_DEPTH).max(REASON_MIN));
         let mut candidates = Candidates::default();
+        let mut drift = crate::drift::Counts::default();
         let (parts, mode) = (&model.parts, cfg.mode);
+        let batch = Arc::clone(&pass1.batch);
         let evidence_and_score = |(b, declared, off): Job<'p>| {
             let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
-            let declared = declared.unwrap_or_else(|| features::declared(&b));
-            let ev = pipeline::evidence_from(parts, &b, declared, &h);
+            let declared = declared.unwrap_or_else(|| features::declared(&b, &parts.text));
+            let ev = pipeline::evidence_from(parts, &b, declared, &h, Some(Arc::clone(&batch)));
             let s = pipeline::score(parts, &ev, mode);
-            (b, ev.declared.category, s)
+            let drift = parts.drift.count(&b, &ev.declared, &ev.frame);
+            (b, ev.declared.category, s, drift)
         };
         std::thread::scope(|scope| -> Result<()> {
             // At most one chunk more than the workers in flight: reading
@@ -450,9 +464,10 @@ impl<'m> ScoreRun<'m> {
                 if feed.in_flight() == 0 {
                     break;
                 }
-                let Some((b, declared, s)) = done.next() else {
+                let Some((b, declared, s, d)) = done.next() else {
                     break;
                 };
+                drift.add(&d);
                 let mut wanted = Vec::new();
                 for (i, &r) in s.risk.iter().enumerate() {
                     if cfg.rule.over(r) || top.offer(r) {
@@ -475,6 +490,7 @@ impl<'m> ScoreRun<'m> {
             rows,
             candidates,
             reason_rows: top.k,
+            drift: drift.drift(&model.parts.drift),
         })
     }
 
@@ -500,10 +516,11 @@ impl<'m> ScoreRun<'m> {
         reason_rows: usize,
         ranking: &Ranking,
         hist: HistFeatures,
+        batch: &Arc<BatchStats>,
     ) -> HashMap<usize, Explained> {
         let rule = self.cfg.rule;
         candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
-        let reasons = explain_rows(self.model, self.cfg.mode, candidates, &hist);
+        let reasons = explain_rows(self.model, self.cfg.mode, candidates, &hist, batch);
         drop(hist);
         self.stage("reasons");
         reasons
@@ -538,6 +555,7 @@ impl<'m> ScoreRun<'m> {
         flagged: &impl Fn(usize) -> bool,
         ranking: &Ranking,
         reasons_of: &HashMap<usize, Explained>,
+        drift: crate::drift::Drift,
     ) -> Summary {
         let reader = &pass1.reader;
         let mut n_flagged = 0u64;
@@ -586,6 +604,7 @@ impl<'m> ScoreRun<'m> {
                         .unwrap_or_default(),
                 })
                 .collect(),
+            drift,
         }
     }
 }
@@ -603,7 +622,13 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
         FlagRule::Threshold(_) => rule.over(risk[i]),
     };
-    let reasons_of = run.explain(scored.candidates, scored.reason_rows, &ranking, hist);
+    let reasons_of = run.explain(
+        scored.candidates,
+        scored.reason_rows,
+        &ranking,
+        hist,
+        &pass1.batch,
+    );
     let out = OutputRows {
         rows: &scored.rows,
         rank,
@@ -615,7 +640,14 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     };
     run.write(&pass1, &out, w, format)?;
     run.stage("pass 3 (rank, write)");
-    let summary = run.summary(&pass1, &scored.rows, &flagged, &ranking, &reasons_of);
+    let summary = run.summary(
+        &pass1,
+        &scored.rows,
+        &flagged,
+        &ranking,
+        &reasons_of,
+        scored.drift.clone(),
+    );
     let code = if pass1.reader.stats.rejected > 0 {
         crate::error::EXIT_REJECTS
     } else {
@@ -634,6 +666,7 @@ fn explain_rows(
     mode: Mode,
     candidates: Candidates,
     hist: &HistFeatures,
+    batch: &Arc<BatchStats>,
 ) -> HashMap<usize, Explained> {
     let n_cat = Tables::get().n_categories();
     let mut reasons_of = HashMap::new();
@@ -641,7 +674,8 @@ fn explain_rows(
         return reasons_of;
     };
     let h = hist.select(&at, n_cat);
-    let ev = pipeline::evidence(&model.parts, &b, &h);
+    let declared = features::declared(&b, &model.parts.text);
+    let ev = pipeline::evidence_from(&model.parts, &b, declared, &h, Some(Arc::clone(batch)));
     let half = b.len.div_ceil(2);
     let (ev, b, at) = (&ev, &b, &at);
     let explained: Vec<Vec<(usize, Explained)>> = par::map_all(vec![0..half, half..b.len], 2, |rows| {

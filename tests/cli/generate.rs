@@ -280,3 +280,57 @@ fn unusual_filings_are_valid_and_lean_the_harmless_way() {
         "cheap lines added"
     );
 }
+
+#[test]
+fn variant_zero_is_the_base_world_and_other_variants_differ_validly() {
+    let wd = Workdir::new();
+    let base = [
+        "generate",
+        "--rows",
+        "20000",
+        "--seed",
+        "2024",
+        "--scenario",
+        "nj-warehouse",
+        "-q",
+    ];
+    let run = wd.run(&[&base[..], &["--variant", "0", "--out", "v0.csv"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        std::fs::read(wd.path("v0.csv")).unwrap()
+            == std::fs::read(crate::util::root("datasets/sample.csv")).unwrap(),
+        "variant 0 is today's world, byte for byte (the shipped sample)"
+    );
+    let run = wd.run(&[&base[..], &["--variant", "7", "--out", "v7.csv"]].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run(&["check", "v7.csv", "--json"]);
+    assert_eq!(run.code, 0, "a variant is valid input: {}", run.stderr);
+    let stats: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(stats["rejected"], 0);
+    let (h, a) = read_csv(&wd.path("v0.csv"));
+    let (_, b) = read_csv(&wd.path("v7.csv"));
+    let col = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (label, typ, desc, hs, brand) = (
+        col("label"),
+        col("typology"),
+        col("description"),
+        col("hs_code"),
+        col("brand"),
+    );
+    assert_eq!(a.len(), b.len());
+    // Same ground truth, line for line; other words, codes and brands.
+    assert!(a
+        .iter()
+        .zip(&b)
+        .all(|(x, y)| x[label] == y[label] && x[typ] == y[typ]));
+    let differ = |j: usize| a.iter().zip(&b).filter(|(x, y)| x[j] != y[j]).count() as f64 / a.len() as f64;
+    assert!(differ(desc) > 0.3, "descriptions reworded: {}", differ(desc));
+    assert!(differ(hs) > 0.3, "other valid codes: {}", differ(hs));
+    assert!(differ(brand) > 0.1, "other brands: {}", differ(brand));
+    let t = sentinel::tables::Tables::get();
+    let unknown = b.iter().filter(|r| !t.hs_known(&r[hs].replace('.', ""))).count();
+    assert_eq!(unknown, 0, "every code is in the HS nomenclature");
+    let bad = wd.run(&[&base[..], &["--variant", "1001", "--out", "x.csv"]].concat());
+    assert_eq!(bad.code, 2, "{}", bad.stderr);
+    assert!(bad.stderr.contains("--variant"), "{}", bad.stderr);
+}

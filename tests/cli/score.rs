@@ -452,3 +452,71 @@ fn streamed_and_held_runs_are_identical() {
     let streamed = run(0, 3001);
     assert!(held == streamed, "streamed output differs from held output");
 }
+
+#[test]
+fn drift_guard_is_silent_on_its_own_world_and_warns_on_an_unseen_variant() {
+    let wd = Workdir::new();
+    let sample = root("datasets/sample.csv");
+    let run = wd.run(&[
+        "score",
+        sample.to_str().unwrap(),
+        "--out",
+        "own.csv",
+        "--summary-json",
+        "own.json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let own = summary(&wd, "own.json");
+    assert_eq!(own["drift"]["warning"], false, "{}", own["drift"]);
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+    assert!(!own["drift"]["features"].as_array().unwrap().is_empty());
+    // A variant the default model was not trained on (it saw 0-7).
+    let run = wd.run(&[
+        "generate",
+        "--rows",
+        "20000",
+        "--seed",
+        "5",
+        "--variant",
+        "77",
+        "--out",
+        "v77.csv",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = wd.run(&[
+        "score",
+        "v77.csv",
+        "--out",
+        "far.csv",
+        "--summary-json",
+        "far.json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let far = summary(&wd, "far.json");
+    assert_eq!(far["drift"]["warning"], true, "{}", far["drift"]);
+    assert!(
+        far["drift"]["score"].as_f64().unwrap() > own["drift"]["score"].as_f64().unwrap() * 2.0,
+        "{} vs {}",
+        far["drift"],
+        own["drift"]
+    );
+    assert!(far["drift"]["unseen"]["descriptions"].as_f64().unwrap() > 0.1);
+    assert!(
+        run.stderr.contains("warning") && run.stderr.contains("--ignore-labels"),
+        "said on stderr even when quiet, with what to do: {}",
+        run.stderr
+    );
+    // The report shows the banner for the far batch only.
+    for (scored, input, banner) in [
+        ("own.csv", sample.to_str().unwrap(), false),
+        ("far.csv", "v77.csv", true),
+    ] {
+        let run = wd.run(&["report", scored, "--input", input, "--out", "r.html", "-q"]);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
+        assert_eq!(html.contains("id=\"drift-warning\""), banner, "{scored}");
+    }
+}

@@ -18,6 +18,11 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Deserialize;
 
+mod variant;
+
+use variant::Variant;
+pub use variant::MAX_VARIANT;
+
 use crate::domain::Date;
 use crate::schema::Col;
 use crate::tables::{self, CatalogueItem, Tables};
@@ -99,6 +104,10 @@ pub struct GenerateConfig {
     /// (returns, free replacements), counts in small pieces, quantity by
     /// weight, no brand, shipped by sea, road or post (default 0).
     pub unusual: f64,
+    /// Which world: 0 is the base world; another number rewrites its lines
+    /// in that variant's vocabulary, codes, levels, brands and tells
+    /// (see [`variant`]).
+    pub variant: u32,
 }
 
 #[derive(Debug, Deserialize)]
@@ -1511,6 +1520,11 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
     if cfg.days == 0 {
         bail!("days must be at least 1");
     }
+    if cfg.variant > MAX_VARIANT {
+        bail!("variant {} must be between 0 and {MAX_VARIANT}", cfg.variant);
+    }
+    let variant = Variant::new(cfg.variant, cfg.seed);
+    let mut variant_stream = variant.as_ref().map(Variant::stream);
     let plan = Plan::new(cfg);
     let mut r = Rand(Xoshiro256PlusPlus::seed_from_u64(cfg.seed));
     let world = World::build(cfg, &mut r)?;
@@ -1596,6 +1610,11 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
             sched_i += 1;
         }
         day_lines.shuffle(&mut g.r.0);
+        if let (Some(v), Some(vr)) = (&variant, variant_stream.as_mut()) {
+            for l in day_lines.iter_mut() {
+                v.apply(l, vr);
+            }
+        }
         for l in &day_lines {
             sink.line(l)?;
         }
