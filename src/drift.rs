@@ -11,7 +11,7 @@
 //! [`WARNING_SCORE`] the run warns: the model was made from other data, and
 //! its supervised scores may not carry over.
 
-use rustc_hash::FxHashSet as HashSet;
+use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
@@ -70,15 +70,25 @@ pub struct Reference {
 /// A description or brand as compared: letters and digits, upper case.
 fn key(s: &str) -> u64 {
     let mut h = 0xcbf29ce484222325u64;
-    for c in s
-        .chars()
-        .filter(|c| c.is_alphanumeric())
-        .flat_map(char::to_uppercase)
-    {
-        let mut buf = [0u8; 4];
-        for b in c.encode_utf8(&mut buf).bytes() {
-            h ^= b as u64;
-            h = h.wrapping_mul(0x100000001b3);
+    let mut add = |b: u8| {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x100000001b3);
+    };
+    if s.is_ascii() {
+        // The common case, without Unicode case tables.
+        for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
+            add(b.to_ascii_uppercase());
+        }
+    } else {
+        for c in s
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_uppercase)
+        {
+            let mut buf = [0u8; 4];
+            for b in c.encode_utf8(&mut buf).bytes() {
+                add(b);
+            }
         }
     }
     h
@@ -118,7 +128,7 @@ impl Reference {
         let mut hs6: Vec<String> = d.hs6.iter().map(str::to_string).collect();
         hs6.sort();
         hs6.dedup();
-        let mut by_desc: rustc_hash::FxHashMap<u64, u64> = Default::default();
+        let mut by_desc: HashMap<u64, u64> = HashMap::default();
         for s in b.text(Col::Description).iter() {
             *by_desc.entry(key(s)).or_default() += 1;
         }
@@ -161,25 +171,19 @@ impl Reference {
             b.text(Col::Brand),
             b.text(Col::ConsigneeCountry),
         );
-        let mut seen_codes: HashSet<&str> = HashSet::default();
-        let mut new_codes: HashSet<&str> = HashSet::default();
+        // Values repeat heavily within a chunk: each is looked up once.
+        let mut memo: [HashMap<&str, bool>; 4] = Default::default();
         for i in 0..b.len {
-            let code = &d.hs6[i];
-            let known = seen_codes.contains(code)
-                || (!new_codes.contains(code) && self.hs6.binary_search_by(|c| c.as_str().cmp(code)).is_ok());
-            if known {
-                seen_codes.insert(code);
-            } else {
-                new_codes.insert(code);
-                c.unseen[0] += 1;
+            let cells = [&d.hs6[i], &desc[i], &brand[i], &country[i]];
+            for (k, cell) in cells.into_iter().enumerate() {
+                let unseen = *memo[k].entry(cell).or_insert_with(|| match k {
+                    0 => self.hs6.binary_search_by(|c| c.as_str().cmp(cell)).is_err(),
+                    1 => self.descriptions.binary_search(&key(cell)).is_err(),
+                    2 => self.brands.binary_search(&key(cell)).is_err(),
+                    _ => self.countries.binary_search_by(|x| x.as_str().cmp(cell)).is_err(),
+                });
+                c.unseen[k] += u64::from(unseen);
             }
-            c.unseen[1] += u64::from(self.descriptions.binary_search(&key(&desc[i])).is_err());
-            c.unseen[2] += u64::from(self.brands.binary_search(&key(&brand[i])).is_err());
-            c.unseen[3] += u64::from(
-                self.countries
-                    .binary_search_by(|x| x.as_str().cmp(&country[i]))
-                    .is_err(),
-            );
         }
         c
     }
