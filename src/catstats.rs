@@ -270,11 +270,13 @@ impl BatchStatsBuilder {
             };
             let by_code = self.hist.entry(f).or_default();
             let code = &hs6[i];
-            if !by_code.contains_key(code) {
-                by_code.insert(code.to_string(), vec![FxHashMap::default(); N_PHYSICAL]);
-            }
-            let Some(h) = by_code.get_mut(code) else {
-                continue;
+            // One look-up for a code seen before (nearly every row); the
+            // key is allocated once per code.
+            let h = match by_code.get_mut(code) {
+                Some(h) => h,
+                None => by_code
+                    .entry(code.to_string())
+                    .or_insert_with(|| vec![FxHashMap::default(); N_PHYSICAL]),
             };
             for (j, col) in physical.iter().enumerate() {
                 let x = col[i];
@@ -356,11 +358,6 @@ impl BatchStats {
     pub fn get(&self, file: u32, hs6: &str, j: usize) -> Option<Stat> {
         let f = if self.per_file { file } else { 0 };
         self.by.get(&f)?.get(hs6)?[j]
-    }
-
-    /// Codes with figures of their own (over all files).
-    pub fn codes(&self) -> usize {
-        self.by.values().map(FxHashMap::len).sum()
     }
 }
 

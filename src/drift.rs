@@ -16,6 +16,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
 use crate::features::{Declared, Frame};
+use crate::hash::Fnv64;
 use crate::schema::Col;
 
 /// Features whose distribution the guard watches: the physical figures,
@@ -69,15 +70,11 @@ pub struct Reference {
 
 /// A description or brand as compared: letters and digits, upper case.
 fn key(s: &str) -> u64 {
-    let mut h = 0xcbf29ce484222325u64;
-    let mut add = |b: u8| {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    };
+    let mut h = Fnv64::new();
     if s.is_ascii() {
         // The common case, without Unicode case tables.
         for b in s.bytes().filter(u8::is_ascii_alphanumeric) {
-            add(b.to_ascii_uppercase());
+            h.byte(b.to_ascii_uppercase());
         }
     } else {
         for c in s
@@ -85,13 +82,10 @@ fn key(s: &str) -> u64 {
             .filter(|c| c.is_alphanumeric())
             .flat_map(char::to_uppercase)
         {
-            let mut buf = [0u8; 4];
-            for b in c.encode_utf8(&mut buf).bytes() {
-                add(b);
-            }
+            h.char(c);
         }
     }
-    h
+    h.0
 }
 
 fn bin(edges: &[f64], x: f64) -> usize {

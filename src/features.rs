@@ -629,17 +629,19 @@ pub fn compute(
                 f64::NAN
             } else {
                 let text = &inv_desc[i];
-                let icat = *inv_memo
-                    .entry(text)
-                    .or_insert_with(|| place(text_model, text, unknown).category);
-                let same_text = inv_desc[i].trim().eq_ignore_ascii_case(desc[i].trim());
-                // Only two placed descriptions differ in category.
-                if same_text {
+                if text.trim().eq_ignore_ascii_case(desc[i].trim()) {
+                    // The filing's own words: nothing to place again.
                     0.0
-                } else if icat != dcat && icat != unknown && dcat != unknown {
-                    1.0
                 } else {
-                    0.5
+                    let icat = *inv_memo
+                        .entry(text)
+                        .or_insert_with(|| place(text_model, text, unknown).category);
+                    // Only two placed descriptions differ in category.
+                    if icat != dcat && icat != unknown && dcat != unknown {
+                        1.0
+                    } else {
+                        0.5
+                    }
                 }
             },
             amendment_count: amend[i],

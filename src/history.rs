@@ -49,12 +49,9 @@ pub const DISTINCT_MAX: usize = 32;
 /// what a party dealt with, which must mean the same in every run and
 /// build.
 pub fn key_hash(s: &str) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for b in s.bytes() {
-        h ^= u32::from(b);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
+    let mut h = crate::hash::Fnv32::new();
+    h.bytes(s.as_bytes());
+    h.0
 }
 
 /// Adds a hash to a sorted, bounded set.

@@ -12,6 +12,7 @@ pub mod error;
 pub mod evaluation;
 pub mod features;
 pub mod generate;
+pub mod hash;
 pub mod history;
 pub mod mapping;
 pub mod metrics;

@@ -210,6 +210,13 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
             10f64.powf(ev.declared.physical[3][i]),
             10f64.powf(typical(3))
         ),
+        // A code that names no category has no probability to show.
+        DescriptionMismatch if ev.declared.desc_declared[i].is_nan() => format!(
+            "{code}: description \"{}\" suggests {}, HS {} is {decl}",
+            q(&b.text(Col::Description)[i]),
+            t.categories[ev.declared.desc_category[i] as usize].name,
+            &b.text(Col::HsCode)[i]
+        ),
         DescriptionMismatch => format!(
             "{code}: description \"{}\" suggests {} (P {:.2} that it is not {decl}), HS {}",
             q(&b.text(Col::Description)[i]),
@@ -470,8 +477,13 @@ fn extra_cell(parts: &Parts, b: &Batch, i: usize, feature: &str) -> Option<Strin
     Some(format!("{} = {v}", q(rest)))
 }
 
-/// Features whose reason sentence states that their fact holds (a flag or
-/// a count): at 0 their sentence would be false.
+/// Features whose reason sentence states that their fact holds (a flag, a
+/// count or a probability): below [`ASSERTED`] (or missing) their sentence
+/// would be false.
+/// The value from which an assertive feature's fact holds: 1 for a flag or a
+/// count, even odds for a probability.
+const ASSERTED: f64 = 0.5;
+
 const ASSERTIVE: &[&str] = &[
     "desc_mismatch",
     "desc_suggests_controlled",
@@ -529,7 +541,7 @@ pub fn explain(
     by_code.retain(|e| {
         e.1 > 1e-6
             && !e.2.iter().all(|n| {
-                ASSERTIVE.contains(n) && val(f, n, i).partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater)
+                ASSERTIVE.contains(n) && val(f, n, i).partial_cmp(&ASSERTED).is_none_or(|o| o.is_lt())
             })
             && !(e.0 == ReasonCode::LikelyGpu && likely_says_nothing)
     });

@@ -26,6 +26,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Deserialize;
 
+use crate::hash::Fnv64;
 use crate::schema::Col;
 use crate::tables::{parse_csv, Tables};
 
@@ -70,11 +71,9 @@ pub struct Variant {
 
 /// FNV-1a of a key under a variant's seed: fixed choices per key.
 fn keyed(seed: u64, key: &str) -> u64 {
-    let mut h = 0xcbf29ce484222325u64 ^ seed;
-    for b in key.bytes() {
-        h ^= b as u64;
-        h = h.wrapping_mul(0x100000001b3);
-    }
+    let mut f = Fnv64(Fnv64::OFFSET ^ seed);
+    f.bytes(key.as_bytes());
+    let mut h = f.0;
     // Final mix so that nearby keys spread.
     h ^= h >> 33;
     h = h.wrapping_mul(0xff51afd7ed558ccd);

@@ -26,19 +26,20 @@ fn summary(wd: &Workdir, name: &str) -> serde_json::Value {
     serde_json::from_str(&std::fs::read_to_string(wd.path(name)).unwrap()).unwrap()
 }
 
+/// Scores the shipped sample with the embedded default model from `wd`;
+/// the run must succeed.
+fn score_sample(wd: &Workdir, args: &[&str]) -> crate::util::Run {
+    let sample = root("datasets/sample.csv");
+    let run = wd.run(&[&["score", sample.to_str().unwrap()][..], args].concat());
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run
+}
+
 #[test]
 fn default_model_scores_the_shipped_sample_from_another_directory() {
     let wd = Workdir::new();
     let sample = root("datasets/sample.csv");
-    let run = wd.run(&[
-        "score",
-        sample.to_str().unwrap(),
-        "--out",
-        "scored.csv",
-        "--summary-json",
-        "s.json",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = score_sample(&wd, &["--out", "scored.csv", "--summary-json", "s.json"]);
     assert!(
         run.stderr.contains("flagged"),
         "summary on stderr: {}",
@@ -457,16 +458,7 @@ fn streamed_and_held_runs_are_identical() {
 fn drift_guard_is_silent_on_its_own_world_and_warns_on_an_unseen_variant() {
     let wd = Workdir::new();
     let sample = root("datasets/sample.csv");
-    let run = wd.run(&[
-        "score",
-        sample.to_str().unwrap(),
-        "--out",
-        "own.csv",
-        "--summary-json",
-        "own.json",
-        "-q",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    let run = score_sample(&wd, &["--out", "own.csv", "--summary-json", "own.json", "-q"]);
     let own = summary(&wd, "own.json");
     assert_eq!(own["drift"]["warning"], false, "{}", own["drift"]);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
@@ -519,4 +511,28 @@ fn drift_guard_is_silent_on_its_own_world_and_warns_on_an_unseen_variant() {
         let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
         assert_eq!(html.contains("id=\"drift-warning\""), banner, "{scored}");
     }
+}
+
+#[test]
+fn description_reasons_state_only_what_the_description_model_holds() {
+    let wd = Workdir::new();
+    score_sample(&wd, &["--out", "scored.csv", "--budget", "5%", "-q"]);
+    let (header, rows) = read_csv(&wd.path("scored.csv"));
+    let reasons = header.iter().position(|h| h == "reasons").unwrap();
+    let mut seen = 0;
+    for r in &rows {
+        for s in r[reasons]
+            .split(" | ")
+            .filter(|s| s.starts_with("DESCRIPTION_MISMATCH"))
+        {
+            seen += 1;
+            assert!(!s.contains("NaN"), "{s}");
+            // "(P 0.83 that it is not ...)": a mismatch said only from even odds.
+            if let Some(at) = s.find("(P ") {
+                let p: f64 = s[at + 3..].split(' ').next().unwrap().parse().unwrap();
+                assert!(p >= 0.5, "a reason that the description contradicts: {s}");
+            }
+        }
+    }
+    assert!(seen > 0, "the sample has description mismatches among its top 5%");
 }
