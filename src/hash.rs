@@ -2,75 +2,48 @@
 //! for keys that models store (party keys, text-model features, the drift
 //! guard's vocabulary) and for the generator's fixed choices.
 
-/// FNV-1a, 32 bits, fed byte by byte.
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv32(pub u32);
+/// An FNV-1a hasher of one width, fed byte by byte.
+macro_rules! fnv {
+    ($name:ident, $t:ty, $offset:literal, $prime:literal, $bits:literal) => {
+        #[doc = concat!("FNV-1a, ", $bits, " bits, fed byte by byte.")]
+        #[derive(Debug, Clone, Copy)]
+        pub struct $name(pub $t);
 
-impl Fnv32 {
-    pub const OFFSET: u32 = 0x811c_9dc5;
+        impl $name {
+            pub const OFFSET: $t = $offset;
 
-    pub fn new() -> Fnv32 {
-        Fnv32(Self::OFFSET)
-    }
+            pub fn new() -> $name {
+                $name(Self::OFFSET)
+            }
 
-    pub fn byte(&mut self, b: u8) {
-        self.0 ^= u32::from(b);
-        self.0 = self.0.wrapping_mul(0x0100_0193);
-    }
+            pub fn byte(&mut self, b: u8) {
+                self.0 ^= <$t>::from(b);
+                self.0 = self.0.wrapping_mul($prime);
+            }
 
-    pub fn bytes(&mut self, bs: &[u8]) {
-        for b in bs {
-            self.byte(*b);
+            pub fn bytes(&mut self, bs: &[u8]) {
+                for b in bs {
+                    self.byte(*b);
+                }
+            }
+
+            /// Feeds a character as its UTF-8 bytes.
+            pub fn char(&mut self, c: char) {
+                let mut buf = [0u8; 4];
+                self.bytes(c.encode_utf8(&mut buf).as_bytes());
+            }
         }
-    }
 
-    /// Feeds a character as its UTF-8 bytes.
-    pub fn char(&mut self, c: char) {
-        let mut buf = [0u8; 4];
-        self.bytes(c.encode_utf8(&mut buf).as_bytes());
-    }
-}
-
-impl Default for Fnv32 {
-    fn default() -> Self {
-        Fnv32::new()
-    }
-}
-
-/// FNV-1a, 64 bits, fed byte by byte.
-#[derive(Debug, Clone, Copy)]
-pub struct Fnv64(pub u64);
-
-impl Fnv64 {
-    pub const OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
-
-    pub fn new() -> Fnv64 {
-        Fnv64(Self::OFFSET)
-    }
-
-    pub fn byte(&mut self, b: u8) {
-        self.0 ^= u64::from(b);
-        self.0 = self.0.wrapping_mul(0x0100_0000_01b3);
-    }
-
-    pub fn bytes(&mut self, bs: &[u8]) {
-        for b in bs {
-            self.byte(*b);
+        impl Default for $name {
+            fn default() -> Self {
+                $name::new()
+            }
         }
-    }
-
-    /// Feeds a character as its UTF-8 bytes.
-    pub fn char(&mut self, c: char) {
-        let mut buf = [0u8; 4];
-        self.bytes(c.encode_utf8(&mut buf).as_bytes());
-    }
+    };
 }
 
-impl Default for Fnv64 {
-    fn default() -> Self {
-        Fnv64::new()
-    }
-}
+fnv!(Fnv32, u32, 0x811c_9dc5, 0x0100_0193, "32");
+fnv!(Fnv64, u64, 0xcbf2_9ce4_8422_2325, 0x0100_0000_01b3, "64");
 
 #[cfg(test)]
 mod tests {
