@@ -15,11 +15,12 @@ use sentinel::metrics::{at_k, budget_rows, pr_auc};
 use sentinel::model::gbm::GbmParams;
 use sentinel::model::{Manifest, Model};
 use sentinel::pipeline::{self, Mode};
-use sentinel::reader::{Input, Reader};
+use sentinel::reader::{Input, Reader, RejectSink};
 use sentinel::run;
+use sentinel::sampling::Negatives;
 use sentinel::schema::Col;
 use sentinel::tables::Tables;
-use sentinel::training::{train, Outcomes, TrainConfig};
+use sentinel::training::{train, TrainConfig, TrainData};
 
 fn read(path: &str) -> sentinel::batch::Batch {
     let mut r = Reader::open(&[Input::Path(path.into())], None, None).expect("open");
@@ -46,16 +47,22 @@ fn main() {
     let n_cat = Tables::get().n_categories();
     let t = Instant::now();
     let trained = train(
-        &tr,
-        &Outcomes::from_batch(&tr),
-        None,
+        TrainData {
+            inputs: &[Input::Path(train_path.into())],
+            mapping: None,
+            rejects: RejectSink::create(&std::env::temp_dir().join("compare-learners-rejects.csv"))
+                .expect("rejects"),
+            reviews: None,
+        },
         &TrainConfig {
             seed: 1,
             ignore_labels: false,
             party_outcomes: false,
+            negatives: Negatives::All,
+            in_memory_bytes: sentinel::training::IN_MEMORY_BYTES,
             gbm: GbmParams::default(),
         },
-        &|_| {},
+        &|_, _, _| {},
     )
     .expect("train");
     let gbm_secs = t.elapsed().as_secs_f64();

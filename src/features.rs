@@ -188,6 +188,19 @@ impl Frame {
     pub fn row(&self, i: usize) -> Vec<f64> {
         self.cols.iter().map(|c| c[i]).collect()
     }
+
+    /// The rows `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Frame {
+        Frame {
+            names: self.names.clone(),
+            cols: self
+                .cols
+                .iter()
+                .map(|c| idx.iter().map(|&i| c[i]).collect())
+                .collect(),
+            n: idx.len(),
+        }
+    }
 }
 
 /// The declaration-derived facts of each row that features and reasons share.
@@ -209,6 +222,35 @@ pub struct Declared {
     /// log10 value/kg, weight/unit, value/unit, weight/package, value, weight
     /// (NaN when unknown), in [`crate::catstats::PHYSICAL`]'s order.
     pub physical: [Vec<f64>; crate::catstats::N_PHYSICAL],
+}
+
+impl Declared {
+    /// The rows `idx`, in that order.
+    pub fn select(&self, idx: &[usize]) -> Declared {
+        fn pick<T: Copy>(v: &[T], idx: &[usize]) -> Vec<T> {
+            idx.iter().map(|&i| v[i]).collect()
+        }
+        Declared {
+            hs6: self.hs6.take(idx),
+            category: pick(&self.category, idx),
+            desc_category: pick(&self.desc_category, idx),
+            desc_declared: pick(&self.desc_declared, idx),
+            desc_controlled: pick(&self.desc_controlled, idx),
+            physical: std::array::from_fn(|j| pick(&self.physical[j], idx)),
+        }
+    }
+
+    /// Appends `other`'s rows.
+    pub fn append(&mut self, other: Declared) {
+        self.hs6.extend_from(&other.hs6);
+        self.category.extend(other.category);
+        self.desc_category.extend(other.desc_category);
+        self.desc_declared.extend(other.desc_declared);
+        self.desc_controlled.extend(other.desc_controlled);
+        for (a, b) in self.physical.iter_mut().zip(other.physical) {
+            a.extend(b);
+        }
+    }
 }
 
 /// How a quantity unit counts.

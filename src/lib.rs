@@ -28,6 +28,7 @@ pub mod reasons;
 pub mod report;
 pub mod review;
 pub mod run;
+pub mod sampling;
 pub mod schema;
 pub mod scoring;
 pub mod strcol;

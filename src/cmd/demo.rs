@@ -74,6 +74,7 @@ pub fn run(a: Args) -> Result<u8> {
         reviews: None,
         ignore_labels: false,
         party_outcomes: false,
+        negatives: crate::sampling::Negatives::Count(crate::sampling::DEFAULT_NEGATIVES),
         seed: a.seed,
         iterations: gbm.iterations,
         depth: gbm.max_depth,

@@ -14,8 +14,10 @@ use crate::mapping::Mapping;
 use crate::model::gbm::GbmParams;
 use crate::model::{feature_infos, sha256_hex, Manifest, Model, TrainingFile, FORMAT_VERSION};
 use crate::pipeline::Mode;
+use crate::progress;
 use crate::reader::{Input, Reader, RejectSink};
-use crate::training::{train, Outcomes, TrainConfig};
+use crate::sampling::Negatives;
+use crate::training::{train, TrainConfig, TrainData};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -44,6 +46,15 @@ pub struct Args {
     /// generated worlds it cost precision; see docs/quality.md)
     #[arg(long)]
     pub party_outcomes: bool,
+    /// Honest rows (neither positive nor reviewed) the models learn from:
+    /// a count, a share (0.1 or 10%) or `all`. Every positive and every
+    /// reviewed row is kept; the others are sampled, seeded and stratified
+    /// by HS chapter, month and exporter, and weighted so that scores stay
+    /// calibrated. Typical figures, party histories, outcome rates and the
+    /// description model are learned from every row. The default keeps
+    /// every row of runs up to about a million lines
+    #[arg(long, default_value = "1000000", value_parser = clap::value_parser!(Negatives))]
+    pub negatives: Negatives,
     /// Seed of every random choice
     #[arg(long, default_value_t = 1)]
     pub seed: u64,
@@ -70,39 +81,6 @@ pub struct Args {
     /// No progress or summary on stderr
     #[arg(short, long)]
     pub quiet: bool,
-}
-
-/// Adds reviewed shipments to the training batch: a shipment already in it
-/// gets the reviewed label (returned as overrides), any other is appended.
-fn merge_reviews(batch: &mut crate::batch::Batch, rev: crate::batch::Batch) -> Vec<(usize, f64, Option<u8>)> {
-    use crate::schema::Col;
-    use crate::strcol::StrCol;
-    let t = crate::tables::Tables::get();
-    let ids = batch.text(Col::ShipmentId);
-    let index: std::collections::HashMap<String, usize> =
-        (0..batch.len).map(|i| (ids[i].to_string(), i)).collect();
-    let mut overrides = Vec::new();
-    let mut keep = Vec::new();
-    for j in 0..rev.len {
-        let cat = t.category_index(&rev.text(Col::TrueCategory)[j]).map(|c| c as u8);
-        match index.get(&rev.text(Col::ShipmentId)[j]) {
-            Some(&i) => overrides.push((i, rev.num(Col::Label)[j], cat)),
-            None => keep.push(j),
-        }
-    }
-    if keep.is_empty() {
-        return overrides;
-    }
-    // The appended rows have no mapping extras or carried columns: pad them.
-    let mut extra = crate::batch::Batch::empty();
-    extra.append(rev);
-    let rows = extra.len;
-    extra.extra_cat = vec![(0..rows).map(|_| "").collect::<StrCol>(); batch.extra_cat.len()];
-    extra.extra_num = vec![vec![f64::NAN; rows]; batch.extra_num.len()];
-    extra.carry = vec![(0..rows).map(|_| "").collect::<StrCol>(); batch.carry.len()];
-    let selected = extra.select(&keep);
-    batch.append(selected);
-    overrides
 }
 
 fn file_digest(path: &str) -> Result<TrainingFile> {
@@ -152,41 +130,24 @@ pub fn run(a: Args) -> Result<u8> {
     let inputs: Vec<Input> = a.data.iter().map(|s| Input::parse(s)).collect();
     let tmp_rejects = std::env::temp_dir().join(format!("sentinel-train-rejects-{}.csv", std::process::id()));
     let sink = RejectSink::create(a.rejects.as_deref().unwrap_or(&tmp_rejects))?;
-    let mut reader = Reader::open(&inputs, mapping.clone(), Some(sink))?;
-    let stage = |s: &str| {
-        if !a.quiet {
-            eprintln!("train: {s} ({:.1} s)", started.elapsed().as_secs_f64());
-        }
-    };
-    stage("reading");
-    let mut batch = reader.read_all()?;
-    reader.finish()?;
     let mut reviewed = 0u64;
-    let mut overrides: Vec<(usize, f64, Option<u8>)> = Vec::new();
-    if let Some(db) = &a.reviews {
-        stage("reviews");
-        let store = crate::review::Store::open(db)?;
-        let (n, bytes) = crate::review::labels_csv(&store)?;
-        reviewed = n as u64;
-        let mut rr = Reader::from_csv_reader("<reviews>", Box::new(std::io::Cursor::new(bytes)), None, None)?;
-        let rev = rr.read_all()?;
-        overrides = merge_reviews(&mut batch, rev);
-    }
-    let stats = reader.stats.clone();
-    for (name, disables) in reader.absent_expected() {
-        eprintln!("train: expected column {name} is absent: switched off: {disables}");
-    }
-    let mut outcomes = Outcomes::from_batch(&batch);
-    for (i, label, cat) in overrides {
-        outcomes.label[i] = label;
-        if cat.is_some() {
-            outcomes.true_category[i] = cat;
+    let reviews = match &a.reviews {
+        Some(db) => {
+            let store = crate::review::Store::open(db)?;
+            let (n, bytes) = crate::review::labels_csv(&store)?;
+            reviewed = n as u64;
+            let mut rr =
+                Reader::from_csv_reader("<reviews>", Box::new(std::io::Cursor::new(bytes)), None, None)?;
+            Some(rr.read_all()?)
         }
-    }
+        None => None,
+    };
     let cfg = TrainConfig {
         seed: a.seed,
         ignore_labels: a.ignore_labels,
         party_outcomes: a.party_outcomes,
+        negatives: a.negatives,
+        in_memory_bytes: crate::training::IN_MEMORY_BYTES,
         gbm: GbmParams {
             iterations: a.iterations,
             learning_rate: a.learning_rate,
@@ -195,13 +156,25 @@ pub fn run(a: Args) -> Result<u8> {
             seed: a.seed,
         },
     };
-    let trained = train(&batch, &outcomes, mapping.as_ref(), &cfg, &stage)?;
+    let data = TrainData {
+        inputs: &inputs,
+        mapping: mapping.as_ref(),
+        rejects: sink,
+        reviews,
+    };
+    let bars = Bars::new(a.quiet, started);
+    let trained = train(data, &cfg, &|stage, done, total| bars.show(stage, done, total))?;
+    bars.finish();
+    let stats = trained.read.clone();
+    for (name, disables) in &trained.absent {
+        eprintln!("train: expected column {name} is absent: switched off: {disables}");
+    }
     let files: Vec<TrainingFile> = a.data.iter().map(|d| file_digest(d)).collect::<Result<_>>()?;
     let mut fp = Sha256::new();
     for f in &files {
         fp.update(f.sha256.as_bytes());
     }
-    fp.update(batch.len.to_le_bytes());
+    fp.update((trained.rows as usize).to_le_bytes());
     let manifest = Manifest {
         format_version: FORMAT_VERSION,
         feature_set_version: FEATURE_SET_VERSION,
@@ -219,7 +192,7 @@ pub fn run(a: Args) -> Result<u8> {
         }
         .to_string(),
         seed: a.seed,
-        training_rows: batch.len as u64,
+        training_rows: trained.rows,
         training_positives: trained.positives,
         reviewed_rows: reviewed,
         training_files: files,
@@ -227,13 +200,13 @@ pub fn run(a: Args) -> Result<u8> {
         features: feature_infos(&trained.parts),
         metrics: trained.metrics,
         files: Default::default(),
+        sampling: Some(trained.sampling),
     };
     let mut model = Model {
         manifest,
         parts: trained.parts,
         profiles: trained.profiles,
     };
-    stage("writing");
     model.save(&a.out, a.force)?;
     let rejects_at = match (&a.rejects, stats.rejected) {
         (Some(p), _) => Some(p.clone()),
@@ -262,6 +235,58 @@ pub fn run(a: Args) -> Result<u8> {
             model.manifest.training_positives
         );
         eprintln!("train: in-sample metrics {}", model.manifest.metrics);
+        if let Some(sm) = &model.manifest.sampling {
+            if sm.negatives_kept < sm.negatives_seen {
+                eprintln!(
+                    "train: trained on {} of {} honest rows (--negatives {}; stratified by HS chapter, month and exporter) and all {} positive or reviewed rows",
+                    sm.negatives_kept, sm.negatives_seen, sm.negatives_requested, sm.always_kept
+                );
+            }
+        }
     }
     Ok(if stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
+}
+
+/// Progress on stderr: a line as each stage starts (with the time so far),
+/// and a bar of rows with an estimated time for the stages that stream.
+struct Bars {
+    quiet: bool,
+    started: std::time::Instant,
+    current: std::cell::RefCell<Option<(String, indicatif::ProgressBar)>>,
+}
+
+impl Bars {
+    fn new(quiet: bool, started: std::time::Instant) -> Bars {
+        Bars {
+            quiet,
+            started,
+            current: std::cell::RefCell::new(None),
+        }
+    }
+
+    fn show(&self, stage: &str, done: u64, total: Option<u64>) {
+        let mut cur = self.current.borrow_mut();
+        if cur.as_ref().is_none_or(|(s, _)| s != stage) {
+            if let Some((_, pb)) = cur.take() {
+                pb.finish_and_clear();
+            }
+            if !self.quiet {
+                eprintln!("train: {stage} ({:.1} s)", self.started.elapsed().as_secs_f64());
+            }
+            let pb = match total {
+                Some(n) => progress::bar(n, stage, self.quiet),
+                None => progress::counter(stage, self.quiet),
+            };
+            *cur = Some((stage.to_string(), pb));
+        }
+        if let Some((_, pb)) = cur.as_ref() {
+            pb.set_position(done);
+        }
+    }
+
+    fn finish(&self) {
+        if let Some((_, pb)) = self.current.borrow_mut().take() {
+            pb.finish_and_clear();
+        }
+    }
 }

@@ -139,6 +139,10 @@ pub struct Manifest {
     pub metrics: serde_json::Value,
     /// sha256 of every other file of the artifact.
     pub files: BTreeMap<String, String>,
+    /// How the training rows were sampled (absent in models made before
+    /// `train --negatives`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sampling: Option<crate::sampling::Sampling>,
 }
 
 /// A loaded model.

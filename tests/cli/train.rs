@@ -279,3 +279,90 @@ fn a_customs_layout_trains_through_its_mapping_and_ranks_better_than_chance() {
     // base rate of 0.20 (the full dev split: 0.54 against 0.21).
     assert!(pr_auc > base + 0.04, "PR-AUC {pr_auc} against base rate {base}");
 }
+
+/// Trains on the fixture's world through the library, holding the run or
+/// reading it again for each pass.
+fn train_sampled(
+    negatives: sentinel::sampling::Negatives,
+    in_memory_bytes: u64,
+) -> sentinel::training::Trained {
+    use sentinel::model::gbm::GbmParams;
+    use sentinel::reader::RejectSink;
+    use sentinel::training::{train, TrainConfig, TrainData};
+    let f = fixture();
+    let wd = Workdir::new();
+    let cfg = TrainConfig {
+        seed: 3,
+        ignore_labels: false,
+        party_outcomes: false,
+        negatives,
+        in_memory_bytes,
+        gbm: GbmParams {
+            iterations: 40,
+            ..GbmParams::default()
+        },
+    };
+    let data = TrainData {
+        inputs: &[Input::Path(f.train.clone())],
+        mapping: None,
+        rejects: RejectSink::create(&wd.path("rejects.csv")).unwrap(),
+        reviews: None,
+    };
+    train(data, &cfg, &|_, _, _| {}).unwrap()
+}
+
+#[test]
+fn a_sample_is_the_same_whether_the_run_is_held_or_read_again() {
+    use sentinel::sampling::Negatives;
+    let held = train_sampled(Negatives::Share(0.3), u64::MAX);
+    let reread = train_sampled(Negatives::Share(0.3), 0);
+    assert!(
+        held.parts == reread.parts,
+        "held and re-read runs train the same model"
+    );
+    assert_eq!(held.sampling, reread.sampling);
+    let s = &held.sampling;
+    assert_eq!(held.rows, 30_000);
+    assert_eq!(s.negatives_seen + s.always_kept, held.rows);
+    assert_eq!(s.always_kept, held.positives, "every positive is kept");
+    // About 30% of the honest rows, the strata floors included.
+    let share = s.negatives_kept as f64 / s.negatives_seen as f64;
+    assert!((0.28..0.32).contains(&share), "{share}");
+    assert!(s.rate > 0.0 && s.rate < 0.3, "{}", s.rate);
+    // Sampling changes the model; a different seed changes the sample.
+    let all = train_sampled(Negatives::All, u64::MAX);
+    assert_eq!(all.sampling.negatives_kept, all.sampling.negatives_seen);
+    assert!(all.parts != held.parts);
+}
+
+#[test]
+fn negatives_are_recorded_in_the_manifest_and_checked() {
+    let f = fixture();
+    let wd = Workdir::new();
+    let train = f.train.to_str().unwrap();
+    let r = wd.run(&[
+        "train",
+        "--data",
+        train,
+        "--out",
+        "m",
+        "--iterations",
+        "20",
+        "--negatives",
+        "5000",
+        "-q",
+    ]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let man: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(wd.path("m/manifest.json")).unwrap()).unwrap();
+    let s = &man["sampling"];
+    assert_eq!(s["negatives_requested"], "5000");
+    let kept = s["negatives_kept"].as_u64().unwrap();
+    assert!((4_500..=5_500).contains(&kept), "{kept}");
+    assert_eq!(s["always_kept"], man["training_positives"]);
+    for bad in ["0", "1.5", "lots"] {
+        let r = wd.run(&["train", "--data", train, "--out", "x", "--negatives", bad, "-q"]);
+        assert_eq!(r.code, 2, "{bad}: {}", r.stderr);
+        assert!(r.stderr.contains("--negatives"), "{}", r.stderr);
+    }
+}
