@@ -22,7 +22,7 @@ use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 4;
+pub const FEATURE_SET_VERSION: u32 = 5;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -94,6 +94,9 @@ features! {
     exporter_partners => "distinct consignees the exporter shipped to (history and this run, 32 = 32 or more)",
     exporter_codes => "distinct HS6 codes the exporter declared (history and this run, 32 = 32 or more)",
     exporter_countries => "distinct destination countries of the exporter (history and this run, 32 = 32 or more)",
+    exporter_partners_rank => "the exporter's distinct consignees as a rank in this run: share of the run's lines whose exporter has fewer",
+    exporter_codes_rank => "the exporter's distinct HS6 codes as a rank in this run: share of the run's lines whose exporter has fewer",
+    exporter_countries_rank => "the exporter's distinct destination countries as a rank in this run: share of the run's lines whose exporter has fewer",
     address_residential => "the exporter's address looks residential",
     address_shared_exporters => "exporters filing from the same normalised address",
     consignee_forwarder => "the ultimate consignee looks like a freight forwarder or logistics firm",
@@ -105,6 +108,8 @@ features! {
     consignee_run_rank => "how active the consignee is in this run: share of the run's lines whose consignee receives fewer lines",
     consignee_partners => "distinct exporters shipping to the consignee (history and this run, 32 = 32 or more)",
     consignee_codes => "distinct HS6 codes the consignee received (history and this run, 32 = 32 or more)",
+    consignee_partners_rank => "the consignee's distinct exporters as a rank in this run: share of the run's lines whose consignee has fewer",
+    consignee_codes_rank => "the consignee's distinct HS6 codes as a rank in this run: share of the run's lines whose consignee has fewer",
     intermediate_present => "an intermediate consignee is named",
     intermediate_hub => "the intermediate consignee is in a transshipment hub",
     payer_abroad => "payment came from another country than the consignee's",
@@ -116,6 +121,28 @@ features! {
     amendment_count => "times the filing was corrected after submission",
     invalid_fields => "cells the reader emptied as invalid (INVALID_FIELD)",
 }
+
+/// Counts that grow with the batch's size and period: kept for reasons and
+/// the label-free score's isolation forest, but the risk model learns from
+/// their ranks within the run ([`PARTY_RANKS`]) instead, which read alike
+/// in a day's batch and a year's.
+pub const ABSOLUTE_COUNTS: &[&str] = &[
+    "exporter_partners",
+    "exporter_codes",
+    "exporter_countries",
+    "consignee_partners",
+    "consignee_codes",
+];
+
+/// The ranks of [`ABSOLUTE_COUNTS`] within the run (the risk model's; the
+/// isolation forest keeps the counts).
+pub const PARTY_RANKS: &[&str] = &[
+    "exporter_partners_rank",
+    "exporter_codes_rank",
+    "exporter_countries_rank",
+    "consignee_partners_rank",
+    "consignee_codes_rank",
+];
 
 /// Features the likely-cargo model adds to the risk model's input.
 pub const LIKELY_FEATURES: &[FeatureDef] = &[
@@ -609,6 +636,9 @@ pub fn compute(
             exporter_partners: ex.map_or(f64::NAN, |p| p.partners as f64),
             exporter_codes: ex.map_or(f64::NAN, |p| p.codes as f64),
             exporter_countries: ex.map_or(f64::NAN, |p| p.countries as f64),
+            exporter_partners_rank: ex.map_or(f64::NAN, |p| p.partners_rank as f64),
+            exporter_codes_rank: ex.map_or(f64::NAN, |p| p.codes_rank as f64),
+            exporter_countries_rank: ex.map_or(f64::NAN, |p| p.countries_rank as f64),
             address_residential: if a.is_empty() {
                 f64::NAN
             } else {
@@ -640,6 +670,8 @@ pub fn compute(
             consignee_run_rank: co.map_or(f64::NAN, |p| p.run_rank as f64),
             consignee_partners: co.map_or(f64::NAN, |p| p.partners as f64),
             consignee_codes: co.map_or(f64::NAN, |p| p.codes as f64),
+            consignee_partners_rank: co.map_or(f64::NAN, |p| p.partners_rank as f64),
+            consignee_codes_rank: co.map_or(f64::NAN, |p| p.codes_rank as f64),
             intermediate_present: flag(!inter[i].is_empty() || !inter_c[i].is_empty()),
             intermediate_hub: flag(t.country(&inter_c[i]).is_some_and(|c| c.hub)),
             payer_abroad: if payer_known {

@@ -258,6 +258,12 @@ pub struct PartyFacts {
     pub partners: u8,
     pub codes: u8,
     pub countries: u8,
+    /// The same counts as ranks within the run: share of the run's lines
+    /// (of parties of this kind) whose party has fewer. Ranks, so they
+    /// read alike whatever the batch's size and period.
+    pub partners_rank: f32,
+    pub codes_rank: f32,
+    pub countries_rank: f32,
     /// Lines with a known outcome, and how many were fraudulent.
     pub labelled: u32,
     pub positives: u32,
@@ -271,6 +277,9 @@ impl PartyFacts {
             partners: h.partners.len() as u8,
             codes: h.codes.len() as u8,
             countries: h.countries.len() as u8,
+            partners_rank: 0.0,
+            codes_rank: 0.0,
+            countries_rank: 0.0,
             labelled: h.labelled,
             positives: h.positives,
         }
@@ -460,27 +469,45 @@ fn hash_of(id: u32, hashes: &[u32]) -> u32 {
     hashes.get(id as usize).copied().unwrap_or(NONE)
 }
 
-/// Each party's facts after the walk.
-fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
-    // Lines filed by parties with each count of lines, turned into the
-    // share of the run's lines filed by parties with fewer.
-    let mut below: BTreeMap<u32, f32> = BTreeMap::new();
-    let mut lines_with: BTreeMap<u32, u64> = BTreeMap::new();
-    for n in run_lines.iter().filter(|n| **n > 0) {
-        *lines_with.entry(*n).or_default() += u64::from(*n);
+/// For each value a party figure takes, the share of the run's lines whose
+/// party has a smaller one (each party weighing its lines in the run).
+fn shares_below<K: Ord + Copy>(values: impl Iterator<Item = (K, u32)>) -> BTreeMap<K, f32> {
+    let mut lines_with: BTreeMap<K, u64> = BTreeMap::new();
+    for (v, n) in values.filter(|(_, n)| *n > 0) {
+        *lines_with.entry(v).or_default() += u64::from(n);
     }
     let total = lines_with.values().sum::<u64>().max(1) as f64;
+    let mut below = BTreeMap::new();
     let mut acc = 0u64;
-    for (n, lines) in lines_with {
-        below.insert(n, (acc as f64 / total) as f32);
+    for (v, lines) in lines_with {
+        below.insert(v, (acc as f64 / total) as f32);
         acc += lines;
     }
+    below
+}
+
+/// Each party's facts after the walk.
+fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
+    let known = || {
+        parties
+            .iter()
+            .zip(run_lines)
+            .filter_map(|(h, n)| h.as_ref().map(|h| (h, *n)))
+    };
+    let by_lines = shares_below(run_lines.iter().map(|n| (*n, *n)));
+    let by_partners = shares_below(known().map(|(h, n)| (h.partners.len(), n)));
+    let by_codes = shares_below(known().map(|(h, n)| (h.codes.len(), n)));
+    let by_countries = shares_below(known().map(|(h, n)| (h.countries.len(), n)));
+    let at = |m: &BTreeMap<usize, f32>, k: usize| m.get(&k).copied().unwrap_or(0.0);
     parties
         .iter()
         .zip(run_lines)
         .map(|(h, n)| {
             h.as_ref().map_or_else(PartyFacts::default, |h| PartyFacts {
-                run_rank: below.get(n).copied().unwrap_or(0.0),
+                run_rank: by_lines.get(n).copied().unwrap_or(0.0),
+                partners_rank: at(&by_partners, h.partners.len()),
+                codes_rank: at(&by_codes, h.codes.len()),
+                countries_rank: at(&by_countries, h.countries.len()),
                 ..PartyFacts::of(h, *n)
             })
         })
@@ -804,8 +831,16 @@ mod tests {
         // B's one line is below none; A's three lines are above B's one.
         assert_eq!(f.exporter_of(3).map(|b| b.run_rank), Some(0.0));
         assert_eq!(a.run_rank, 0.25);
+        // A's two consignees and two codes beat B's one on B's one line.
+        assert_eq!((a.partners_rank, a.codes_rank), (0.25, 0.25));
+        assert_eq!(
+            f.exporter_of(3).map(|b| (b.partners, b.partners_rank)),
+            Some((1, 0.0))
+        );
         let c1 = f.consignee_of(0).copied().expect("C1");
         assert_eq!((c1.run_lines, c1.partners), (3, 2));
+        // C1 (two exporters, three lines) above C2 (one exporter, one line).
+        assert_eq!(c1.partners_rank, 0.25);
         // The profiles carry the sets and outcomes into the next run.
         assert_eq!(after.exporters["A"].partners.len(), 2);
         assert_eq!(after.exporters["A"].labelled, 2);

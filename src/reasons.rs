@@ -116,8 +116,18 @@ pub fn code_of(feature: &str) -> ReasonCode {
         "unit_is_weight" | "unit_is_set" | "log_quantity" | "log_value" | "log_weight" | "dev_value"
         | "dev_weight" => ShipmentSize,
         "mode_air" => TransportMode,
-        "exporter_run_rank" | "exporter_partners" | "exporter_codes" | "exporter_countries"
-        | "consignee_run_rank" | "consignee_partners" | "consignee_codes" => PartyActivity,
+        "exporter_run_rank"
+        | "exporter_partners"
+        | "exporter_codes"
+        | "exporter_countries"
+        | "exporter_partners_rank"
+        | "exporter_codes_rank"
+        | "exporter_countries_rank"
+        | "consignee_run_rank"
+        | "consignee_partners"
+        | "consignee_codes"
+        | "consignee_partners_rank"
+        | "consignee_codes_rank" => PartyActivity,
         "hs_outcome_rate" | "exporter_outcome_rate" | "consignee_outcome_rate" => OutcomeRecord,
         n if n.starts_with("extra_") && n.ends_with("_outcome_rate") => OutcomeRecord,
         "isolation" => Unusual,

@@ -658,7 +658,12 @@ pub fn train(data: TrainData, cfg: &TrainConfig, progress: Progress) -> Result<T
 
     let labelled: Vec<usize> = (0..m).filter(|&i| sample.label[i].is_finite()).collect();
     let positives = labelled.iter().filter(|&&i| sample.label[i] > 0.5).count();
-    let risk_inputs: Vec<String> = frame.names.clone();
+    let risk_inputs: Vec<String> = frame
+        .names
+        .iter()
+        .filter(|n| !features::ABSOLUTE_COUNTS.contains(&n.as_str()))
+        .cloned()
+        .collect();
     let risk = if use_labels {
         progress("risk model", 0, None);
         let cols: Vec<&[f64]> = risk_inputs
