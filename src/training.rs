@@ -37,7 +37,7 @@ use crate::model::text::{Doc, TextModel};
 use crate::model::Parts;
 use crate::outcome;
 use crate::pipeline::{self, Evidence, Mode};
-use crate::reader::{Input, ReadStats, Reader, RejectSink, CHUNK_ROWS};
+use crate::reader::{self, Input, ReadStats, Reader, RejectSink, CHUNK_ROWS};
 use crate::sampling::{Negatives, Pick, Sampling, StrataCounts};
 use crate::schema::Col;
 use crate::strcol::StrCol;
@@ -211,7 +211,7 @@ impl Chunks<'_> {
             }
             (None, _) => {
                 let r = Reader::replay(self.inputs, self.mapping.cloned(), self.duplicates.clone())?;
-                stream(r, &mut |b| f(Cow::Owned(b), false))?;
+                reader::stream(r, CHUNK_ROWS, &mut |b| f(Cow::Owned(b), false))?;
             }
         }
         match (&mut self.extra, take) {
@@ -220,37 +220,6 @@ impl Chunks<'_> {
             (None, _) => Ok(()),
         }
     }
-}
-
-/// Reads every chunk on a reading thread (reading and validating overlap
-/// with the work on each chunk) and hands each to `f`; returns the reader.
-fn stream(reader: Reader, f: &mut dyn FnMut(Batch) -> Result<()>) -> Result<Reader> {
-    std::thread::scope(|scope| -> Result<Reader> {
-        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-        let reading = scope.spawn(move || -> Result<Reader> {
-            let mut reader = reader;
-            while let Some(b) = reader.next_chunk(CHUNK_ROWS)? {
-                if tx.send(b).is_err() {
-                    break;
-                }
-            }
-            Ok(reader)
-        });
-        let mut failed = None;
-        for b in rx {
-            if let Err(e) = f(b) {
-                failed = Some(e);
-                break;
-            }
-        }
-        let reader = reading
-            .join()
-            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?;
-        match failed {
-            Some(e) => Err(e),
-            None => reader,
-        }
-    })
 }
 
 /// What the first pass learns: counts of rows, labels and descriptions.
@@ -355,20 +324,13 @@ struct Read<'a> {
 /// Pass 1: read and validate every chunk, write rejects, count.
 fn read_pass<'a>(data: TrainData<'a>, cfg: &TrainConfig, progress: Progress) -> Result<Read<'a>> {
     let mapping = data.mapping;
-    let input_bytes: u64 = data
-        .inputs
-        .iter()
-        .map(|i| match i {
-            Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-            Input::Stdin => 0,
-        })
-        .sum();
+    let input_bytes = reader::input_bytes(data.inputs);
     let mut held: Option<Vec<Batch>> = (input_bytes <= cfg.in_memory_bytes).then(Vec::new);
     let mut reviews = data.reviews.map(Reviews::new);
     let mut pass = ReadPass::default();
     let mut like: Option<Batch> = None;
     let reader = Reader::open(data.inputs, mapping.cloned(), Some(data.rejects))?;
-    let mut reader = stream(reader, &mut |b| {
+    let mut reader = reader::stream(reader, CHUNK_ROWS, &mut |b| {
         let o = chunk_outcomes(&b, reviews.as_ref(), false);
         if let Some(r) = reviews.as_mut() {
             r.mark(&b);

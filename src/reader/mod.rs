@@ -129,6 +129,50 @@ impl Input {
     }
 }
 
+/// Bytes of the inputs on disk (standard input counts 0).
+pub fn input_bytes(inputs: &[Input]) -> u64 {
+    inputs
+        .iter()
+        .map(|i| match i {
+            Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
+            Input::Stdin => 0,
+        })
+        .sum()
+}
+
+/// Reads every chunk of up to `chunk_rows` rows on a reading thread (so
+/// reading and validating overlap with the work on each chunk) and hands
+/// each to `f`, in order; returns the reader when every input is done, or
+/// the first error of either side.
+pub fn stream(reader: Reader, chunk_rows: usize, f: &mut dyn FnMut(Batch) -> Result<()>) -> Result<Reader> {
+    std::thread::scope(|scope| -> Result<Reader> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
+        let reading = scope.spawn(move || -> Result<Reader> {
+            let mut reader = reader;
+            while let Some(b) = reader.next_chunk(chunk_rows)? {
+                if tx.send(b).is_err() {
+                    break;
+                }
+            }
+            Ok(reader)
+        });
+        let mut failed = None;
+        for b in rx {
+            if let Err(e) = f(b) {
+                failed = Some(e);
+                break;
+            }
+        }
+        let reader = reading
+            .join()
+            .map_err(|_| anyhow::anyhow!("the reading thread failed"))?;
+        match failed {
+            Some(e) => Err(e),
+            None => reader,
+        }
+    })
+}
+
 /// Reads a run's inputs as one batch, chunk by chunk.
 pub struct Reader {
     mapping: Option<Mapping>,

@@ -348,48 +348,26 @@ impl<'m> ScoreRun<'m> {
         let reader = Reader::open(&self.inputs, cfg.mapping.clone(), Some(sink))?;
         let mut keys = RowKeys::default();
         let mut batch = BatchStatsBuilder::new(false);
-        let input_bytes: u64 = self
-            .inputs
-            .iter()
-            .map(|i| match i {
-                Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-                Input::Stdin => 0,
-            })
-            .sum();
+        let input_bytes = crate::reader::input_bytes(&self.inputs);
         let mut held: Option<Vec<Batch>> = (input_bytes <= IN_MEMORY_BYTES).then(Vec::new);
         // The held chunks' declaration facts, for pass 2 (in chunk order).
         let mut held_declared: Vec<features::Declared> = Vec::new();
         // One thread reads and validates, this one collects the keys.
-        let mut reader = std::thread::scope(|scope| -> Result<Reader> {
-            let (tx, rx) = std::sync::mpsc::sync_channel::<Batch>(2);
-            let chunk_rows = cfg.chunk_rows;
-            let reading = scope.spawn(move || -> Result<Reader> {
-                let mut reader = reader;
-                while let Some(b) = reader.next_chunk(chunk_rows)? {
-                    if tx.send(b).is_err() {
-                        break;
-                    }
-                }
-                Ok(reader)
-            });
-            for b in rx {
-                let d = features::declared(&b, &model.parts.text);
-                let anomaly = features::anomaly(&d, &model.parts.stats);
-                keys.append(&b, &d, &anomaly);
-                batch.add(&b.file, &d.hs6, &d.physical);
-                (cfg.progress)("read", keys.len() as u64);
-                if keys.len() > cfg.in_memory_rows {
-                    held = None;
-                    held_declared = Vec::new();
-                }
-                if let Some(h) = held.as_mut() {
-                    h.push(b);
-                    held_declared.push(d);
-                }
+        let mut reader = crate::reader::stream(reader, cfg.chunk_rows, &mut |b| {
+            let d = features::declared(&b, &model.parts.text);
+            let anomaly = features::anomaly(&d, &model.parts.stats);
+            keys.append(&b, &d, &anomaly);
+            batch.add(&b.file, &d.hs6, &d.physical);
+            (cfg.progress)("read", keys.len() as u64);
+            if keys.len() > cfg.in_memory_rows {
+                held = None;
+                held_declared = Vec::new();
             }
-            reading
-                .join()
-                .map_err(|_| anyhow::anyhow!("the reading thread failed"))?
+            if let Some(h) = held.as_mut() {
+                h.push(b);
+                held_declared.push(d);
+            }
+            Ok(())
         })?;
         reader.finish()?;
         reader.forget_ids();
