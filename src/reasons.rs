@@ -186,8 +186,20 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
         Group::Overall => "all goods".to_string(),
     };
     let n_cat = t.n_categories();
+    // A figure the row does not have (its column missing, empty or
+    // invalid): the model weighs its absence, and the sentence says so
+    // rather than show NaN.
+    let missing = |what: &str, from: &str| format!("{code}: {what} unknown ({from} not given or invalid)");
+    let figure = |j: usize| ev.declared.physical[j][i];
     use ReasonCode::*;
     match code {
+        WeightPerUnit if figure(1).is_nan() => missing("weight per unit", "quantity or weight"),
+        ValuePerKg if figure(0).is_nan() => missing("value per kg", "value or weight"),
+        ValuePerUnit if figure(2).is_nan() => missing("value per unit", "quantity or value"),
+        WeightPerPackage if figure(3).is_nan() => missing("weight per package", "packages or weight"),
+        SharedAddress if val(f, "address_shared_exporters", i).is_nan() => {
+            missing("exporters at the address", "the exporter's address")
+        }
         LikelyGpu => {
             let (k, pk) = crate::pipeline::likeliest(&ev.probs[i * n_cat..(i + 1) * n_cat]);
             format!(

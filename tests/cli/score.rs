@@ -536,3 +536,40 @@ fn description_reasons_state_only_what_the_description_model_holds() {
     }
     assert!(seen > 0, "the sample has description mismatches among its top 5%");
 }
+
+#[test]
+fn reasons_say_a_missing_figure_is_missing_rather_than_nan() {
+    // The sample without its quantities, package counts and exporter
+    // addresses: the figures built on them are unknown, and the model may
+    // still weigh their absence.
+    let wd = Workdir::new();
+    let (header, rows) = read_csv(&root("datasets/sample.csv"));
+    let drop = ["quantity", "quantity_unit", "package_count", "usppi_address"];
+    let keep: Vec<usize> = (0..header.len())
+        .filter(|&j| !drop.contains(&header[j].as_str()))
+        .collect();
+    let mut w = csv::Writer::from_path(wd.path("thin.csv")).unwrap();
+    w.write_record(keep.iter().map(|&j| &header[j])).unwrap();
+    for r in &rows {
+        w.write_record(keep.iter().map(|&j| &r[j])).unwrap();
+    }
+    w.flush().unwrap();
+    let run = wd.run(&[
+        "score",
+        "thin.csv",
+        "--out",
+        "scored.csv",
+        "--budget",
+        "10%",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let (header, rows) = read_csv(&wd.path("scored.csv"));
+    let reasons = header.iter().position(|h| h == "reasons").unwrap();
+    let mut said = 0;
+    for r in &rows {
+        assert!(!r[reasons].contains("NaN"), "{}", r[reasons]);
+        said += usize::from(!r[reasons].is_empty());
+    }
+    assert!(said > 0, "some rows have reasons");
+}
