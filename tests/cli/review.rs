@@ -112,6 +112,11 @@ fn reviewed_outcomes_teach_the_next_model_a_missed_scheme() {
     let m: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(wd.path("after/manifest.json")).unwrap()).unwrap();
     assert_eq!(m["reviewed_rows"], confirmed.len());
+    // The reviewed shipments come from another world: they are added to
+    // the training rows, and kept whatever the sample.
+    let kept = rows.iter().filter(|r| r[t] != "relabel_controller").count();
+    assert_eq!(m["training_rows"], kept + confirmed.len());
+    assert!(m["sampling"]["always_kept"].as_u64().unwrap() >= confirmed.len() as u64);
     // Unseen shipments of the scheme, in a third world, now score higher.
     assert_eq!(
         wd.run(&["generate", "--rows", "20000", "--seed", "23", "--out", "c.csv", "-q"])
