@@ -21,6 +21,7 @@ pub mod normalize;
 pub mod outcome;
 pub mod output;
 pub mod par;
+pub mod parties;
 pub mod pipeline;
 pub mod progress;
 pub mod reader;

@@ -9,6 +9,7 @@ use crate::domain::Budget;
 use crate::error::InputError;
 use crate::model::{embedded, Model};
 use crate::output::{is_parquet, AtomicFile};
+use crate::parties::PartyStore;
 use crate::pipeline::Mode;
 use crate::progress;
 use crate::reader::{self, Input};
@@ -42,6 +43,13 @@ pub struct Args {
     /// Write the summary as JSON here
     #[arg(long)]
     pub summary_json: Option<PathBuf>,
+    /// Party store (SQLite; created when missing): the run's party
+    /// histories start from every earlier run scored with it and are
+    /// written back once the output is written, so daily batches scored
+    /// in date order know each other's parties. Tied to the model it was
+    /// built with; one run at a time
+    #[arg(long, value_name = "FILE")]
+    pub parties: Option<PathBuf>,
     /// Accepted rows held in memory at a time
     #[arg(long, default_value_t = reader::CHUNK_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_rows: u64,
@@ -108,6 +116,11 @@ pub fn run(a: Args) -> Result<u8> {
     } else {
         Mode::Supervised
     };
+    let parties = a
+        .parties
+        .as_deref()
+        .map(|p| PartyStore::open(p, model.id()).map(std::sync::Arc::new))
+        .transpose()?;
     let pb = progress::counter("score", a.quiet);
     let cfg = RunConfig {
         inputs,
@@ -123,6 +136,7 @@ pub fn run(a: Args) -> Result<u8> {
             pb.set_message(stage.to_string());
             pb.set_position(n);
         }),
+        parties: parties.clone(),
     };
     let format = if !to_stdout && is_parquet(&out_path) {
         Format::Parquet
@@ -142,6 +156,13 @@ pub fn run(a: Args) -> Result<u8> {
     }
     if let Some(p) = &a.summary_json {
         write_json(p, &summary)?;
+    }
+    // Last, once everything else is written: a run that fails before
+    // leaves the store as it was.
+    if let Some(store) = parties {
+        std::sync::Arc::into_inner(store)
+            .ok_or_else(|| anyhow::anyhow!("the party store is still in use"))?
+            .commit()?;
     }
     if !a.quiet {
         eprint!("{}", text(&summary));

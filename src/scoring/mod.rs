@@ -104,6 +104,10 @@ pub struct RunConfig {
     pub temp_dir: PathBuf,
     /// Called with rows done, for progress bars.
     pub progress: Progress,
+    /// The party store the run's histories start from and are written to
+    /// (`score --parties`); committed by the caller once the output is
+    /// written.
+    pub parties: Option<Arc<crate::parties::PartyStore>>,
 }
 
 /// The run's summary (stderr, and `--summary-json`).
@@ -381,11 +385,29 @@ impl<'m> ScoreRun<'m> {
         })
     }
 
-    /// The run's party histories, in export_date order, from the keys.
-    fn histories(&self, keys: RowKeys) -> HistFeatures {
-        let hist = history::features(&self.model.profiles, keys, self.n_cat);
+    /// The run's party histories, in export_date order, from the keys:
+    /// from the model's profiles, or from the party store's over them (and
+    /// the run's parties written back to it).
+    fn histories(&self, keys: RowKeys) -> Result<HistFeatures> {
+        let hist = match &self.cfg.parties {
+            None => history::features(&self.model.profiles, keys, self.n_cat),
+            Some(store) => {
+                if let (Some(last), Some(first)) = (store.last_date()?, keys.date.iter().min()) {
+                    if *first < last {
+                        eprintln!(
+                            "score: warning: this batch holds lines dated before the party store's latest ({}): their histories include the later lines already stored; score batches in date order",
+                            crate::domain::Date(last)
+                        );
+                    }
+                }
+                let before = store.load(&self.model.profiles, &keys)?;
+                let (hist, after) = history::compute(&before, &keys, self.n_cat);
+                store.stage(&after, &keys)?;
+                hist
+            }
+        };
         self.stage("histories");
-        hist
+        Ok(hist)
     }
 
     /// How many rows the rule flags by rank (a threshold flags by score).
@@ -592,7 +614,7 @@ impl<'m> ScoreRun<'m> {
 pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
     let run = ScoreRun::start(model, cfg)?;
     let mut pass1 = run.read()?;
-    let hist = run.histories(std::mem::take(&mut pass1.keys));
+    let hist = run.histories(std::mem::take(&mut pass1.keys))?;
     let scored = run.score(&mut pass1, &hist)?;
     let ranking = run.rank(&scored.rows);
     let (rule, risk, rank, k_flag) = (run.cfg.rule, &scored.rows.risk, &ranking.rank, ranking.k_flag);

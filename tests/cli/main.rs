@@ -9,6 +9,7 @@ mod demo;
 mod evaluate;
 mod generate;
 mod hardening;
+mod parties;
 mod report;
 mod review;
 mod score;

@@ -441,6 +441,7 @@ fn streamed_and_held_runs_are_identical() {
             in_memory_rows,
             temp_dir: wd.dir.path().to_path_buf(),
             progress: Box::new(|_, _| {}),
+            parties: None,
         };
         let mut out = Vec::new();
         let (summary, code) = score_run(&model, cfg, &mut out, Format::Csv).unwrap();

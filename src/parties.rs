@@ -1,0 +1,195 @@
+//! The party store (`score --parties FILE`): party histories kept between
+//! runs, so that a batch scored today knows the parties of every batch
+//! scored before it with the same store.
+//!
+//! A SQLite file holds, per exporter, consignee and address (keyed by its
+//! normalised text): first day seen, lines, lines per category, the
+//! physical anomaly of its lines, its partners, HS codes and countries, and
+//! its known outcomes ([`PartyHist`]). A run reads the entries of its own
+//! parties over the model's profiles, walks its rows in date order as
+//! without a store, and writes its parties' entries back; so scoring a month
+//! as 30 daily batches in date order gives every line the same history
+//! figures as scoring it as one batch.
+//!
+//! One run at a time: a run takes the store's write lock when it opens it
+//! and holds it until it commits, after its output is written; a second run
+//! is refused with a clear message meanwhile. A run that fails before it
+//! commits leaves the store as it was (the transaction is rolled back).
+//! The store is tied to the model it was built with and versioned.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use anyhow::{anyhow, Context, Result};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+
+use crate::error::InputError;
+use crate::history::{PartyHist, Profiles, RowKeys};
+
+/// Version of the store's tables.
+pub const SCHEMA_VERSION: i64 = 1;
+
+/// An open party store, locked for this run until [`PartyStore::commit`].
+pub struct PartyStore {
+    path: PathBuf,
+    conn: Mutex<Connection>,
+}
+
+fn bin<T: serde::Serialize>(v: &T) -> Result<Vec<u8>> {
+    bincode::serialize(v).map_err(|e| anyhow!("encoding a party: {e}"))
+}
+
+impl PartyStore {
+    /// Opens (or creates) the store at `path` for a run of model
+    /// `model_id`, taking its write lock.
+    pub fn open(path: &Path, model_id: &str) -> Result<PartyStore> {
+        let shown = path.display();
+        let conn = Connection::open(path).with_context(|| format!("{shown}: cannot open the party store"))?;
+        conn.busy_timeout(std::time::Duration::ZERO)?;
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) {
+                return Err(InputError::new(format!(
+                    "{shown}: another run is using this party store; run again when it has finished"
+                ))
+                .into());
+            }
+            return Err(InputError::new(format!("{shown}: not a party store ({e})")).into());
+        }
+        conn.execute_batch(
+            "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+             CREATE TABLE IF NOT EXISTS parties (
+                 kind TEXT NOT NULL, key TEXT NOT NULL, hist BLOB NOT NULL,
+                 PRIMARY KEY (kind, key));
+             CREATE TABLE IF NOT EXISTS runs (
+                 id INTEGER PRIMARY KEY, at_unix INTEGER NOT NULL, rows INTEGER NOT NULL,
+                 first_date INTEGER, last_date INTEGER);",
+        )
+        .map_err(|e| InputError::new(format!("{shown}: not a party store ({e})")))?;
+        let meta = |k: &str| -> Result<Option<String>> {
+            Ok(conn
+                .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
+                .optional()?)
+        };
+        match meta("schema_version")? {
+            None => {
+                conn.execute(
+                    "INSERT INTO meta (key, value) VALUES ('schema_version', ?1), ('model_id', ?2)",
+                    params![SCHEMA_VERSION.to_string(), model_id],
+                )?;
+            }
+            Some(v) if v != SCHEMA_VERSION.to_string() => {
+                return Err(InputError::new(format!(
+                    "{shown}: party store version {v}, this sentinel reads version {SCHEMA_VERSION}"
+                ))
+                .into());
+            }
+            Some(_) => {
+                let built = meta("model_id")?.unwrap_or_default();
+                if built != model_id {
+                    return Err(InputError::new(format!(
+                        "{shown}: the party store was built with model {built}, this run uses {model_id}: \
+                         use a new store for this model, or score with the model it was built with"
+                    ))
+                    .into());
+                }
+            }
+        }
+        Ok(PartyStore {
+            path: path.to_path_buf(),
+            conn: Mutex::new(conn),
+        })
+    }
+
+    fn conn(&self) -> Result<std::sync::MutexGuard<'_, Connection>> {
+        self.conn
+            .lock()
+            .map_err(|_| anyhow!("{}: the party store's lock is poisoned", self.path.display()))
+    }
+
+    /// The histories before a run: the model's profiles, with the store's
+    /// entries for the run's parties over them.
+    pub fn load(&self, base: &Profiles, keys: &RowKeys) -> Result<Profiles> {
+        let conn = self.conn()?;
+        let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
+        let mut fetch = |kind: &str, key: &str| -> Result<Option<Vec<u8>>> {
+            Ok(get.query_row(params![kind, key], |r| r.get(0)).optional()?)
+        };
+        let corrupt = |kind: &str, key: &str| {
+            InputError::new(format!(
+                "{}: the party store's {kind} entry for {key:?} cannot be read",
+                self.path.display()
+            ))
+        };
+        let mut p = base.clone();
+        for key in &keys.exporters.list {
+            if let Some(b) = fetch("exporter", key)? {
+                let h: PartyHist = bincode::deserialize(&b).map_err(|_| corrupt("exporter", key))?;
+                p.exporters.insert(key.clone(), h);
+            }
+        }
+        for key in &keys.consignees.list {
+            if let Some(b) = fetch("consignee", key)? {
+                let h: PartyHist = bincode::deserialize(&b).map_err(|_| corrupt("consignee", key))?;
+                p.consignees.insert(key.clone(), h);
+            }
+        }
+        for key in &keys.addresses.list {
+            if let Some(b) = fetch("address", key)? {
+                let s: BTreeSet<String> = bincode::deserialize(&b).map_err(|_| corrupt("address", key))?;
+                p.addresses.insert(key.clone(), s);
+            }
+        }
+        Ok(p)
+    }
+
+    /// Writes the run's parties as they stand after it (not yet committed).
+    pub fn stage(&self, after: &Profiles, keys: &RowKeys) -> Result<()> {
+        let conn = self.conn()?;
+        let mut put =
+            conn.prepare_cached("INSERT OR REPLACE INTO parties (kind, key, hist) VALUES (?1, ?2, ?3)")?;
+        for key in &keys.exporters.list {
+            if let Some(h) = after.exporters.get(key) {
+                put.execute(params!["exporter", key, bin(h)?])?;
+            }
+        }
+        for key in &keys.consignees.list {
+            if let Some(h) = after.consignees.get(key) {
+                put.execute(params!["consignee", key, bin(h)?])?;
+            }
+        }
+        for key in &keys.addresses.list {
+            if let Some(s) = after.addresses.get(key) {
+                put.execute(params!["address", key, bin(s)?])?;
+            }
+        }
+        let dates = keys.date.iter().filter(|d| **d != i32::MIN);
+        let first = dates.clone().min().copied();
+        let last = dates.max().copied();
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        conn.execute(
+            "INSERT INTO runs (at_unix, rows, first_date, last_date) VALUES (?1, ?2, ?3, ?4)",
+            params![now, keys.len() as i64, first, last],
+        )?;
+        Ok(())
+    }
+
+    /// The day of the latest line any earlier run held (None before the first).
+    pub fn last_date(&self) -> Result<Option<i32>> {
+        let conn = self.conn()?;
+        Ok(conn.query_row("SELECT MAX(last_date) FROM runs", [], |r| r.get(0))?)
+    }
+
+    /// Makes the run's changes durable and releases the store.
+    pub fn commit(self) -> Result<()> {
+        let path = self.path.display().to_string();
+        let conn = self
+            .conn
+            .into_inner()
+            .map_err(|_| anyhow!("{path}: the party store's lock is poisoned"))?;
+        conn.execute_batch("COMMIT")
+            .with_context(|| format!("{path}: cannot save the party store"))
+    }
+}
