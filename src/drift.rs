@@ -225,9 +225,15 @@ impl Counts {
                         (a - e) * (a / e).ln()
                     })
                     .sum::<f64>();
+                // A sample of n lines from the reference itself reads about
+                // (bins - 1) / n by chance (PSI is about a chi-square over
+                // n): only the excess is drift, so a day's few hundred lines
+                // do not read as shifted.
+                let bins = f.shares.iter().filter(|e| **e > 0.0).count().max(1);
+                let noise = (bins - 1) as f64 / n;
                 FeatureDrift {
                     name: f.name.clone(),
-                    psi: round4(psi),
+                    psi: round4((psi - noise).max(0.0)),
                 }
             })
             .collect();
@@ -322,6 +328,33 @@ impl Drift {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn chance_differences_of_a_small_batch_are_not_drift() {
+        let r = Reference {
+            features: vec![FeatureRef {
+                name: "x".into(),
+                edges: (1..10).map(f64::from).collect(),
+                shares: std::iter::once(0.0).chain(std::iter::repeat_n(0.1, 10)).collect(),
+            }],
+            ..Reference::default()
+        };
+        // 100 lines that differ from the reference as a sample of it would
+        // (chi-square 2, against 9 expected): no drift.
+        let small = Counts {
+            lines: 100,
+            bins: vec![vec![0, 12, 8, 10, 10, 11, 9, 10, 10, 10, 10]],
+            unseen: [0; 4],
+        };
+        assert_eq!(small.drift(&r).features[0].psi, 0.0);
+        // The same shares over 10,000 lines are no chance: they are drift.
+        let large = Counts {
+            lines: 10_000,
+            bins: vec![small.bins[0].iter().map(|c| c * 100).collect()],
+            unseen: [0; 4],
+        };
+        assert!(large.drift(&r).features[0].psi > 0.005);
+    }
 
     #[test]
     fn bins_and_psi() {
