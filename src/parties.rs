@@ -56,6 +56,19 @@ impl PartyStore {
             }
             return Err(InputError::new(format!("{shown}: not a party store ({e})")).into());
         }
+        // Another application's database (a review database given by
+        // mistake, say) is refused rather than given the store's tables.
+        let tables: Vec<String> = conn
+            .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
+            .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| InputError::new(format!("{shown}: not a party store ({e})")))?;
+        if !tables.is_empty() && !tables.iter().any(|t| t == "parties") {
+            return Err(InputError::new(format!(
+                "{shown}: not a party store (it holds other tables: {})",
+                tables.join(", ")
+            ))
+            .into());
+        }
         conn.execute_batch(
             "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
              CREATE TABLE IF NOT EXISTS parties (

@@ -229,6 +229,50 @@ fn one_run_at_a_time_and_a_failed_run_changes_nothing() {
     let run = wd.run(&["score", test, "--parties", "p.sqlite", "--out", "s2.csv", "-q"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(run.stderr.contains("was built with model"), "{}", run.stderr);
+    // A file that is not a party store is refused, and left alone.
+    std::fs::write(wd.path("junk.sqlite"), b"not a database, just text\n").unwrap();
+    let run = wd.run(&[
+        "score",
+        test,
+        "--model",
+        model_dir,
+        "--parties",
+        "junk.sqlite",
+        "--out",
+        "s3.csv",
+        "-q",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("junk.sqlite") && run.stderr.contains("not a party store"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        std::fs::read(wd.path("junk.sqlite")).unwrap(),
+        b"not a database, just text\n"
+    );
+    // Nor is another application's database given the store's tables.
+    let other = rusqlite::Connection::open(wd.path("other.sqlite")).unwrap();
+    other.execute_batch("CREATE TABLE decisions (id TEXT)").unwrap();
+    drop(other);
+    let run = wd.run(&[
+        "score",
+        test,
+        "--model",
+        model_dir,
+        "--parties",
+        "other.sqlite",
+        "--out",
+        "s4.csv",
+        "-q",
+    ]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("holds other tables: decisions"),
+        "{}",
+        run.stderr
+    );
     // A second run on the store moves its parties' histories on.
     assert_eq!(score(&[]).code, 0);
     assert!(store_rows(&wd.path("p.sqlite")) != before);
