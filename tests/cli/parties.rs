@@ -225,28 +225,19 @@ fn one_run_at_a_time_and_a_failed_run_changes_nothing() {
         store_rows(&wd.path("p.sqlite")) == before,
         "unchanged by the failed run"
     );
-    // Another model's run is refused: the store is tied to its model.
-    let run = wd.run(&["score", test, "--parties", "p.sqlite", "--out", "s2.csv", "-q"]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(run.stderr.contains("was built with model"), "{}", run.stderr);
-    // A file that is not a party store is refused, and left alone.
+    // A run with `args` is refused, and says why.
+    let refused = |args: &[&str], why: &str| {
+        let run = wd.run(&[&["score", test], args, &["--out", "refused.csv", "-q"]].concat());
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        assert!(run.stderr.contains(why), "{}", run.stderr);
+    };
+    // Another model's run: the store is tied to its model.
+    refused(&["--parties", "p.sqlite"], "was built with model");
+    // A file that is not a party store, left alone.
     std::fs::write(wd.path("junk.sqlite"), b"not a database, just text\n").unwrap();
-    let run = wd.run(&[
-        "score",
-        test,
-        "--model",
-        model_dir,
-        "--parties",
-        "junk.sqlite",
-        "--out",
-        "s3.csv",
-        "-q",
-    ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("junk.sqlite") && run.stderr.contains("not a party store"),
-        "{}",
-        run.stderr
+    refused(
+        &["--model", model_dir, "--parties", "junk.sqlite"],
+        "junk.sqlite: not a party store",
     );
     assert_eq!(
         std::fs::read(wd.path("junk.sqlite")).unwrap(),
@@ -256,22 +247,9 @@ fn one_run_at_a_time_and_a_failed_run_changes_nothing() {
     let other = rusqlite::Connection::open(wd.path("other.sqlite")).unwrap();
     other.execute_batch("CREATE TABLE decisions (id TEXT)").unwrap();
     drop(other);
-    let run = wd.run(&[
-        "score",
-        test,
-        "--model",
-        model_dir,
-        "--parties",
-        "other.sqlite",
-        "--out",
-        "s4.csv",
-        "-q",
-    ]);
-    assert_eq!(run.code, 2, "{}", run.stderr);
-    assert!(
-        run.stderr.contains("holds other tables: decisions"),
-        "{}",
-        run.stderr
+    refused(
+        &["--model", model_dir, "--parties", "other.sqlite"],
+        "holds other tables: decisions",
     );
     // A second run on the store moves its parties' histories on.
     assert_eq!(score(&[]).code, 0);
