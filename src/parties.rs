@@ -5,7 +5,7 @@
 //! A SQLite file holds, per exporter, consignee and address (keyed by its
 //! normalised text): first day seen, lines, lines per category, the
 //! physical anomaly of its lines, its partners, HS codes and countries, and
-//! its known outcomes ([`PartyHist`]). A run reads the entries of its own
+//! its known outcomes ([`crate::history::PartyHist`]). A run reads the entries of its own
 //! parties over the model's profiles, walks its rows in date order as
 //! without a store, and writes its parties' entries back; so scoring a month
 //! as 30 daily batches in date order gives every line the same history
@@ -17,7 +17,7 @@
 //! commits leaves the store as it was (the transaction is rolled back).
 //! The store is tied to the model it was built with and versioned.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
@@ -25,7 +25,7 @@ use anyhow::{anyhow, Context, Result};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
 use crate::error::InputError;
-use crate::history::{PartyHist, Profiles, RowKeys};
+use crate::history::{Profiles, RowKeys};
 
 /// Version of the store's tables.
 pub const SCHEMA_VERSION: i64 = 1;
@@ -125,34 +125,36 @@ impl PartyStore {
     pub fn load(&self, base: &Profiles, keys: &RowKeys) -> Result<Profiles> {
         let conn = self.conn()?;
         let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
-        let mut fetch = |kind: &str, key: &str| -> Result<Option<Vec<u8>>> {
-            Ok(get.query_row(params![kind, key], |r| r.get(0)).optional()?)
-        };
-        let corrupt = |kind: &str, key: &str| {
-            InputError::new(format!(
-                "{}: the party store's {kind} entry for {key:?} cannot be read",
-                self.path.display()
-            ))
-        };
+        // The stored entries of one kind of party over `into`.
+        let mut read =
+            |kind: &str, list: &[String], into: &mut dyn FnMut(String, &[u8]) -> bool| -> Result<()> {
+                for key in list {
+                    let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
+                    if let Some(b) = blob {
+                        if !into(key.clone(), &b) {
+                            return Err(InputError::new(format!(
+                                "{}: the party store's {kind} entry for {key:?} cannot be read",
+                                self.path.display()
+                            ))
+                            .into());
+                        }
+                    }
+                }
+                Ok(())
+            };
+        fn put<T: serde::de::DeserializeOwned>(map: &mut BTreeMap<String, T>, key: String, b: &[u8]) -> bool {
+            bincode::deserialize(b).map(|v| map.insert(key, v)).is_ok()
+        }
         let mut p = base.clone();
-        for key in &keys.exporters.list {
-            if let Some(b) = fetch("exporter", key)? {
-                let h: PartyHist = bincode::deserialize(&b).map_err(|_| corrupt("exporter", key))?;
-                p.exporters.insert(key.clone(), h);
-            }
-        }
-        for key in &keys.consignees.list {
-            if let Some(b) = fetch("consignee", key)? {
-                let h: PartyHist = bincode::deserialize(&b).map_err(|_| corrupt("consignee", key))?;
-                p.consignees.insert(key.clone(), h);
-            }
-        }
-        for key in &keys.addresses.list {
-            if let Some(b) = fetch("address", key)? {
-                let s: BTreeSet<String> = bincode::deserialize(&b).map_err(|_| corrupt("address", key))?;
-                p.addresses.insert(key.clone(), s);
-            }
-        }
+        read("exporter", &keys.exporters.list, &mut |k, b| {
+            put(&mut p.exporters, k, b)
+        })?;
+        read("consignee", &keys.consignees.list, &mut |k, b| {
+            put(&mut p.consignees, k, b)
+        })?;
+        read("address", &keys.addresses.list, &mut |k, b| {
+            put(&mut p.addresses, k, b)
+        })?;
         Ok(p)
     }
 
@@ -161,20 +163,20 @@ impl PartyStore {
         let conn = self.conn()?;
         let mut put =
             conn.prepare_cached("INSERT OR REPLACE INTO parties (kind, key, hist) VALUES (?1, ?2, ?3)")?;
-        for key in &keys.exporters.list {
-            if let Some(h) = after.exporters.get(key) {
-                put.execute(params!["exporter", key, bin(h)?])?;
-            }
+        fn entries<'m, T: serde::Serialize>(
+            kind: &'static str,
+            list: &'m [String],
+            map: &'m BTreeMap<String, T>,
+        ) -> impl Iterator<Item = Result<(&'static str, &'m String, Vec<u8>)>> + 'm {
+            list.iter()
+                .filter_map(move |k| map.get(k).map(|v| bin(v).map(|b| (kind, k, b))))
         }
-        for key in &keys.consignees.list {
-            if let Some(h) = after.consignees.get(key) {
-                put.execute(params!["consignee", key, bin(h)?])?;
-            }
-        }
-        for key in &keys.addresses.list {
-            if let Some(s) = after.addresses.get(key) {
-                put.execute(params!["address", key, bin(s)?])?;
-            }
+        for entry in entries("exporter", &keys.exporters.list, &after.exporters)
+            .chain(entries("consignee", &keys.consignees.list, &after.consignees))
+            .chain(entries("address", &keys.addresses.list, &after.addresses))
+        {
+            let (kind, key, blob) = entry?;
+            put.execute(params![kind, key, blob])?;
         }
         let dates = keys.date.iter().filter(|d| **d != i32::MIN);
         let first = dates.clone().min().copied();

@@ -214,10 +214,14 @@ impl Chunks<'_> {
                 reader::stream(r, CHUNK_ROWS, &mut |b| f(Cow::Owned(b), false))?;
             }
         }
-        match (&mut self.extra, take) {
-            (Some(_), true) => f(Cow::Owned(self.extra.take().unwrap_or_default()), true),
-            (Some(b), false) => f(Cow::Borrowed(b), true),
-            (None, _) => Ok(()),
+        let extra = if take {
+            self.extra.take().map(Cow::Owned)
+        } else {
+            self.extra.as_ref().map(Cow::Borrowed)
+        };
+        match extra {
+            Some(b) => f(b, true),
+            None => Ok(()),
         }
     }
 }

@@ -285,6 +285,7 @@ fn a_customs_layout_trains_through_its_mapping_and_ranks_better_than_chance() {
 fn train_sampled(
     negatives: sentinel::sampling::Negatives,
     in_memory_bytes: u64,
+    reviews: Option<sentinel::batch::Batch>,
 ) -> sentinel::training::Trained {
     use sentinel::model::gbm::GbmParams;
     use sentinel::reader::RejectSink;
@@ -306,7 +307,7 @@ fn train_sampled(
         inputs: &[Input::Path(f.train.clone())],
         mapping: None,
         rejects: RejectSink::create(&wd.path("rejects.csv")).unwrap(),
-        reviews: None,
+        reviews,
     };
     train(data, &cfg, &|_, _, _| {}).unwrap()
 }
@@ -314,8 +315,8 @@ fn train_sampled(
 #[test]
 fn a_sample_is_the_same_whether_the_run_is_held_or_read_again() {
     use sentinel::sampling::Negatives;
-    let held = train_sampled(Negatives::Share(0.3), u64::MAX);
-    let reread = train_sampled(Negatives::Share(0.3), 0);
+    let held = train_sampled(Negatives::Share(0.3), u64::MAX, None);
+    let reread = train_sampled(Negatives::Share(0.3), 0, None);
     assert!(
         held.parts == reread.parts,
         "held and re-read runs train the same model"
@@ -330,9 +331,52 @@ fn a_sample_is_the_same_whether_the_run_is_held_or_read_again() {
     assert!((0.28..0.32).contains(&share), "{share}");
     assert!(s.rate > 0.0 && s.rate < 0.3, "{}", s.rate);
     // Sampling changes the model; a different seed changes the sample.
-    let all = train_sampled(Negatives::All, u64::MAX);
+    let all = train_sampled(Negatives::All, u64::MAX, None);
     assert_eq!(all.sampling.negatives_kept, all.sampling.negatives_seen);
     assert!(all.parts != held.parts);
+}
+
+#[test]
+fn reviewed_rows_count_alike_whether_the_run_is_held_or_read_again() {
+    use sentinel::sampling::Negatives;
+    use sentinel::schema::Col;
+    let f = fixture();
+    let read = |p: &std::path::Path| {
+        Reader::open(&[Input::Path(p.to_path_buf())], None, None)
+            .unwrap()
+            .read_all()
+            .unwrap()
+    };
+    // Ten honest training shipments confirmed on review, and ten
+    // shipments of another world reviewed (trained on as extra rows).
+    let train = read(&f.train);
+    let honest: Vec<usize> = (0..train.len)
+        .filter(|&i| train.num(Col::Label)[i] < 0.5)
+        .take(10)
+        .collect();
+    let mut reviews = train.select(&honest);
+    reviews.num_mut(Col::Label).iter_mut().for_each(|v| *v = 1.0);
+    let test = read(&f.test);
+    let other = test.select(&(0..10).collect::<Vec<_>>());
+    let other_honest = other.num(Col::Label).iter().filter(|v| **v < 0.5).count() as u64;
+    reviews.append(other);
+    let held = train_sampled(Negatives::Share(0.3), u64::MAX, Some(reviews.clone()));
+    let reread = train_sampled(Negatives::Share(0.3), 0, Some(reviews));
+    assert!(
+        held.parts == reread.parts,
+        "held and re-read runs train the same model"
+    );
+    assert_eq!(held.sampling, reread.sampling);
+    assert_eq!(held.rows, 30_010, "the other world's shipments are added");
+    let plain = train_sampled(Negatives::Share(0.3), u64::MAX, None);
+    // The ten confirmed become positives, and every reviewed row is kept.
+    assert!(
+        held.positives >= plain.positives + 10,
+        "{} {}",
+        held.positives,
+        plain.positives
+    );
+    assert_eq!(held.sampling.always_kept, held.positives + other_honest);
 }
 
 #[test]
