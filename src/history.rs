@@ -106,6 +106,9 @@ pub struct RowKeys {
     pub exporter: Vec<u32>,
     pub consignee: Vec<u32>,
     pub address: Vec<u32>,
+    /// The intermediate consignee (name and country; [`NONE`] without one):
+    /// not part of any history, kept for the run's cases.
+    pub intermediate: Vec<u32>,
     pub category: Vec<u8>,
     /// Hashes ([`key_hash`]) of the HS6 code and the destination country.
     pub code: Vec<u32>,
@@ -119,9 +122,11 @@ pub struct RowKeys {
     pub exporters: Interner,
     pub consignees: Interner,
     pub addresses: Interner,
+    pub intermediates: Interner,
     exporter_memo: Memo,
     consignee_memo: Memo,
     address_memo: Memo,
+    intermediate_memo: Memo,
 }
 
 /// Raw party texts already seen in the run, with the ids their normalised
@@ -196,6 +201,7 @@ impl RowKeys {
         let cons = b.text(Col::ConsigneeName);
         let country = b.text(Col::ConsigneeCountry);
         let addr = b.text(Col::UsppiAddress);
+        let (inter, inter_country) = (b.text(Col::IntermediateName), b.text(Col::IntermediateCountry));
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
             let exporters = &mut self.exporters;
@@ -223,6 +229,11 @@ impl RowKeys {
                 .address_memo
                 .id(&addr[i], "", || addresses.id(&normalize::address(&addr[i])));
             self.address.push(a);
+            let intermediates = &mut self.intermediates;
+            let m = self.intermediate_memo.id(&inter[i], &inter_country[i], || {
+                intermediates.id(&crate::cases::intermediate_key(&inter[i], &inter_country[i]))
+            });
+            self.intermediate.push(m);
             self.category.push(declared[i]);
             self.code.push(key_hash(&d.hs6[i]));
             self.country.push(if country[i].is_empty() {
@@ -761,6 +772,11 @@ mod tests {
             (Col::ConsigneeName, cons),
             (Col::ConsigneeCountry, country),
             (Col::UsppiAddress, addr),
+            (
+                Col::IntermediateName,
+                ["", "Lion Pte", "", "", "LION PTE. LTD.", ""],
+            ),
+            (Col::IntermediateCountry, ["", "SG", "", "", "SG", ""]),
         ] {
             for v in cells {
                 b.text_mut(c).push(v);
@@ -783,6 +799,7 @@ mod tests {
             &mut forgetful.exporter_memo,
             &mut forgetful.consignee_memo,
             &mut forgetful.address_memo,
+            &mut forgetful.intermediate_memo,
         ] {
             m.max = 0;
         }
@@ -799,8 +816,11 @@ mod tests {
             assert_ne!(k.consignee[0], k.consignee[2]);
             assert_eq!(k.address[0], k.address[1]);
             assert_eq!(k.address[3], NONE);
+            assert_eq!(k.intermediate[1], k.intermediate[4]);
+            assert_eq!(k.intermediate[0], NONE);
         }
         assert_eq!(whole.exporter, forgetful.exporter);
+        assert_eq!(whole.intermediate, forgetful.intermediate);
         assert_eq!(whole.consignee, forgetful.consignee);
         assert_eq!(whole.address, forgetful.address);
         assert_eq!(whole.exporters.list, forgetful.exporters.list);

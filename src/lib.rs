@@ -3,6 +3,7 @@
 //! scores -> reports; `cmd` holds one thin module per subcommand.
 
 pub mod batch;
+pub mod cases;
 pub mod catstats;
 pub mod cmd;
 pub mod desk;

@@ -25,12 +25,23 @@ pub struct ScoredRow {
     pub codes: String,
     pub reasons: String,
     pub model_id: String,
+    /// Empty for a line in no case (and for files scored before cases).
+    pub case_id: String,
 }
 
 /// Reads `score`'s CSV output; an unreadable or foreign file is the user's
 /// input error (exit 2).
 pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
     read_scored_rows(path).map_err(|e| crate::error::InputError::new(format!("{e:#}")).into())
+}
+
+/// Whether a scored file has the `case_id` column (files scored before
+/// cases do not).
+pub fn has_cases(path: &std::path::Path) -> Result<bool> {
+    let mut rd = csv::Reader::from_path(path).map_err(|e| {
+        crate::error::InputError::new(format!("{}: cannot open the scored file: {e}", path.display()))
+    })?;
+    Ok(rd.headers()?.iter().any(|h| h == "case_id"))
 }
 
 fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
@@ -56,6 +67,8 @@ fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
         col("reasons")?,
         col("model_id")?,
     );
+    // Files scored before cases have no case_id column.
+    let case = header.iter().position(|h| h == "case_id");
     let mut out = Vec::new();
     for rec in rd.records() {
         // csv's error names the line and the field.
@@ -72,6 +85,7 @@ fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
             codes: get(codes),
             reasons: get(reasons),
             model_id: get(model),
+            case_id: case.map(get).unwrap_or_default(),
         });
     }
     Ok(out)
@@ -117,6 +131,8 @@ pub struct Report {
     pub flags_by_exporter: Vec<(String, usize)>,
     pub flags_by_reason: Vec<(String, usize)>,
     pub shipments: Vec<Flagged>,
+    /// The batch's cases, strongest first (empty for files scored before cases).
+    pub cases: Vec<crate::cases::CaseSummary>,
     /// How far the batch is from the model's training data (when the
     /// report had the model).
     pub drift: Option<crate::drift::Drift>,
@@ -252,6 +268,7 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
         flags_by_exporter: top(by_exporter, 10),
         flags_by_reason: top(by_reason, 20),
         shipments: out,
+        cases: crate::cases::summarise(scored, b),
         drift: None,
     }
 }
@@ -482,14 +499,167 @@ pub fn html(r: &Report) -> String {
         s.push_str("</dl></div></div></td></tr>");
     }
     s.push_str("</tbody></table></section>");
+    s.push_str(&cases_section(&r.cases));
     let _ = write!(s, "<script>{JS}</script></body></html>");
+    s
+}
+
+/// Cases listed in the report, and cases drawn as a network.
+const CASES_LISTED: usize = 30;
+const CASES_DRAWN: usize = 8;
+/// A case is drawn when it has at least this many flagged lines.
+const CASE_DRAWN_LINES: usize = 3;
+/// Flagged lines and parties per column drawn in one picture.
+const DRAWN_MAX: usize = 40;
+
+fn cases_section(cases: &[crate::cases::CaseSummary]) -> String {
+    use crate::cases::parties_cell;
+    let mut s = String::from("<section id=\"cases\"><h2>Cases</h2>");
+    if cases.is_empty() {
+        s.push_str(
+            "<p>No cases (the scored file has no case_id column, or nothing was flagged).</p></section>",
+        );
+        return s;
+    }
+    let several = cases.iter().filter(|c| c.flagged_lines > 1).count();
+    let _ = write!(
+        s,
+        "<p>{} cases, {several} of them of more than one flagged line. Flagged lines that share an exporter, address or consignee are one case; a case also holds the lines below the flag line that share its parties. The strongest {} cases:</p>",
+        cases.len(),
+        cases.len().min(CASES_LISTED)
+    );
+    s.push_str("<table id=\"case-table\"><thead><tr><th>case</th><th>score</th><th>flagged</th><th>lines</th><th>best rank</th><th>flagged value USD</th><th>dates</th><th>exporters</th><th>consignees</th><th>reasons</th></tr></thead><tbody>");
+    for c in cases.iter().take(CASES_LISTED) {
+        let _ = write!(
+            s,
+            "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(&c.case_id),
+            c.case_score,
+            c.flagged_lines,
+            c.lines,
+            c.best_rank,
+            c.flagged_value_usd,
+            esc(&c.first_date),
+            esc(&c.last_date),
+            esc(&parties_cell(&c.exporters, 3)),
+            esc(&parties_cell(&c.consignees, 3)),
+            esc(&parties_cell(&c.reason_codes, 3)),
+        );
+    }
+    s.push_str("</tbody></table><div class=\"charts\">");
+    for c in cases
+        .iter()
+        .filter(|c| c.flagged_lines >= CASE_DRAWN_LINES)
+        .take(CASES_DRAWN)
+    {
+        s.push_str(&case_network(c));
+    }
+    s.push_str("</div></section>");
+    s
+}
+
+/// A case as a network: its exporters and addresses on the left, its
+/// flagged lines in the middle (redder for higher risk), its consignees and
+/// intermediates on the right, each line joined to its parties.
+fn case_network(c: &crate::cases::CaseSummary) -> String {
+    let lines: Vec<&crate::cases::CaseLine> = c.flagged.iter().take(DRAWN_MAX).collect();
+    // Distinct parties per side, in order of first appearance.
+    let mut left: Vec<(char, &str)> = Vec::new();
+    let mut right: Vec<(char, &str)> = Vec::new();
+    for l in &lines {
+        for (side, kind, name) in [
+            (0, 'E', l.exporter.as_str()),
+            (0, 'A', l.address.as_str()),
+            (1, 'C', l.consignee.as_str()),
+            (1, 'I', l.intermediate.as_str()),
+        ] {
+            let v = if side == 0 { &mut left } else { &mut right };
+            if !name.is_empty() && !v.contains(&(kind, name)) && v.len() < DRAWN_MAX {
+                v.push((kind, name));
+            }
+        }
+    }
+    let step = 16.0;
+    let rows = lines.len().max(left.len()).max(right.len()).max(1) as f64;
+    let h = rows * step + 40.0;
+    let y_of = |k: usize, n: usize| 30.0 + (k as f64 + 0.5) * (rows * step) / n.max(1) as f64;
+    let title = format!(
+        "Case {}: {} flagged lines{}",
+        c.case_id,
+        c.flagged_lines,
+        if c.flagged_lines > lines.len() {
+            format!(" (the first {} drawn)", lines.len())
+        } else {
+            String::new()
+        }
+    );
+    let mut s = format!(
+        "<figure class=\"case-network\" id=\"case-{}\"><figcaption>{}</figcaption><svg class=\"chart\" width=\"720\" height=\"{h:.0}\" role=\"img\" aria-label=\"{}\">",
+        esc(&c.case_id),
+        esc(&title),
+        esc(&title)
+    );
+    s.push_str("<text x=\"10\" y=\"16\" class=\"small\">exporters (E), addresses (A)</text><text x=\"330\" y=\"16\" class=\"small\">flagged lines</text><text x=\"480\" y=\"16\" class=\"small\">consignees (C), intermediates (I)</text>");
+    let find = |v: &[(char, &str)], kind: char, name: &str| v.iter().position(|p| *p == (kind, name));
+    for (k, l) in lines.iter().enumerate() {
+        let y = y_of(k, lines.len());
+        for (side, kind, name) in [
+            (0, 'E', l.exporter.as_str()),
+            (0, 'A', l.address.as_str()),
+            (1, 'C', l.consignee.as_str()),
+            (1, 'I', l.intermediate.as_str()),
+        ] {
+            let (v, x) = if side == 0 {
+                (&left, 220.0)
+            } else {
+                (&right, 470.0)
+            };
+            if let Some(p) = find(v, kind, name) {
+                let _ = write!(
+                    s,
+                    "<line x1=\"345\" y1=\"{y:.1}\" x2=\"{x}\" y2=\"{:.1}\" class=\"edge\"/>",
+                    y_of(p, v.len())
+                );
+            }
+        }
+    }
+    for (k, l) in lines.iter().enumerate() {
+        let y = y_of(k, lines.len());
+        let red = (l.risk_score.clamp(0.0, 1.0) * 200.0) as u8;
+        let _ = write!(
+            s,
+            "<circle cx=\"345\" cy=\"{y:.1}\" r=\"5\" fill=\"rgb({},{},{})\"><title>{} (rank {}, risk {:.3})</title></circle>",
+            55 + red,
+            90 - red / 3,
+            150 - red / 2,
+            esc(&l.shipment_id),
+            l.rank,
+            l.risk_score
+        );
+    }
+    for (v, x, anchor) in [(&left, 215.0, "end"), (&right, 475.0, "start")] {
+        for (k, (kind, name)) in v.iter().enumerate() {
+            let y = y_of(k, v.len());
+            let cx = if anchor == "end" { x + 5.0 } else { x - 5.0 };
+            let _ = write!(
+                s,
+                "<rect x=\"{:.1}\" y=\"{:.1}\" width=\"8\" height=\"8\" class=\"party\"/><text x=\"{x}\" y=\"{:.1}\" text-anchor=\"{anchor}\" class=\"small\">{kind}: {}<title>{}</title></text>",
+                cx - 4.0,
+                y - 4.0,
+                y + 3.5,
+                esc(&crate::text::cut(name, 34)),
+                esc(name)
+            );
+        }
+    }
+    s.push_str("</svg></figure>");
     s
 }
 
 const CSS: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em;color:#222}.banner{background:#b00020;color:#fff;padding:.6em 1em;margin:0 -2em 1em;font-weight:600}.drift{background:#fff4e5;border:2px solid #e65100;padding:.6em 1em;margin:1em 0}\
 dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dt{color:#555}dd{margin:0}\
 .charts{display:flex;flex-wrap:wrap;gap:1em}figure{margin:0;border:1px solid #ddd;padding:.5em}figcaption{font-weight:600;margin-bottom:.3em}\
-.chart text{font-size:11px}.chart .small{font-size:10px}.bar{fill:#4a6fa5}.flag{fill:#d62728}.dot{fill:#9aa9bd;opacity:.6}.grid{stroke:#eee}\
+.chart text{font-size:11px}.chart .small{font-size:10px}.bar{fill:#4a6fa5}.edge{stroke:#b8c2cc;stroke-width:1}.party{fill:#333}.flag{fill:#d62728}.dot{fill:#9aa9bd;opacity:.6}.grid{stroke:#eee}\
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}\
 #flagged thead th{cursor:pointer;background:#f3f3f3}tr.row{cursor:pointer}tr.row:hover{background:#fafae0}\
 .evidence{display:flex;gap:2em;flex-wrap:wrap}.evidence>div{flex:1;min-width:320px}.docs th{width:8em}\

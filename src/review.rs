@@ -18,8 +18,10 @@ use crate::report::ScoredRow;
 use crate::schema::Col;
 use crate::tables::Tables;
 
-/// Version of the database layout.
-pub const SCHEMA_VERSION: i64 = 1;
+/// Version of the database layout. Version 2 adds each shipment's case and
+/// the record of case decisions; a version 1 database is brought up to it
+/// when opened.
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// A decision on a shipment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -79,7 +81,7 @@ impl Store {
              CREATE TABLE IF NOT EXISTS shipments(
                shipment_id TEXT PRIMARY KEY, batch TEXT NOT NULL, imported_at INTEGER NOT NULL,
                rank INTEGER, risk_score REAL, flagged INTEGER NOT NULL, declared_category TEXT, likely_category TEXT,
-               likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL);
+               likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL, case_id TEXT);
              CREATE TABLE IF NOT EXISTS decisions(
                shipment_id TEXT PRIMARY KEY REFERENCES shipments(shipment_id),
                decision TEXT NOT NULL CHECK(decision IN ('confirmed','cleared','inspect')),
@@ -87,7 +89,10 @@ impl Store {
              CREATE TABLE IF NOT EXISTS queue(position INTEGER PRIMARY KEY, shipment_id TEXT NOT NULL, explore INTEGER NOT NULL);
              CREATE TABLE IF NOT EXISTS decision_history(
                id INTEGER PRIMARY KEY AUTOINCREMENT, shipment_id TEXT NOT NULL, at INTEGER NOT NULL, reviewer TEXT NOT NULL,
-               before_decision TEXT, after_decision TEXT NOT NULL, before_goods TEXT, after_goods TEXT, note TEXT);",
+               before_decision TEXT, after_decision TEXT NOT NULL, before_goods TEXT, after_goods TEXT, note TEXT);
+             CREATE TABLE IF NOT EXISTS case_decisions(
+               id INTEGER PRIMARY KEY AUTOINCREMENT, batch TEXT NOT NULL, case_id TEXT NOT NULL, at INTEGER NOT NULL, reviewer TEXT NOT NULL,
+               decision TEXT NOT NULL, goods_found TEXT, note TEXT, decided TEXT NOT NULL, exceptions TEXT NOT NULL);",
         )
         .with_context(|| format!("{}: not a review database", path.display()))?;
         let version: Option<String> = conn
@@ -103,6 +108,22 @@ impl Store {
                 )?;
             }
             Some(Ok(v)) if v == SCHEMA_VERSION => {}
+            Some(Ok(1)) => {
+                // Version 1 had no cases: add the column (the table of case
+                // decisions is created above).
+                let tx = conn.unchecked_transaction()?;
+                let has: bool = tx
+                    .prepare("SELECT 1 FROM pragma_table_info('shipments') WHERE name = 'case_id'")?
+                    .exists([])?;
+                if !has {
+                    tx.execute("ALTER TABLE shipments ADD COLUMN case_id TEXT", [])?;
+                }
+                tx.execute(
+                    "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
+                    params![SCHEMA_VERSION.to_string()],
+                )?;
+                tx.commit()?;
+            }
             Some(Ok(v)) => {
                 return Err(InputError::new(format!(
                     "{}: review database schema {v}, this sentinel reads schema {SCHEMA_VERSION}",
@@ -118,6 +139,7 @@ impl Store {
                 .into())
             }
         }
+        conn.execute_batch("CREATE INDEX IF NOT EXISTS shipments_case ON shipments(batch, case_id)")?;
         Ok(Store { conn })
     }
 
@@ -133,12 +155,13 @@ impl Store {
         let mut n = 0;
         {
             let mut st = tx.prepare(
-                "INSERT INTO shipments(shipment_id, batch, imported_at, rank, risk_score, flagged, declared_category, likely_category, likely_probability, reason_codes, reasons, model_id, manifest)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)
+                "INSERT INTO shipments(shipment_id, batch, imported_at, rank, risk_score, flagged, declared_category, likely_category, likely_probability, reason_codes, reasons, model_id, manifest, case_id)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
                  ON CONFLICT(shipment_id) DO UPDATE SET batch = excluded.batch, imported_at = excluded.imported_at, rank = excluded.rank,
                    risk_score = excluded.risk_score, flagged = excluded.flagged, declared_category = excluded.declared_category,
                    likely_category = excluded.likely_category, likely_probability = excluded.likely_probability,
-                   reason_codes = excluded.reason_codes, reasons = excluded.reasons, model_id = excluded.model_id, manifest = excluded.manifest",
+                   reason_codes = excluded.reason_codes, reasons = excluded.reasons, model_id = excluded.model_id, manifest = excluded.manifest,
+                   case_id = excluded.case_id",
             )?;
             let t = now();
             for s in scored {
@@ -159,7 +182,8 @@ impl Store {
                     s.codes,
                     s.reasons,
                     s.model_id,
-                    manifest
+                    manifest,
+                    Some(s.case_id.as_str()).filter(|c| !c.is_empty())
                 ])?;
                 n += 1;
             }
@@ -177,53 +201,143 @@ impl Store {
         reviewer: &str,
         note: &str,
     ) -> Result<()> {
-        if reviewer.trim().is_empty() {
-            return Err(InputError::new("a decision needs the reviewer's name").into());
-        }
-        if let Some(g) = goods {
-            if Tables::get().category_index(g).is_none() {
-                return Err(InputError::new(format!(
-                    "goods found `{g}` is not a cargo category of the spec"
-                ))
-                .into());
-            }
-        }
+        check_decision(goods, reviewer)?;
         let tx = self
             .conn
             .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let known: Option<String> = tx
-            .query_row(
-                "SELECT shipment_id FROM shipments WHERE shipment_id = ?1",
-                params![shipment_id],
-                |r| r.get(0),
-            )
-            .optional()?;
-        if known.is_none() {
-            return Err(
-                InputError::new(format!("shipment `{shipment_id}` is not in the review database")).into(),
-            );
-        }
-        let before: Option<(String, Option<String>, i64)> = tx
-            .query_row(
-                "SELECT decision, goods_found, version FROM decisions WHERE shipment_id = ?1",
-                params![shipment_id],
-                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-            )
-            .optional()?;
-        let t = now();
-        let version = before.as_ref().map_or(1, |b| b.2 + 1);
-        tx.execute(
-            "INSERT INTO decisions(shipment_id, decision, goods_found, reviewer, note, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-             ON CONFLICT(shipment_id) DO UPDATE SET decision = excluded.decision, goods_found = excluded.goods_found,
-               reviewer = excluded.reviewer, note = excluded.note, updated_at = excluded.updated_at, version = excluded.version",
-            params![shipment_id, decision.as_str(), goods, reviewer, note, t, version],
-        )?;
-        tx.execute(
-            "INSERT INTO decision_history(shipment_id, at, reviewer, before_decision, after_decision, before_goods, after_goods, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            params![shipment_id, t, reviewer, before.as_ref().map(|b| b.0.clone()), decision.as_str(), before.and_then(|b| b.1), goods, note],
-        )?;
+        decide_in(&tx, shipment_id, decision, goods, reviewer, note)?;
         tx.commit()?;
         Ok(())
+    }
+
+    /// The case a shipment belongs to: (batch, case id).
+    pub fn case_of(&self, shipment_id: &str) -> Result<Option<(String, String)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT batch, case_id FROM shipments WHERE shipment_id = ?1 AND case_id IS NOT NULL",
+                params![shipment_id],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .optional()?)
+    }
+
+    /// The lines of a case in the store: flagged first, by rank.
+    pub fn case_lines(&self, batch: &str, case_id: &str) -> Result<Vec<CaseLineView>> {
+        let mut st = self.conn.prepare(
+            "SELECT s.shipment_id, s.rank, s.risk_score, s.flagged, s.declared_category, s.likely_category, d.decision,
+                    EXISTS(SELECT 1 FROM queue q WHERE q.shipment_id = s.shipment_id)
+             FROM shipments s LEFT JOIN decisions d USING (shipment_id)
+             WHERE s.batch = ?1 AND s.case_id = ?2 ORDER BY s.flagged DESC, s.rank, s.shipment_id",
+        )?;
+        let rows = st.query_map(params![batch, case_id], |r| {
+            Ok(CaseLineView {
+                shipment_id: r.get(0)?,
+                rank: r.get(1)?,
+                risk_score: r.get(2)?,
+                flagged: r.get(3)?,
+                declared_category: r.get(4)?,
+                likely_category: r.get(5)?,
+                decision: r.get(6)?,
+                in_queue: r.get(7)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
+    }
+
+    /// One decision for the whole case of `shipment_id`, in one
+    /// transaction: on `lines` (each must be a line of the case), or on
+    /// every flagged line of the case when None. Each decided line keeps the
+    /// change in its history (noted as the case's); the case's other lines
+    /// are its exceptions and keep their own decisions. The case decision
+    /// itself is recorded with both lists.
+    pub fn decide_case(
+        &mut self,
+        shipment_id: &str,
+        decision: Decision,
+        goods: Option<&str>,
+        reviewer: &str,
+        note: &str,
+        lines: Option<&[String]>,
+    ) -> Result<CaseDecided> {
+        check_decision(goods, reviewer)?;
+        let Some((batch, case_id)) = self.case_of(shipment_id)? else {
+            return Err(InputError::new(format!("shipment `{shipment_id}` is in no case")).into());
+        };
+        let all = self.case_lines(&batch, &case_id)?;
+        let chosen: Vec<String> = match lines {
+            Some(ids) => {
+                if let Some(bad) = ids.iter().find(|id| !all.iter().any(|l| &l.shipment_id == *id)) {
+                    return Err(
+                        InputError::new(format!("shipment `{bad}` is not a line of case {case_id}")).into(),
+                    );
+                }
+                all.iter()
+                    .filter(|l| ids.contains(&l.shipment_id))
+                    .map(|l| l.shipment_id.clone())
+                    .collect()
+            }
+            None => all
+                .iter()
+                .filter(|l| l.flagged)
+                .map(|l| l.shipment_id.clone())
+                .collect(),
+        };
+        let exceptions: Vec<String> = all
+            .iter()
+            .filter(|l| !chosen.contains(&l.shipment_id))
+            .map(|l| l.shipment_id.clone())
+            .collect();
+        let line_note = if note.is_empty() {
+            format!("case {case_id}")
+        } else {
+            format!("case {case_id}: {note}")
+        };
+        let tx = self
+            .conn
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        for id in &chosen {
+            decide_in(&tx, id, decision, goods, reviewer, &line_note)?;
+        }
+        tx.execute(
+            "INSERT INTO case_decisions(batch, case_id, at, reviewer, decision, goods_found, note, decided, exceptions) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            params![
+                batch,
+                case_id,
+                now(),
+                reviewer,
+                decision.as_str(),
+                goods,
+                note,
+                serde_json::to_string(&chosen)?,
+                serde_json::to_string(&exceptions)?
+            ],
+        )?;
+        tx.commit()?;
+        Ok(CaseDecided {
+            case_id,
+            decided: chosen,
+            exceptions,
+        })
+    }
+
+    /// The decisions taken on a whole case, oldest first.
+    pub fn case_decisions(&self, batch: &str, case_id: &str) -> Result<Vec<CaseDecisionEntry>> {
+        let mut st = self.conn.prepare(
+            "SELECT at, reviewer, decision, goods_found, note, decided, exceptions FROM case_decisions WHERE batch = ?1 AND case_id = ?2 ORDER BY id",
+        )?;
+        let rows = st.query_map(params![batch, case_id], |r| {
+            Ok(CaseDecisionEntry {
+                at: r.get(0)?,
+                reviewer: r.get(1)?,
+                decision: r.get(2)?,
+                goods_found: r.get(3)?,
+                note: r.get(4)?,
+                decided: serde_json::from_str(&r.get::<_, String>(5)?).unwrap_or_default(),
+                exceptions: serde_json::from_str(&r.get::<_, String>(6)?).unwrap_or_default(),
+            })
+        })?;
+        Ok(rows.collect::<Result<Vec<_>, _>>()?)
     }
 
     /// Replaces the review queue.
@@ -243,11 +357,18 @@ impl Store {
         Ok(())
     }
 
-    /// The queue with each shipment's score and current decision.
+    /// The queue with each shipment's score and current decision, in the
+    /// order to review it: undecided shipments whose case holds a confirmed
+    /// line first (a confirmation raises the same parties' other open
+    /// shipments at once), then by position.
     pub fn queue(&self) -> Result<Vec<QueueEntry>> {
         let mut st = self.conn.prepare(
-            "SELECT q.position, q.shipment_id, q.explore, s.rank, s.risk_score, s.declared_category, s.likely_category, s.reason_codes, d.decision
-             FROM queue q JOIN shipments s USING (shipment_id) LEFT JOIN decisions d USING (shipment_id) ORDER BY q.position",
+            "SELECT q.position, q.shipment_id, q.explore, s.rank, s.risk_score, s.declared_category, s.likely_category, s.reason_codes, d.decision,
+                    s.case_id,
+                    EXISTS(SELECT 1 FROM shipments s2 JOIN decisions d2 USING (shipment_id)
+                           WHERE s2.batch = s.batch AND s2.case_id = s.case_id AND d2.decision = 'confirmed' AND s2.shipment_id <> s.shipment_id) AS raised
+             FROM queue q JOIN shipments s USING (shipment_id) LEFT JOIN decisions d USING (shipment_id)
+             ORDER BY (d.decision IS NULL AND raised) DESC, q.position",
         )?;
         let rows = st.query_map([], |r| {
             Ok(QueueEntry {
@@ -260,6 +381,8 @@ impl Store {
                 likely_category: r.get(6)?,
                 reason_codes: r.get(7)?,
                 decision: r.get(8)?,
+                case_id: r.get(9)?,
+                case_confirmed: r.get(10)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -372,6 +495,42 @@ pub struct QueueEntry {
     pub likely_category: Option<String>,
     pub reason_codes: Option<String>,
     pub decision: Option<String>,
+    pub case_id: Option<String>,
+    /// Another line of the shipment's case is confirmed.
+    pub case_confirmed: bool,
+}
+
+/// A line of a case as the desk lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseLineView {
+    pub shipment_id: String,
+    pub rank: i64,
+    pub risk_score: f64,
+    pub flagged: bool,
+    pub declared_category: Option<String>,
+    pub likely_category: Option<String>,
+    pub decision: Option<String>,
+    pub in_queue: bool,
+}
+
+/// What a case decision did.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDecided {
+    pub case_id: String,
+    pub decided: Vec<String>,
+    pub exceptions: Vec<String>,
+}
+
+/// A decision taken on a whole case.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseDecisionEntry {
+    pub at: i64,
+    pub reviewer: String,
+    pub decision: String,
+    pub goods_found: Option<String>,
+    pub note: Option<String>,
+    pub decided: Vec<String>,
+    pub exceptions: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -405,6 +564,64 @@ pub struct ShipmentView {
     pub decided_at: Option<i64>,
     pub version: Option<i64>,
     pub history: Vec<HistoryEntry>,
+}
+
+/// A decision's goods and reviewer, checked before anything is written.
+fn check_decision(goods: Option<&str>, reviewer: &str) -> Result<()> {
+    if reviewer.trim().is_empty() {
+        return Err(InputError::new("a decision needs the reviewer's name").into());
+    }
+    if let Some(g) = goods {
+        if Tables::get().category_index(g).is_none() {
+            return Err(
+                InputError::new(format!("goods found `{g}` is not a cargo category of the spec")).into(),
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Records one shipment's decision and its history entry within `tx`.
+fn decide_in(
+    tx: &rusqlite::Transaction,
+    shipment_id: &str,
+    decision: Decision,
+    goods: Option<&str>,
+    reviewer: &str,
+    note: &str,
+) -> Result<()> {
+    let known: Option<String> = tx
+        .query_row(
+            "SELECT shipment_id FROM shipments WHERE shipment_id = ?1",
+            params![shipment_id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    if known.is_none() {
+        return Err(
+            InputError::new(format!("shipment `{shipment_id}` is not in the review database")).into(),
+        );
+    }
+    let before: Option<(String, Option<String>, i64)> = tx
+        .query_row(
+            "SELECT decision, goods_found, version FROM decisions WHERE shipment_id = ?1",
+            params![shipment_id],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .optional()?;
+    let t = now();
+    let version = before.as_ref().map_or(1, |b| b.2 + 1);
+    tx.execute(
+        "INSERT INTO decisions(shipment_id, decision, goods_found, reviewer, note, updated_at, version) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+         ON CONFLICT(shipment_id) DO UPDATE SET decision = excluded.decision, goods_found = excluded.goods_found,
+           reviewer = excluded.reviewer, note = excluded.note, updated_at = excluded.updated_at, version = excluded.version",
+        params![shipment_id, decision.as_str(), goods, reviewer, note, t, version],
+    )?;
+    tx.execute(
+        "INSERT INTO decision_history(shipment_id, at, reviewer, before_decision, after_decision, before_goods, after_goods, note) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![shipment_id, t, reviewer, before.as_ref().map(|b| b.0.clone()), decision.as_str(), before.and_then(|b| b.1), goods, note],
+    )?;
+    Ok(())
 }
 
 /// The canonical cells of row `i` (validated values) as text.

@@ -2,6 +2,7 @@
 //! library. Every command returns its exit code (0, or 3 when rows were
 //! rejected); errors are printed once by `main`.
 
+pub mod cases;
 pub mod check;
 pub mod common;
 pub mod completions;
@@ -37,6 +38,8 @@ pub enum Command {
     Score(score::Args),
     /// Write the flagged shipments of a scored batch as an HTML (or JSON) report
     Report(report::Args),
+    /// Write the cases of a scored batch (flagged lines sharing parties), one row per case
+    Cases(cases::Args),
     /// Review flagged shipments: import, decide, export labels
     Review(review::Args),
     /// Generate, train, evaluate, score and report in one go (start here)
@@ -61,6 +64,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Train(a) => train::run(a),
         Command::Score(a) => score::run(a),
         Command::Report(a) => report::run(a),
+        Command::Cases(a) => cases::run(a),
         Command::Demo(a) => demo::run(a),
         Command::Review(a) => review::run(a),
         Command::Evaluate(a) => evaluate::run(a),

@@ -99,6 +99,9 @@ pub struct DecideArgs {
     /// Free text
     #[arg(long, default_value = "")]
     pub note: String,
+    /// Decide the shipment's whole case: every flagged line of it
+    #[arg(long)]
+    pub whole_case: bool,
 }
 
 #[derive(Debug, clap::Args)]
@@ -119,13 +122,30 @@ pub fn run(a: Args) -> Result<u8> {
         Action::Import(a) => import(a),
         Action::Decide(a) => {
             let mut store = Store::open(&a.db)?;
-            store.decide(
-                &a.shipment_id,
-                a.decision,
-                a.goods.as_deref(),
-                &a.reviewer,
-                &a.note,
-            )?;
+            if a.whole_case {
+                let done = store.decide_case(
+                    &a.shipment_id,
+                    a.decision,
+                    a.goods.as_deref(),
+                    &a.reviewer,
+                    &a.note,
+                    None,
+                )?;
+                eprintln!(
+                    "review decide: case {}: {} lines decided, {} exceptions",
+                    done.case_id,
+                    done.decided.len(),
+                    done.exceptions.len()
+                );
+            } else {
+                store.decide(
+                    &a.shipment_id,
+                    a.decision,
+                    a.goods.as_deref(),
+                    &a.reviewer,
+                    &a.note,
+                )?;
+            }
             Ok(EXIT_OK)
         }
         Action::Serve(a) => serve(a),
@@ -158,12 +178,7 @@ fn serve(a: ServeArgs) -> Result<u8> {
     let scored = report::read_scored(&a.scored)?;
     let (batch, _) = a.from.read(None, None)?;
     let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
-    let wanted: std::collections::HashSet<&str> = queue.iter().map(|q| q.0.as_str()).collect();
-    let rows: Vec<_> = scored
-        .iter()
-        .filter(|s| wanted.contains(s.shipment_id.as_str()))
-        .cloned()
-        .collect();
+    let rows = crate::desk::rows_to_load(&scored, &queue);
     let mut store = Store::open(&a.db)?;
     store.import(&a.scored.display().to_string(), &rows, &batch)?;
     store.set_queue(&queue)?;

@@ -4,10 +4,21 @@
 //! evidence page per shipment with decisions and keyboard shortcuts; and
 //! the same actions as a JSON API:
 //!
-//! - `GET /api/queue` -> the queue
+//! - `GET /api/queue` -> the queue (undecided shipments of a case with a
+//!   confirmed line first)
+//! - `GET /api/cases` -> the queue by case
 //! - `GET /api/shipments/{id}` -> a shipment, its decision and history
+//! - `GET /api/shipments/{id}/case` -> the shipment's case: its lines (also
+//!   those below the flag line) and the decisions taken on the whole case
 //! - `POST /api/shipments/{id}/decision` with
 //!   `{"decision": "confirmed|cleared|inspect", "reviewer": "...", "goods_found": "datacenter_gpu", "note": "..."}`
+//! - `POST /api/shipments/{id}/case-decision` with the same fields and
+//!   optionally `"lines": ["id", ...]`: one decision for the shipment's whole
+//!   case (its flagged lines, or the lines named); the other lines are its
+//!   exceptions
+//!
+//! Pages: `/` the queue, `/cases` the queue by case, `/s/{id}` a shipment
+//! with its case.
 //!
 //! Every value from a manifest is escaped before it reaches a page, and
 //! every request passes [`access::Access`] first (token, `Host`, origin and
@@ -68,6 +79,43 @@ pub fn build_queue(scored: &[ScoredRow], explore: f64, seed: u64) -> Vec<(String
     out
 }
 
+/// Lines below the flag line loaded with each case (its best ranked).
+pub const RELATED_MAX: usize = 200;
+
+/// The scored rows the desk loads: the queue's, and the other lines of the
+/// queue's cases (every flagged one, and up to [`RELATED_MAX`] below the
+/// flag line per case, best ranked first).
+pub fn rows_to_load(scored: &[ScoredRow], queue: &[(String, bool)]) -> Vec<ScoredRow> {
+    use std::collections::{HashMap, HashSet};
+    let queued: HashSet<&str> = queue.iter().map(|q| q.0.as_str()).collect();
+    let cases: HashSet<&str> = scored
+        .iter()
+        .filter(|s| queued.contains(s.shipment_id.as_str()) && !s.case_id.is_empty())
+        .map(|s| s.case_id.as_str())
+        .collect();
+    let mut related: Vec<&ScoredRow> = scored
+        .iter()
+        .filter(|s| !queued.contains(s.shipment_id.as_str()) && cases.contains(s.case_id.as_str()))
+        .collect();
+    related.sort_by_key(|s| (!s.flagged, s.rank));
+    let mut per_case: HashMap<&str, usize> = HashMap::new();
+    let mut keep: HashSet<&str> = queued;
+    for s in related {
+        let n = per_case.entry(s.case_id.as_str()).or_default();
+        if s.flagged || *n < RELATED_MAX {
+            keep.insert(s.shipment_id.as_str());
+            if !s.flagged {
+                *n += 1;
+            }
+        }
+    }
+    scored
+        .iter()
+        .filter(|s| keep.contains(s.shipment_id.as_str()))
+        .cloned()
+        .collect()
+}
+
 #[derive(Deserialize)]
 struct DecisionBody {
     decision: String,
@@ -76,6 +124,96 @@ struct DecisionBody {
     goods_found: Option<String>,
     #[serde(default)]
     note: String,
+    /// For a case decision: the lines decided (default: the case's flagged lines).
+    #[serde(default)]
+    lines: Option<Vec<String>>,
+}
+
+/// A case of the queue.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct QueueCase {
+    /// Empty for a shipment in no case (listed on its own).
+    pub case_id: String,
+    /// The case's first shipment in the queue.
+    pub lead_shipment_id: String,
+    pub best_rank: i64,
+    pub shipments: usize,
+    pub undecided: usize,
+    pub confirmed: usize,
+    pub cleared: usize,
+}
+
+/// The queue grouped by case, in the order of each case's first shipment.
+pub fn queue_cases(q: &[crate::review::QueueEntry]) -> Vec<QueueCase> {
+    let mut out: Vec<QueueCase> = Vec::new();
+    let mut at: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for e in q {
+        let k = match e.case_id.as_deref() {
+            Some(c) => match at.get(c) {
+                Some(&k) => k,
+                None => {
+                    at.insert(c, out.len());
+                    out.len()
+                }
+            },
+            None => out.len(),
+        };
+        if k == out.len() {
+            out.push(QueueCase {
+                case_id: e.case_id.clone().unwrap_or_default(),
+                lead_shipment_id: e.shipment_id.clone(),
+                best_rank: e.rank,
+                shipments: 0,
+                undecided: 0,
+                confirmed: 0,
+                cleared: 0,
+            });
+        }
+        let c = &mut out[k];
+        c.best_rank = c.best_rank.min(e.rank);
+        c.shipments += 1;
+        match e.decision.as_deref() {
+            None => c.undecided += 1,
+            Some("confirmed") => c.confirmed += 1,
+            Some("cleared") => c.cleared += 1,
+            Some(_) => {}
+        }
+    }
+    out
+}
+
+/// A decision request's answer: 400 for the user's mistakes, 500 otherwise.
+fn decision_error(e: anyhow::Error) -> Reply {
+    error(
+        if e.downcast_ref::<crate::error::InputError>().is_some() {
+            400
+        } else {
+            500
+        },
+        &format!("{e:#}"),
+    )
+}
+
+/// Reads a decision body: the body and its decision, or the answer to give.
+fn decision_body(req: &mut Request) -> Result<(DecisionBody, Decision), Reply> {
+    let mut body = String::new();
+    req.as_reader().take(1 << 20).read_to_string(&mut body).ok();
+    let d = serde_json::from_str::<DecisionBody>(&body)
+        .map_err(|e| error(400, &format!("body is not a decision: {e}")))?;
+    let decision = d.decision.parse::<Decision>().map_err(|e| error(400, &e))?;
+    Ok((d, decision))
+}
+
+/// A shipment's case for the API: its lines and the case decisions.
+fn case_json(store: &Store, id: &str) -> Result<Option<serde_json::Value>> {
+    let Some((batch, case_id)) = store.case_of(id)? else {
+        return Ok(None);
+    };
+    Ok(Some(serde_json::json!({
+        "case_id": case_id,
+        "lines": store.case_lines(&batch, &case_id)?,
+        "decisions": store.case_decisions(&batch, &case_id)?,
+    })))
 }
 
 type Reply = Response<std::io::Cursor<Vec<u8>>>;
@@ -229,6 +367,22 @@ fn handle(db: &Path, access: &Access, req: Request) -> Result<()> {
             let store = Store::open(db)?;
             json_response(200, serde_json::to_string(&store.queue()?)?)
         }
+        (Method::Get, "/cases") => {
+            let store = Store::open(db)?;
+            html_response(cases_page(&store)?)
+        }
+        (Method::Get, "/api/cases") => {
+            let store = Store::open(db)?;
+            json_response(200, serde_json::to_string(&queue_cases(&store.queue()?))?)
+        }
+        (Method::Get, u) if u.starts_with("/api/shipments/") && u.ends_with("/case") => {
+            let id = unescape(&u["/api/shipments/".len()..u.len() - "/case".len()]);
+            let store = Store::open(db)?;
+            match case_json(&store, &id)? {
+                Some(v) => json_response(200, v.to_string()),
+                None => error(404, "the shipment is in no case"),
+            }
+        }
         (Method::Get, u) if u.starts_with("/s/") => {
             let id = unescape(&u[3..]);
             let store = Store::open(db)?;
@@ -245,30 +399,35 @@ fn handle(db: &Path, access: &Access, req: Request) -> Result<()> {
                 None => error(404, "no such shipment"),
             }
         }
+        (Method::Post, u) if u.starts_with("/api/shipments/") && u.ends_with("/case-decision") => {
+            let id = unescape(&u["/api/shipments/".len()..u.len() - "/case-decision".len()]);
+            match decision_body(&mut req) {
+                Err(reply) => reply,
+                Ok((d, decision)) => {
+                    let mut store = Store::open(db)?;
+                    let goods = d.goods_found.as_deref().filter(|g| !g.is_empty());
+                    match store.decide_case(&id, decision, goods, &d.reviewer, &d.note, d.lines.as_deref()) {
+                        Ok(done) => json_response(
+                            200,
+                            serde_json::json!({"decided": done, "case": case_json(&store, &id)?}).to_string(),
+                        ),
+                        Err(e) => decision_error(e),
+                    }
+                }
+            }
+        }
         (Method::Post, u) if u.starts_with("/api/shipments/") && u.ends_with("/decision") => {
             let id = unescape(&u["/api/shipments/".len()..u.len() - "/decision".len()]);
-            let mut body = String::new();
-            req.as_reader().take(64 * 1024).read_to_string(&mut body).ok();
-            match serde_json::from_str::<DecisionBody>(&body) {
-                Err(e) => error(400, &format!("body is not a decision: {e}")),
-                Ok(d) => match d.decision.parse::<Decision>() {
-                    Err(e) => error(400, &e),
-                    Ok(decision) => {
-                        let mut store = Store::open(db)?;
-                        let goods = d.goods_found.as_deref().filter(|g| !g.is_empty());
-                        match store.decide(&id, decision, goods, &d.reviewer, &d.note) {
-                            Ok(()) => json_response(200, serde_json::to_string(&store.shipment(&id)?)?),
-                            Err(e) => error(
-                                if e.downcast_ref::<crate::error::InputError>().is_some() {
-                                    400
-                                } else {
-                                    500
-                                },
-                                &format!("{e:#}"),
-                            ),
-                        }
+            match decision_body(&mut req) {
+                Err(reply) => reply,
+                Ok((d, decision)) => {
+                    let mut store = Store::open(db)?;
+                    let goods = d.goods_found.as_deref().filter(|g| !g.is_empty());
+                    match store.decide(&id, decision, goods, &d.reviewer, &d.note) {
+                        Ok(()) => json_response(200, serde_json::to_string(&store.shipment(&id)?)?),
+                        Err(e) => decision_error(e),
                     }
-                },
+                }
             }
         }
         _ => error(404, "not found"),
@@ -330,7 +489,7 @@ pub fn serve(
 const STYLE: &str = "body{font:14px system-ui,sans-serif;margin:0 2em 2em}.banner{background:#b00020;color:#fff;padding:.5em 1em;margin:0 -2em 1em;font-weight:600}\
 table{border-collapse:collapse;width:100%}th,td{border-bottom:1px solid #ddd;padding:.3em;text-align:left;vertical-align:top}\
 .explore{background:#eef6ff}.tag{font-size:11px;padding:0 .4em;border-radius:3px;background:#4a6fa5;color:#fff}\
-.decision{font-weight:600}.keys{color:#555}button{margin-right:.5em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dd{margin:0}";
+.decision{font-weight:600}.raised{background:#b00020}tr.this{background:#fafae0}.keys{color:#555}button{margin-right:.5em}dl{display:grid;grid-template-columns:max-content auto;gap:.2em 1em}dd{margin:0}";
 
 fn queue_page(store: &Store) -> Result<String> {
     let q = store.queue()?;
@@ -339,16 +498,19 @@ fn queue_page(store: &Store) -> Result<String> {
         "<div class=\"banner\">{}</div><h1>Review queue</h1>",
         esc(crate::report::BANNER)
     ));
-    s.push_str("<p class=\"keys\">Open a shipment; on its page: <b>c</b> confirmed, <b>x</b> cleared, <b>i</b> inspect, <b>j</b>/<b>k</b> next/previous.</p>");
-    s.push_str("<table id=\"queue\"><thead><tr><th>#</th><th>shipment</th><th>rank</th><th>risk</th><th>declared</th><th>likely</th><th>reasons</th><th>decision</th></tr></thead><tbody>");
+    s.push_str("<p class=\"keys\">Open a shipment; on its page: <b>c</b> confirmed, <b>x</b> cleared, <b>i</b> inspect, <b>j</b>/<b>k</b> next/previous. <a href=\"/cases\">The queue by case</a>. Open shipments of a case with a confirmed line come first.</p>");
+    s.push_str("<table id=\"queue\"><thead><tr><th>#</th><th>shipment</th><th>case</th><th>rank</th><th>risk</th><th>declared</th><th>likely</th><th>reasons</th><th>decision</th></tr></thead><tbody>");
     for e in &q {
+        let raised = e.case_confirmed && e.decision.is_none();
         s.push_str(&format!(
-            "<tr class=\"{}\"><td>{}</td><td><a class=\"ship\" href=\"/s/{}\">{}</a>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision\">{}</td></tr>",
+            "<tr class=\"{}\"><td>{}</td><td><a class=\"ship\" href=\"/s/{}\">{}</a>{}{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision\">{}</td></tr>",
             if e.explore { "explore" } else { "" },
             e.position,
             esc(&escape_path(&e.shipment_id)),
             esc(&e.shipment_id),
             if e.explore { " <span class=\"tag\">explore</span>" } else { "" },
+            if raised { " <span class=\"tag raised\">case confirmed</span>" } else { "" },
+            esc(e.case_id.as_deref().unwrap_or("")),
             e.rank,
             e.risk_score,
             esc(e.declared_category.as_deref().unwrap_or("")),
@@ -358,6 +520,88 @@ fn queue_page(store: &Store) -> Result<String> {
         ));
     }
     s.push_str("</tbody></table></body></html>");
+    Ok(s)
+}
+
+fn cases_page(store: &Store) -> Result<String> {
+    let cases = queue_cases(&store.queue()?);
+    let mut s = format!("<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>sentinel review queue by case</title><style>{STYLE}</style></head><body>");
+    s.push_str(&format!(
+        "<div class=\"banner\">{}</div><h1>Review queue by case</h1><p><a href=\"/\">the queue by shipment</a>. Open a case's first shipment to see and decide the whole case.</p>",
+        esc(crate::report::BANNER)
+    ));
+    s.push_str("<table id=\"cases\"><thead><tr><th>case</th><th>first shipment</th><th>best rank</th><th>in queue</th><th>undecided</th><th>confirmed</th><th>cleared</th></tr></thead><tbody>");
+    for c in &cases {
+        s.push_str(&format!(
+            "<tr><td class=\"case\">{}</td><td><a class=\"ship\" href=\"/s/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            esc(if c.case_id.is_empty() { "(none)" } else { &c.case_id }),
+            esc(&escape_path(&c.lead_shipment_id)),
+            esc(&c.lead_shipment_id),
+            c.best_rank,
+            c.shipments,
+            c.undecided,
+            c.confirmed,
+            c.cleared
+        ));
+    }
+    s.push_str("</tbody></table></body></html>");
+    Ok(s)
+}
+
+/// The shipment's case: its lines (ticked: the flagged ones, which a case
+/// decision takes by default), the buttons that decide the ticked lines,
+/// and the decisions taken on the case.
+fn case_section(store: &Store, v: &crate::review::ShipmentView) -> Result<String> {
+    let Some((batch, case_id)) = store.case_of(&v.shipment_id)? else {
+        return Ok(
+            "<h2>Case</h2><p>This shipment shares no party with another flagged shipment of its batch.</p>"
+                .to_string(),
+        );
+    };
+    let lines = store.case_lines(&batch, &case_id)?;
+    let flagged = lines.iter().filter(|l| l.flagged).count();
+    let mut s = format!(
+        "<h2>Case <span id=\"case\" data-case=\"{}\">{}</span></h2><p>{} lines share this shipment's parties: {flagged} flagged, {} below the flag line. Tick the lines a case decision takes (the flagged ones are ticked); the others are its exceptions.</p>",
+        esc(&case_id),
+        esc(&case_id),
+        lines.len(),
+        lines.len() - flagged
+    );
+    s.push_str("<table id=\"case-lines\"><thead><tr><th></th><th>shipment</th><th>rank</th><th>risk</th><th>flagged</th><th>declared</th><th>likely</th><th>decision</th></tr></thead><tbody>");
+    for l in &lines {
+        s.push_str(&format!(
+            "<tr{}><td><input type=\"checkbox\" class=\"take\" value=\"{}\"{}></td><td><a href=\"/s/{}\">{}</a></td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision line-decision\" data-id=\"{}\">{}</td></tr>",
+            if l.shipment_id == v.shipment_id { " class=\"this\"" } else { "" },
+            esc(&l.shipment_id),
+            if l.flagged { " checked" } else { "" },
+            esc(&escape_path(&l.shipment_id)),
+            esc(&l.shipment_id),
+            l.rank,
+            l.risk_score,
+            if l.flagged { "yes" } else { "below the line" },
+            esc(l.declared_category.as_deref().unwrap_or("")),
+            esc(l.likely_category.as_deref().unwrap_or("")),
+            esc(&l.shipment_id),
+            esc(l.decision.as_deref().unwrap_or("undecided")),
+        ));
+    }
+    s.push_str("</tbody></table><p><button data-case=\"confirmed\">Confirm the ticked lines</button><button data-case=\"cleared\">Clear the ticked lines</button><button data-case=\"inspect\">Inspect the ticked lines</button> <span id=\"case-status\"></span></p><ol id=\"case-history\">");
+    for d in store.case_decisions(&batch, &case_id)? {
+        s.push_str(&format!(
+            "<li>{} by {}: {} on {} lines, {} exceptions{}</li>",
+            d.at,
+            esc(&d.reviewer),
+            esc(&d.decision),
+            d.decided.len(),
+            d.exceptions.len(),
+            d.note
+                .as_deref()
+                .filter(|n| !n.is_empty())
+                .map(|n| format!(" ({})", esc(n)))
+                .unwrap_or_default()
+        ));
+    }
+    s.push_str("</ol>");
     Ok(s)
 }
 
@@ -412,6 +656,7 @@ fn shipment_page(store: &Store, v: &crate::review::ShipmentView) -> Result<Strin
     }
     s.push_str("</select></label></p><p><textarea id=\"note\" rows=\"2\" cols=\"60\" placeholder=\"note\"></textarea></p>");
     s.push_str("<p><button data-d=\"confirmed\">Confirmed (c)</button><button data-d=\"cleared\">Cleared (x)</button><button data-d=\"inspect\">Inspect (i)</button> <span class=\"keys\">j/k: next/previous</span> <span id=\"status\"></span></p>");
+    s.push_str(&case_section(store, v)?);
     s.push_str("<h2>Filing and invoice</h2><table><tr><th></th><th>filing</th><th>invoice</th></tr>");
     s.push_str(&format!("<tr><th>description</th><td>{}</td><td>{}</td></tr><tr><th>value USD</th><td>{}</td><td>{}</td></tr></table><dl>", g("description"), g("invoice_description"), g("value_usd"), g("invoice_value_usd")));
     for (k, val) in &v.manifest {
@@ -446,6 +691,16 @@ body:JSON.stringify({decision:d,reviewer:who,goods_found:document.getElementById
 .then(function(j){document.getElementById('current').textContent=j.decision;document.getElementById('status').textContent='saved'})\
 .catch(function(e){document.getElementById('status').textContent='not saved: '+e.message})}\
 Array.prototype.forEach.call(document.querySelectorAll('button[data-d]'),function(b){b.addEventListener('click',function(){decide(b.dataset.d)})});\
+function decideCase(d){var who=r.value.trim(),st=document.getElementById('case-status');if(!who){st.textContent='enter your name as reviewer first';r.focus();return}\
+localStorage.setItem('sentinel-reviewer',who);var lines=Array.prototype.map.call(document.querySelectorAll('input.take:checked'),function(c){return c.value});\
+fetch('/api/shipments/'+encodeURIComponent(id)+'/case-decision',{method:'POST',headers:{'Content-Type':'application/json'},\
+body:JSON.stringify({decision:d,reviewer:who,goods_found:document.getElementById('goods').value,note:document.getElementById('note').value,lines:lines})})\
+.then(function(x){return x.json().then(function(j){if(!x.ok)throw new Error(j.error);return j})})\
+.then(function(j){j.case.lines.forEach(function(l){Array.prototype.forEach.call(document.querySelectorAll('td.line-decision'),function(td){if(td.dataset.id===l.shipment_id)td.textContent=l.decision||'undecided'});\
+if(l.shipment_id===id)document.getElementById('current').textContent=l.decision||'undecided'});\
+st.textContent='saved: '+j.decided.decided.length+' lines decided, '+j.decided.exceptions.length+' exceptions'})\
+.catch(function(e){st.textContent='not saved: '+e.message})}\
+Array.prototype.forEach.call(document.querySelectorAll('button[data-case]'),function(b){b.addEventListener('click',function(){decideCase(b.dataset.case)})});\
 document.addEventListener('keydown',function(e){var t=e.target.tagName;if(t==='INPUT'||t==='TEXTAREA'||t==='SELECT'||e.ctrlKey||e.metaKey||e.altKey)return;\
 if(e.key==='c')decide('confirmed');else if(e.key==='x')decide('cleared');else if(e.key==='i')decide('inspect');\
 else if(e.key==='j'&&h.dataset.next)location.href=h.dataset.next;else if(e.key==='k'&&h.dataset.prev)location.href=h.dataset.prev})})();";

@@ -32,6 +32,7 @@ pub use self::output::output_names;
 use self::keep::{Candidates, TopK};
 use self::output::{write_rows, OutputRows};
 use crate::batch::Batch;
+use crate::cases::{self, Cases, FlaggedLine, RunParties};
 use crate::catstats::{BatchStats, BatchStatsBuilder};
 use crate::domain::Budget;
 use crate::features;
@@ -387,8 +388,10 @@ impl<'m> ScoreRun<'m> {
 
     /// The run's party histories, in export_date order, from the keys:
     /// from the model's profiles, or from the party store's over them (and
-    /// the run's parties written back to it).
-    fn histories(&self, keys: RowKeys) -> Result<HistFeatures> {
+    /// the run's parties written back to it). Each row's address and
+    /// intermediate ids are kept too, for the cases.
+    fn histories(&self, mut keys: RowKeys) -> Result<(HistFeatures, [Vec<u32>; 2])> {
+        let kept = [keys.address.clone(), std::mem::take(&mut keys.intermediate)];
         let hist = match &self.cfg.parties {
             None => history::features(&self.model.profiles, keys, self.n_cat),
             Some(store) => {
@@ -407,7 +410,7 @@ impl<'m> ScoreRun<'m> {
             }
         };
         self.stage("histories");
-        Ok(hist)
+        Ok((hist, kept))
     }
 
     /// How many rows the rule flags by rank (a threshold flags by score).
@@ -509,21 +512,47 @@ impl<'m> ScoreRun<'m> {
     }
 
     /// Reasons for the rows ranked within the reason depth (and every row
-    /// over the threshold): their evidence again, from the kept rows.
+    /// over the threshold): their evidence again, from the kept rows; and
+    /// the run's cases, from the flagged rows among them.
     fn explain(
         &self,
         mut candidates: Candidates,
         reason_rows: usize,
         ranking: &Ranking,
-        hist: HistFeatures,
+        (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
+        (hist, [address, intermediate]): (HistFeatures, [Vec<u32>; 2]),
         batch: &Arc<BatchStats>,
-    ) -> HashMap<usize, Explained> {
+    ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
         candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
-        let reasons = explain_rows(self.model, self.cfg.mode, candidates, &hist, batch);
+        let kept = candidates.into_batch();
+        let parties = RunParties {
+            exporter: &hist.exporter,
+            consignee: &hist.consignee,
+            address: &address,
+            intermediate: &intermediate,
+        };
+        let lines: Vec<FlaggedLine> = kept.as_ref().map_or_else(Vec::new, |(b, at)| {
+            let ids = b.text(Col::UsppiId);
+            (0..b.len)
+                .filter(|&i| flagged(at[i]))
+                .map(|i| FlaggedLine {
+                    at: at[i],
+                    risk: risk[at[i]],
+                    rank: ranking.rank[at[i]],
+                    exporter_id: cases::exporter_id_key(&ids[i]),
+                })
+                .collect()
+        });
+        let cases = cases::assign(&parties, &lines);
+        drop((address, intermediate));
+        let reasons = match kept {
+            Some(kept) => explain_rows(self.model, self.cfg.mode, kept, &hist, batch),
+            None => HashMap::new(),
+        };
         drop(hist);
-        self.stage("reasons");
-        reasons
+        self.stage("reasons, cases");
+        (reasons, cases)
     }
 
     /// Pass 3: the output, in input order, from the chunks once more.
@@ -615,17 +644,18 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let run = ScoreRun::start(model, cfg)?;
     let mut pass1 = run.read()?;
     let hist = run.histories(std::mem::take(&mut pass1.keys))?;
-    let scored = run.score(&mut pass1, &hist)?;
+    let scored = run.score(&mut pass1, &hist.0)?;
     let ranking = run.rank(&scored.rows);
     let (rule, risk, rank, k_flag) = (run.cfg.rule, &scored.rows.risk, &ranking.rank, ranking.k_flag);
     let flagged = |i: usize| match rule {
         FlagRule::Budget(_) => (rank[i] as usize) <= k_flag,
         FlagRule::Threshold(_) => rule.over(risk[i]),
     };
-    let reasons_of = run.explain(
+    let (reasons_of, cases) = run.explain(
         scored.candidates,
         scored.reason_rows,
         &ranking,
+        (risk, &flagged),
         hist,
         &pass1.batch,
     );
@@ -634,6 +664,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         rank,
         flagged: &flagged,
         reasons: &reasons_of,
+        cases: &cases,
         model_id: model.id(),
         has_filing: pass1.reader.has_column(Col::FilingId),
         keep_columns: run.cfg.keep_columns,
@@ -664,15 +695,12 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
 fn explain_rows(
     model: &Model,
     mode: Mode,
-    candidates: Candidates,
+    (b, at): (Batch, Vec<usize>),
     hist: &HistFeatures,
     batch: &Arc<BatchStats>,
 ) -> HashMap<usize, Explained> {
     let n_cat = Tables::get().n_categories();
     let mut reasons_of = HashMap::new();
-    let Some((b, at)) = candidates.into_batch() else {
-        return reasons_of;
-    };
     let h = hist.select(&at, n_cat);
     let declared = features::declared(&b, &model.parts.text);
     let ev = pipeline::evidence_from(&model.parts, &b, declared, &h, Some(Arc::clone(batch)));

@@ -26,6 +26,7 @@ fn fixed_names(has_filing: bool) -> Vec<&'static str> {
         "risk_score",
         "flagged",
         "rank",
+        "case_id",
         "declared_category",
         "likely_category",
         "likely_probability",
@@ -125,6 +126,7 @@ pub(super) struct OutputRows<'a, F: Fn(usize) -> bool> {
     pub(super) rank: &'a [u32],
     pub(super) flagged: &'a F,
     pub(super) reasons: &'a HashMap<usize, Explained>,
+    pub(super) cases: &'a crate::cases::Cases,
     pub(super) model_id: &'a str,
     pub(super) has_filing: bool,
     pub(super) keep_columns: bool,
@@ -144,6 +146,12 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
         out.push_str(if (self.flagged)(at) { "true" } else { "false" });
         // Writing into a String cannot fail.
         let _ = write!(out.next(), "{}", self.rank[at]);
+        match self.cases.of_row[at] {
+            0 => out.push_str(""),
+            k => {
+                let _ = write!(out.next(), "C{k}");
+            }
+        }
         out.push_str(&t.categories[self.rows.declared[at] as usize].name);
         out.push_str(&t.categories[self.rows.likely[at] as usize].name);
         fixed(out.next(), self.rows.likely_probability[at], 4);

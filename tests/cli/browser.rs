@@ -68,6 +68,34 @@ fn find(port: u16, sid: &str, css: &str) -> String {
         .to_string()
 }
 
+fn find_all(port: u16, sid: &str, css: &str) -> Vec<String> {
+    let v = wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/elements"),
+        Some(json!({"using": "css selector", "value": css})),
+    );
+    v.as_array()
+        .unwrap_or_else(|| panic!("no elements {css}: {v}"))
+        .iter()
+        .filter_map(|e| {
+            e.as_object()
+                .and_then(|o| o.values().next())
+                .and_then(|x| x.as_str())
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+fn click(port: u16, sid: &str, el: &str) {
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/element/{el}/click"),
+        Some(json!({})),
+    );
+}
+
 fn text(port: u16, sid: &str, el: &str) -> String {
     wd(port, "GET", &format!("/session/{sid}/element/{el}/text"), None)
         .as_str()
@@ -229,6 +257,79 @@ fn desk_and_report_in_headless_chromium() {
     assert_eq!(text(port, &sid, &cur), "confirmed");
     let shown = find(port, &sid, "#shipment");
     assert_eq!(text(port, &sid, &shown), id);
+
+    // A whole case decided at once: the largest case's first shipment,
+    // every line of it ticked (those below the flag line too), confirmed;
+    // after a reload every line of the case shows the decision.
+    let (header, rows) = crate::util::read_csv(&wd_dir.path("scored.csv"));
+    let col = |n: &str| header.iter().position(|h| h == n).unwrap();
+    let (case, flagged, sid_col, rank) = (col("case_id"), col("flagged"), col("shipment_id"), col("rank"));
+    let mut sizes: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for r in rows.iter().filter(|r| r[flagged] == "true") {
+        *sizes.entry(r[case].as_str()).or_default() += 1;
+    }
+    let (big, n_big) = sizes
+        .iter()
+        .max_by_key(|(c, n)| (**n, std::cmp::Reverse(c.to_string())))
+        .map(|(c, n)| (c.to_string(), *n))
+        .unwrap();
+    assert!(n_big >= 2, "a case of several flagged lines: {sizes:?}");
+    let lead = rows
+        .iter()
+        .filter(|r| r[case] == big && r[flagged] == "true")
+        .min_by_key(|r| r[rank].parse::<u64>().unwrap())
+        .unwrap()[sid_col]
+        .clone();
+    let base = url.split("/?").next().unwrap().to_string();
+    let enc: String = lead
+        .bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect();
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({ "url": format!("{base}/s/{enc}") })),
+    );
+    let shown_case = find(port, &sid, "#case");
+    assert_eq!(text(port, &sid, &shown_case), big);
+    let boxes = find_all(port, &sid, "input.take");
+    assert!(boxes.len() >= n_big, "the case lists its lines");
+    for b in &boxes {
+        let on = wd(port, "GET", &format!("/session/{sid}/element/{b}/selected"), None);
+        if on.as_bool() != Some(true) {
+            click(port, &sid, b);
+        }
+    }
+    let confirm = find(port, &sid, "button[data-case=\"confirmed\"]");
+    click(port, &sid, &confirm);
+    wait_for("the case decision to be saved", || {
+        let st = find(port, &sid, "#case-status");
+        text(port, &sid, &st).starts_with("saved")
+    });
+    wd(port, "POST", &format!("/session/{sid}/refresh"), Some(json!({})));
+    let cells = find_all(port, &sid, "td.line-decision");
+    assert_eq!(cells.len(), boxes.len());
+    for c in &cells {
+        assert_eq!(text(port, &sid, c), "confirmed");
+    }
+    let history = find(port, &sid, "#case-history");
+    assert!(text(port, &sid, &history).contains(&format!("confirmed on {} lines, 0 exceptions", boxes.len())));
+    // The queue by case lists the case as decided.
+    wd(
+        port,
+        "POST",
+        &format!("/session/{sid}/url"),
+        Some(json!({ "url": format!("{base}/cases") })),
+    );
+    let listed = find_all(port, &sid, "#cases td.case");
+    assert!(listed.iter().any(|c| text(port, &sid, c) == big));
 
     // The static report: the table and a chart are rendered.
     let report = format!("file://{}", wd_dir.path("report.html").display());

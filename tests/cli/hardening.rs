@@ -198,8 +198,8 @@ fn never_seen_codes_countries_and_parties_are_scored() {
     assert_eq!(out.len(), 2);
     // A code of the HS nomenclature that the tables do not list is general
     // goods; a code the nomenclature does not know is unknown.
-    assert_eq!(out[0][4], "general_goods", "{out:?}");
-    assert_eq!(out[1][4], "unknown", "{out:?}");
+    assert_eq!(out[0][5], "general_goods", "{out:?}");
+    assert_eq!(out[1][5], "unknown", "{out:?}");
 }
 
 /// Gives `good` bytes, then fails like a disk or a pipe that breaks.

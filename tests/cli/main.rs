@@ -4,6 +4,7 @@
 mod util;
 
 mod browser;
+mod cases;
 mod check;
 mod demo;
 mod evaluate;

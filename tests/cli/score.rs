@@ -8,12 +8,13 @@ use polars::prelude::*;
 
 use crate::util::{copy_dir, fixture, read_csv, root, Workdir};
 
-const HEADER: [&str; 11] = [
+const HEADER: [&str; 12] = [
     "shipment_id",
     "filing_id",
     "risk_score",
     "flagged",
     "rank",
+    "case_id",
     "declared_category",
     "likely_category",
     "likely_probability",
@@ -67,8 +68,8 @@ fn default_model_scores_the_shipped_sample_from_another_directory() {
         assert!((0.0..=1.0).contains(&risk));
         if r[3] == "true" {
             // An empty cell splits into one empty item: count real codes.
-            let codes: Vec<&str> = r[8].split(';').filter(|c| !c.is_empty()).collect();
-            let sentences: Vec<&str> = r[9].split(" | ").filter(|c| !c.is_empty()).collect();
+            let codes: Vec<&str> = r[9].split(';').filter(|c| !c.is_empty()).collect();
+            let sentences: Vec<&str> = r[10].split(" | ").filter(|c| !c.is_empty()).collect();
             assert!(
                 (1..=4).contains(&codes.len()) && sentences.len() == codes.len(),
                 "reasons of a flagged row: {r:?}"
@@ -196,14 +197,14 @@ fn budgets_and_thresholds() {
         rows.len()
     );
     // Over a threshold every flagged row is explained.
-    assert!(rows.iter().filter(|r| r[3] == "true").all(|r| !r[8].is_empty()));
+    assert!(rows.iter().filter(|r| r[3] == "true").all(|r| !r[9].is_empty()));
     // Under a budget, exactly the rows ranked within twice the flagged
     // count (at least 100) are explained.
     let (n, rows) = flagged(&["--budget", "top:80"]);
     assert_eq!(n, 80);
     for r in &rows {
         let rank: usize = r[4].parse().unwrap();
-        assert_eq!(!r[8].is_empty(), rank <= 160, "rank {rank}: {:?}", r[8]);
+        assert_eq!(!r[9].is_empty(), rank <= 160, "rank {rank}: {:?}", r[9]);
     }
     let bad = wd.run(&[
         "score", input, "--out", "o.csv", "--model", model, "--budget", "2",

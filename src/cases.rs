@@ -1,0 +1,569 @@
+//! Cases: the run's flagged lines that share a party are one case, as an
+//! analyst investigates them. Two flagged lines are linked when they share
+//! the exporter (its normalised name, or its ID where the name is empty) or
+//! the exporter's ID: one company. They are linked through the normalised
+//! address the goods leave from, the ultimate consignee (name and country)
+//! or the intermediate consignee (name and country) when that party is
+//! concentrated among the flagged lines: at least [`LINK_SHARE`] of its
+//! lines in the run are flagged. A shared warehouse or a large distributor
+//! that many honest lines pass through links nothing (otherwise one such
+//! hub joins most of a run's flagged lines into one case). A case is a
+//! connected group of links; a flagged line that shares nothing is a case
+//! of one line.
+//!
+//! A line below the flag line belongs to the strongest case whose flagged
+//! lines share one of its parties that is so concentrated, the exporter
+//! included: the other shipments of parties that are mostly flagged, shown
+//! with the case ("related lines"). Such lines never link two cases. (A
+//! large exporter with one flagged line keeps its other lines out of it.)
+//!
+//! Cases are numbered `C1`, `C2`, ... from the strongest: by case score,
+//! the chance that at least one of its flagged lines is a controlled
+//! misdeclaration, `1 - prod(1 - risk)`, compared in log space so that
+//! large certain cases keep their order; equal scores by the best rank.
+
+use std::collections::HashMap;
+
+use serde::Serialize;
+
+use crate::batch::Batch;
+use crate::domain::Date;
+use crate::history::NONE;
+use crate::normalize;
+use crate::report::ScoredRow;
+use crate::schema::Col;
+
+/// Every line's party ids in the run (as [`crate::history::RowKeys`] keys
+/// them, dense from 0; [`NONE`] for none).
+pub struct RunParties<'a> {
+    pub exporter: &'a [u32],
+    pub consignee: &'a [u32],
+    pub address: &'a [u32],
+    pub intermediate: &'a [u32],
+}
+
+/// The least share of a party's lines in the run that must be flagged for
+/// it to link flagged lines (an address, consignee or intermediate) or to
+/// bring its other lines into their case (any party). Half: a party seen
+/// mostly on flagged lines.
+pub const LINK_SHARE: f64 = 0.5;
+
+/// A flagged line: its position in the run, score and rank, and its
+/// exporter's ID ([`exporter_id_key`], empty for none).
+#[derive(Debug, Clone)]
+pub struct FlaggedLine {
+    pub at: usize,
+    pub risk: f64,
+    pub rank: u32,
+    pub exporter_id: String,
+}
+
+/// The run's cases.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Cases {
+    /// Each row's case number (1 = strongest), 0 for a row in no case.
+    pub of_row: Vec<u32>,
+    /// Number of cases.
+    pub count: usize,
+}
+
+impl Cases {
+    /// Row `i`'s case id as written (`C7`), or empty.
+    pub fn id(&self, i: usize) -> Option<String> {
+        match self.of_row.get(i) {
+            Some(&k) if k > 0 => Some(format!("C{k}")),
+            _ => None,
+        }
+    }
+}
+
+/// A normalised intermediate consignee (name and country), empty for none.
+pub fn intermediate_key(name: &str, country: &str) -> String {
+    let n = normalize::party_name(name);
+    if n.is_empty() {
+        n
+    } else {
+        format!("{n}|{}", country.trim())
+    }
+}
+
+/// A normalised exporter ID (letters and digits, upper case), empty for none.
+pub fn exporter_id_key(id: &str) -> String {
+    id.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+/// The chance that at least one of the lines is positive, as
+/// `sum(ln(1 - risk))` (lower is stronger): comparable where `1 - prod`
+/// would round to 1.
+pub fn log_clear(risks: impl IntoIterator<Item = f64>) -> f64 {
+    risks
+        .into_iter()
+        .filter(|r| r.is_finite())
+        .map(|r| (1.0 - r.clamp(0.0, 1.0)).max(1e-300).ln())
+        .sum()
+}
+
+/// The case score from [`log_clear`].
+pub fn case_score(log_clear: f64) -> f64 {
+    1.0 - log_clear.exp()
+}
+
+/// A link between flagged lines: one party of one kind.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Link<'a> {
+    /// Kind (0 exporter, 1 consignee, 2 address, 3 intermediate) and id.
+    Party(u8, u32),
+    ExporterId(&'a str),
+}
+
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
+/// Which parties of each kind are concentrated among the flagged lines
+/// (indexed by party id): at least two flagged lines, at least
+/// [`LINK_SHARE`] of its lines in the run.
+fn concentrated(kinds: &[&[u32]; 4], flagged: &[FlaggedLine]) -> Vec<Vec<bool>> {
+    kinds
+        .iter()
+        .map(|ids| {
+            let size = flagged
+                .iter()
+                .map(|f| ids[f.at])
+                .filter(|&id| id != NONE)
+                .max()
+                .map_or(0, |m| m as usize + 1);
+            let mut marked = vec![0u32; size];
+            for f in flagged {
+                if let Some(m) = marked.get_mut(ids[f.at] as usize) {
+                    *m += 1;
+                }
+            }
+            let mut lines = vec![0u32; size];
+            for &id in ids.iter() {
+                if let Some(l) = lines.get_mut(id as usize) {
+                    *l += 1;
+                }
+            }
+            marked
+                .iter()
+                .zip(&lines)
+                .map(|(&m, &l)| m >= 2 && f64::from(m) >= LINK_SHARE * f64::from(l))
+                .collect()
+        })
+        .collect()
+}
+
+/// The run's cases from its flagged lines and every line's parties.
+pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
+    let n = parties.exporter.len();
+    let kinds: [&[u32]; 4] = [
+        parties.exporter,
+        parties.consignee,
+        parties.address,
+        parties.intermediate,
+    ];
+    let dense = concentrated(&kinds, flagged);
+    // The concentrated parties of a row: (kind, id).
+    let concentrated_of = |at: usize| {
+        kinds
+            .iter()
+            .zip(&dense)
+            .enumerate()
+            .filter(move |(_, (ids, ok))| ok.get(ids[at] as usize).copied().unwrap_or(false))
+            .map(move |(k, (ids, _))| (k, ids[at]))
+    };
+    let mut parent: Vec<usize> = (0..flagged.len()).collect();
+    let mut first: HashMap<Link, usize> = HashMap::new();
+    for (k, f) in flagged.iter().enumerate() {
+        // The exporter always links (one company); other parties when concentrated.
+        let mut of_line: Vec<Link> = concentrated_of(f.at)
+            .filter(|(kind, _)| *kind > 0)
+            .map(|(kind, id)| Link::Party(kind as u8, id))
+            .collect();
+        if parties.exporter[f.at] != NONE {
+            of_line.push(Link::Party(0, parties.exporter[f.at]));
+        }
+        if !f.exporter_id.is_empty() {
+            of_line.push(Link::ExporterId(&f.exporter_id));
+        }
+        for l in of_line {
+            match first.get(&l) {
+                Some(&j) => {
+                    let (a, b) = (find(&mut parent, k), find(&mut parent, j));
+                    // The smaller index stays the root: deterministic.
+                    parent[a.max(b)] = a.min(b);
+                }
+                None => {
+                    first.insert(l, k);
+                }
+            }
+        }
+    }
+    // Each group: its score (log space) and best rank.
+    let mut groups: HashMap<usize, (f64, u32)> = HashMap::new();
+    let mut root_of = Vec::with_capacity(flagged.len());
+    for (k, f) in flagged.iter().enumerate() {
+        let r = find(&mut parent, k);
+        root_of.push(r);
+        let g = groups.entry(r).or_insert((0.0, u32::MAX));
+        g.0 += log_clear([f.risk]);
+        g.1 = g.1.min(f.rank);
+    }
+    let mut order: Vec<(usize, f64, u32)> = groups.into_iter().map(|(r, (s, b))| (r, s, b)).collect();
+    order.sort_by(|a, b| a.1.total_cmp(&b.1).then(a.2.cmp(&b.2)));
+    let number: HashMap<usize, u32> = order
+        .iter()
+        .enumerate()
+        .map(|(k, g)| (g.0, k as u32 + 1))
+        .collect();
+    let mut of_row = vec![0u32; n];
+    // The strongest case of each concentrated party of a flagged line, per
+    // kind, indexed by party id: one array lookup per row and kind.
+    let mut by_party: Vec<Vec<u32>> = dense.iter().map(|l| vec![0u32; l.len()]).collect();
+    for (f, r) in flagged.iter().zip(&root_of) {
+        let case = number[r];
+        of_row[f.at] = case;
+        for (kind, id) in concentrated_of(f.at) {
+            let c = &mut by_party[kind][id as usize];
+            if *c == 0 || case < *c {
+                *c = case;
+            }
+        }
+    }
+    if !flagged.is_empty() {
+        for (i, c) in of_row.iter_mut().enumerate() {
+            if *c > 0 {
+                continue;
+            }
+            *c = kinds
+                .iter()
+                .zip(&by_party)
+                .filter_map(|(ids, cases)| cases.get(ids[i] as usize).copied())
+                .filter(|&k| k > 0)
+                .min()
+                .unwrap_or(0);
+        }
+    }
+    Cases {
+        of_row,
+        count: order.len(),
+    }
+}
+
+/// One line of a case as the report draws it.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseLine {
+    pub shipment_id: String,
+    pub rank: usize,
+    pub risk_score: f64,
+    pub exporter: String,
+    pub address: String,
+    pub consignee: String,
+    pub intermediate: String,
+}
+
+/// A case as `sentinel cases` and the report show it. Parties are counted
+/// over the case's lines as written (spelling variants stay visible),
+/// most frequent first.
+#[derive(Debug, Clone, Serialize)]
+pub struct CaseSummary {
+    pub case_id: String,
+    pub case_score: f64,
+    /// Sum of the flagged lines' risk: how many of them are expected to be
+    /// controlled misdeclarations.
+    pub expected_positive_lines: f64,
+    pub flagged_lines: usize,
+    /// Flagged and related lines.
+    pub lines: usize,
+    pub best_rank: usize,
+    pub lead_shipment_id: String,
+    pub flagged_value_usd: f64,
+    pub declared_value_usd: f64,
+    pub first_date: String,
+    pub last_date: String,
+    pub exporters: Vec<(String, usize)>,
+    pub addresses: Vec<(String, usize)>,
+    pub consignees: Vec<(String, usize)>,
+    pub intermediates: Vec<(String, usize)>,
+    /// Reason codes of the flagged lines, most frequent first.
+    pub reason_codes: Vec<(String, usize)>,
+    /// The flagged lines, best rank first.
+    pub flagged: Vec<CaseLine>,
+}
+
+fn counted(m: HashMap<String, usize>) -> Vec<(String, usize)> {
+    let mut v: Vec<(String, usize)> = m.into_iter().filter(|(k, _)| !k.is_empty()).collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
+    v
+}
+
+/// The cases of a scored batch (rows carrying a `case_id`), from the batch
+/// it was scored from; strongest first. Scored rows not in the batch count
+/// as lines without figures.
+pub fn summarise(scored: &[ScoredRow], b: &Batch) -> Vec<CaseSummary> {
+    let ids = b.text(Col::ShipmentId);
+    let index: HashMap<&str, usize> = (0..b.len).map(|i| (&ids[i], i)).collect();
+    let mut by_case: HashMap<&str, Vec<&ScoredRow>> = HashMap::new();
+    for s in scored.iter().filter(|s| !s.case_id.is_empty()) {
+        by_case.entry(s.case_id.as_str()).or_default().push(s);
+    }
+    let text = |c: Col, i: Option<usize>| i.map_or(String::new(), |i| b.text(c)[i].trim().to_string());
+    let mut out: Vec<CaseSummary> = by_case
+        .into_iter()
+        .map(|(id, rows)| {
+            let mut parties: [HashMap<String, usize>; 5] = Default::default();
+            let (mut value, mut flagged_value, mut dates) = (0.0, 0.0, (f64::INFINITY, f64::NEG_INFINITY));
+            let mut flagged = Vec::new();
+            for s in &rows {
+                let i = index.get(s.shipment_id.as_str()).copied();
+                let v = i.map_or(0.0, |i| b.num(Col::ValueUsd)[i]);
+                if v.is_finite() {
+                    value += v;
+                }
+                if let Some(i) = i {
+                    let d = b.num(Col::ExportDate)[i];
+                    dates = (dates.0.min(d), dates.1.max(d));
+                }
+                let inter = text(Col::IntermediateName, i);
+                let cols = [Col::UsppiName, Col::UsppiAddress, Col::ConsigneeName];
+                for (k, c) in cols.iter().enumerate() {
+                    *parties[k].entry(text(*c, i)).or_default() += 1;
+                }
+                *parties[3].entry(inter.clone()).or_default() += 1;
+                if !s.flagged {
+                    continue;
+                }
+                if v.is_finite() {
+                    flagged_value += v;
+                }
+                for c in s.codes.split(';').filter(|c| !c.is_empty()) {
+                    *parties[4].entry(c.to_string()).or_default() += 1;
+                }
+                flagged.push(CaseLine {
+                    shipment_id: s.shipment_id.clone(),
+                    rank: s.rank,
+                    risk_score: s.risk,
+                    exporter: text(Col::UsppiName, i),
+                    address: text(Col::UsppiAddress, i),
+                    consignee: text(Col::ConsigneeName, i),
+                    intermediate: inter,
+                });
+            }
+            flagged.sort_by_key(|l| l.rank);
+            let log = log_clear(flagged.iter().map(|l| l.risk_score));
+            let day = |d: f64| {
+                if d.is_finite() {
+                    Date(d as i32).to_string()
+                } else {
+                    String::new()
+                }
+            };
+            let [exporters, addresses, consignees, intermediates, reasons] = parties.map(counted);
+            CaseSummary {
+                case_id: id.to_string(),
+                case_score: case_score(log),
+                expected_positive_lines: flagged
+                    .iter()
+                    .map(|l| l.risk_score)
+                    .filter(|r| r.is_finite())
+                    .sum(),
+                flagged_lines: flagged.len(),
+                lines: rows.len(),
+                best_rank: flagged.first().map_or(usize::MAX, |l| l.rank),
+                lead_shipment_id: flagged.first().map_or(String::new(), |l| l.shipment_id.clone()),
+                flagged_value_usd: flagged_value,
+                declared_value_usd: value,
+                first_date: day(dates.0),
+                last_date: day(dates.1),
+                exporters,
+                addresses,
+                consignees,
+                intermediates,
+                reason_codes: reasons,
+                flagged,
+            }
+        })
+        .collect();
+    // C1, C2, ... as numbered by `score`; other ids after them by name.
+    let number = |id: &str| {
+        id.strip_prefix('C')
+            .and_then(|n| n.parse::<u64>().ok())
+            .unwrap_or(u64::MAX)
+    };
+    out.sort_by(|a, b| {
+        number(&a.case_id)
+            .cmp(&number(&b.case_id))
+            .then(a.case_id.cmp(&b.case_id))
+    });
+    out
+}
+
+/// `name (n); name (m); ... (+k more)`, the first `max` parties.
+pub fn parties_cell(v: &[(String, usize)], max: usize) -> String {
+    let mut s: Vec<String> = v.iter().take(max).map(|(n, c)| format!("{n} ({c})")).collect();
+    if v.len() > max {
+        s.push(format!("+{} more", v.len() - max));
+    }
+    s.join("; ")
+}
+
+/// Writes `cases.csv`: one row per case.
+pub fn write_csv(
+    cases: &[CaseSummary],
+    w: impl std::io::Write,
+    spreadsheet_safe: bool,
+) -> anyhow::Result<()> {
+    let mut cw = csv::Writer::from_writer(w);
+    cw.write_record([
+        "case_id",
+        "case_score",
+        "expected_positive_lines",
+        "flagged_lines",
+        "lines",
+        "best_rank",
+        "lead_shipment_id",
+        "flagged_value_usd",
+        "declared_value_usd",
+        "first_date",
+        "last_date",
+        "exporters",
+        "addresses",
+        "consignees",
+        "intermediates",
+        "reason_codes",
+    ])?;
+    let safe = |s: String| {
+        if spreadsheet_safe {
+            crate::review::spreadsheet_safe(&s)
+        } else {
+            s
+        }
+    };
+    for c in cases {
+        cw.write_record([
+            safe(c.case_id.clone()),
+            format!("{:.6}", c.case_score),
+            format!("{:.3}", c.expected_positive_lines),
+            c.flagged_lines.to_string(),
+            c.lines.to_string(),
+            if c.best_rank == usize::MAX {
+                String::new()
+            } else {
+                c.best_rank.to_string()
+            },
+            safe(c.lead_shipment_id.clone()),
+            format!("{:.2}", c.flagged_value_usd),
+            format!("{:.2}", c.declared_value_usd),
+            c.first_date.clone(),
+            c.last_date.clone(),
+            safe(parties_cell(&c.exporters, 5)),
+            safe(parties_cell(&c.addresses, 5)),
+            safe(parties_cell(&c.consignees, 5)),
+            safe(parties_cell(&c.intermediates, 5)),
+            safe(parties_cell(&c.reason_codes, 5)),
+        ])?;
+    }
+    cw.flush()?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(at: usize, risk: f64, rank: u32) -> FlaggedLine {
+        FlaggedLine {
+            at,
+            risk,
+            rank,
+            exporter_id: String::new(),
+        }
+    }
+
+    #[test]
+    fn flagged_lines_sharing_a_party_are_one_case_but_not_through_a_hub() {
+        // Rows 0-4 are flagged. Rows 0 and 1 share an address only they
+        // use; row 2 shares row 1's exporter ID; row 3 shares an
+        // intermediate with row 2. Row 4 shares a consignee with row 0, but
+        // ten unflagged rows (7-16) use it too: a hub that links nothing.
+        // Row 5 (unflagged) has row 0's exporter, which has one flagged line
+        // of two; row 6 shares nothing.
+        let mut exporter = vec![1, 2, 3, 4, 5, 1, 9];
+        let mut consignee = vec![40, 7, 8, 9, 40, NONE, 11];
+        let mut address = vec![20, 20, 21, 22, 23, NONE, 24];
+        let mut intermediate = vec![NONE, NONE, 30, 30, NONE, NONE, NONE];
+        for k in 0..10 {
+            exporter.push(100 + k);
+            consignee.push(40);
+            address.push(NONE);
+            intermediate.push(NONE);
+        }
+        let parties = RunParties {
+            exporter: &exporter,
+            consignee: &consignee,
+            address: &address,
+            intermediate: &intermediate,
+        };
+        let mut flagged = vec![
+            line(0, 0.9, 1),
+            line(1, 0.5, 4),
+            line(2, 0.4, 5),
+            line(3, 0.3, 6),
+            line(4, 0.95, 2),
+        ];
+        flagged[1].exporter_id = "EIN1".into();
+        flagged[2].exporter_id = "EIN1".into();
+        let c = assign(&parties, &flagged);
+        assert_eq!(c.count, 2);
+        // The four-line case is stronger than the single 0.95 line; the
+        // hub's rows and the exporter's other line carry no case.
+        let mut want = vec![1, 1, 1, 1, 2, 0, 0];
+        want.extend([0; 10]);
+        assert_eq!(c.of_row, want);
+        assert_eq!(c.id(4).as_deref(), Some("C2"));
+        assert_eq!(c.id(6), None);
+        assert!((case_score(log_clear([0.5, 0.5])) - 0.75).abs() < 1e-12);
+        // With half of its lines flagged (6 of 12) the consignee links, and
+        // brings its other lines into the case.
+        flagged.extend((7..11).map(|at| line(at, 0.2, at as u32 + 2)));
+        let c = assign(&parties, &flagged);
+        assert_eq!(c.count, 1);
+        assert_eq!(c.of_row[16], 1, "the linking consignee's other lines are related");
+        assert_eq!(c.of_row[5], 0);
+        assert_eq!(c.of_row[6], 0);
+    }
+
+    #[test]
+    fn a_related_line_joins_the_strongest_case_and_links_nothing() {
+        // Row 2 (unflagged) shares row 0's exporter and the consignee of
+        // rows 1 and 3 (flagged, linked through it: 2 of its 3 lines).
+        let exporter = [1, 2, 1, 3];
+        let consignee = [5, 6, 6, 6];
+        let none = [NONE; 4];
+        let parties = RunParties {
+            exporter: &exporter,
+            consignee: &consignee,
+            address: &none,
+            intermediate: &none,
+        };
+        let c = assign(&parties, &[line(0, 0.2, 3), line(1, 0.99, 1), line(3, 0.5, 2)]);
+        assert_eq!(c.count, 2);
+        assert_eq!(c.of_row, vec![2, 1, 1, 1]);
+        // Certain lines keep their order where 1 - prod rounds to 1.
+        assert!(log_clear([1.0, 1.0]) < log_clear([1.0]));
+        assert_eq!(exporter_id_key(" 12-345 6789a "), "123456789A");
+        assert_eq!(
+            intermediate_key("Lion Harbour Pte. Ltd.", "SG"),
+            "LION HARBOUR|SG"
+        );
+        assert_eq!(intermediate_key("  ", "SG"), "");
+    }
+}
