@@ -687,6 +687,110 @@ pub fn labels_csv(store: &Store) -> Result<(usize, Vec<u8>)> {
 mod tests {
     use super::*;
 
+    /// A batch of rows with these shipment ids and nothing else.
+    fn batch(ids: &[&str]) -> Batch {
+        let mut b = Batch::empty();
+        for (k, id) in ids.iter().enumerate() {
+            b.invalid.push(0);
+            b.line.push(k as u64 + 2);
+            b.file.push(0);
+            for c in Col::ALL {
+                if c.spec().kind.numeric() {
+                    b.num_mut(c)
+                        .push(if c == Col::ExportDate { 20000.0 } else { 1.0 });
+                } else {
+                    b.text_mut(c).push(if c == Col::ShipmentId { id } else { "" });
+                }
+            }
+        }
+        b.len = ids.len();
+        b
+    }
+
+    #[test]
+    fn a_confirmed_line_raises_its_case_and_a_case_decision_keeps_exceptions() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("r.sqlite")).unwrap();
+        let ids = ["S1", "S2", "S3", "S4", "S5"];
+        // S1, S3 and S5 are one case (S5 below the flag line), S2 and S4 in none.
+        let rows: Vec<ScoredRow> = ids
+            .iter()
+            .enumerate()
+            .map(|(k, id)| ScoredRow {
+                shipment_id: id.to_string(),
+                rank: k + 1,
+                flagged: k < 4,
+                case_id: if k % 2 == 0 { "C1".into() } else { String::new() },
+                ..ScoredRow::default()
+            })
+            .collect();
+        s.import("b1", &rows, &batch(&ids)).unwrap();
+        s.set_queue(&[
+            ("S1".into(), false),
+            ("S2".into(), false),
+            ("S3".into(), false),
+            ("S4".into(), false),
+        ])
+        .unwrap();
+        let order = |s: &Store| {
+            s.queue()
+                .unwrap()
+                .into_iter()
+                .map(|e| e.shipment_id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(order(&s), ["S1", "S2", "S3", "S4"]);
+        s.decide("S1", Decision::Confirmed, None, "ana", "").unwrap();
+        // S3, open and of the confirmed case, comes first at once.
+        assert_eq!(order(&s), ["S3", "S1", "S2", "S4"]);
+        assert!(s.queue().unwrap()[0].case_confirmed);
+        // The case's lines, flagged first; a case decision on one line.
+        let lines = s.case_lines("b1", "C1").unwrap();
+        let listed: Vec<&str> = lines.iter().map(|l| l.shipment_id.as_str()).collect();
+        assert_eq!(listed, ["S1", "S3", "S5"]);
+        assert!(!lines[2].flagged && !lines[2].in_queue);
+        let done = s
+            .decide_case(
+                "S3",
+                Decision::Cleared,
+                None,
+                "ben",
+                "one seller",
+                Some(&["S3".to_string()]),
+            )
+            .unwrap();
+        assert_eq!(done.decided, ["S3"]);
+        assert_eq!(done.exceptions, ["S1", "S5"]);
+        let v = s.shipment("S3").unwrap().unwrap();
+        assert_eq!(v.decision.as_deref(), Some("cleared"));
+        assert_eq!(v.history[0].note.as_deref(), Some("case C1: one seller"));
+        assert_eq!(
+            s.shipment("S1").unwrap().unwrap().decision.as_deref(),
+            Some("confirmed")
+        );
+        // Without lines: the flagged ones.
+        let done = s
+            .decide_case("S5", Decision::Inspect, None, "ben", "", None)
+            .unwrap();
+        assert_eq!(done.decided, ["S1", "S3"]);
+        assert_eq!(s.case_decisions("b1", "C1").unwrap().len(), 2);
+        // A line of another case, or a shipment in no case, is refused.
+        assert!(s
+            .decide_case(
+                "S1",
+                Decision::Cleared,
+                None,
+                "ben",
+                "",
+                Some(&["S2".to_string()])
+            )
+            .is_err());
+        assert!(s
+            .decide_case("S2", Decision::Cleared, None, "ben", "", None)
+            .is_err());
+        assert_eq!(s.history_len("S2").unwrap(), 0);
+    }
+
     #[test]
     fn formula_prefixes_are_neutralised() {
         assert_eq!(spreadsheet_safe("=1+2"), "'=1+2");
@@ -700,19 +804,7 @@ mod tests {
     fn decisions_keep_their_history() {
         let dir = tempfile::tempdir().unwrap();
         let mut s = Store::open(&dir.path().join("r.sqlite")).unwrap();
-        let mut b = Batch::empty();
-        b.len = 1;
-        b.invalid.push(0);
-        b.line.push(2);
-        b.file.push(0);
-        for c in Col::ALL {
-            if c.spec().kind.numeric() {
-                b.num_mut(c)
-                    .push(if c == Col::ExportDate { 20000.0 } else { 1.0 });
-            } else {
-                b.text_mut(c).push(if c == Col::ShipmentId { "S1" } else { "" });
-            }
-        }
+        let b = batch(&["S1"]);
         let row = ScoredRow {
             shipment_id: "S1".into(),
             risk: 0.9,
@@ -740,5 +832,52 @@ mod tests {
             .decide("S1", Decision::Cleared, Some("gpus"), "ana", "")
             .is_err());
         assert!(s.decide("S1", Decision::Cleared, None, " ", "").is_err());
+    }
+
+    #[test]
+    fn a_version_1_database_is_upgraded_and_keeps_its_decisions() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("v1.sqlite");
+        {
+            // The layout of schema 1, with one decided shipment.
+            let c = Connection::open(&p).unwrap();
+            c.execute_batch(
+                "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+                 INSERT INTO meta VALUES ('schema_version', '1');
+                 CREATE TABLE shipments(
+                   shipment_id TEXT PRIMARY KEY, batch TEXT NOT NULL, imported_at INTEGER NOT NULL,
+                   rank INTEGER, risk_score REAL, flagged INTEGER NOT NULL, declared_category TEXT, likely_category TEXT,
+                   likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL);
+                 CREATE TABLE decisions(
+                   shipment_id TEXT PRIMARY KEY REFERENCES shipments(shipment_id),
+                   decision TEXT NOT NULL CHECK(decision IN ('confirmed','cleared','inspect')),
+                   goods_found TEXT, reviewer TEXT NOT NULL, note TEXT, updated_at INTEGER NOT NULL, version INTEGER NOT NULL);
+                 CREATE TABLE queue(position INTEGER PRIMARY KEY, shipment_id TEXT NOT NULL, explore INTEGER NOT NULL);
+                 CREATE TABLE decision_history(
+                   id INTEGER PRIMARY KEY AUTOINCREMENT, shipment_id TEXT NOT NULL, at INTEGER NOT NULL, reviewer TEXT NOT NULL,
+                   before_decision TEXT, after_decision TEXT NOT NULL, before_goods TEXT, after_goods TEXT, note TEXT);
+                 INSERT INTO shipments VALUES ('S1', 'b1', 0, 1, 0.9, 1, 'storage', 'datacenter_gpu', 0.8, '', '', 'm', '{}');
+                 INSERT INTO decisions VALUES ('S1', 'confirmed', NULL, 'ana', '', 0, 1);
+                 INSERT INTO queue VALUES (1, 'S1', 0);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&p).unwrap();
+        let version: String = s
+            .conn
+            .query_row("SELECT value FROM meta WHERE key = 'schema_version'", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION.to_string());
+        let q = s.queue().unwrap();
+        assert_eq!(q.len(), 1);
+        assert_eq!(q[0].decision.as_deref(), Some("confirmed"));
+        assert_eq!(q[0].case_id, None);
+        assert_eq!(s.case_of("S1").unwrap(), None);
+        assert_eq!(s.labelled().unwrap().len(), 1);
+        drop(s);
+        // Opening it again changes nothing.
+        assert_eq!(Store::open(&p).unwrap().queue().unwrap().len(), 1);
     }
 }

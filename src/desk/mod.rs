@@ -732,6 +732,72 @@ mod tests {
     }
 
     #[test]
+    fn the_queue_groups_by_case_in_queue_order() {
+        let e = |id: &str, rank: i64, case: Option<&str>, decision: Option<&str>| crate::review::QueueEntry {
+            position: rank,
+            shipment_id: id.into(),
+            explore: false,
+            rank,
+            risk_score: 0.5,
+            declared_category: None,
+            likely_category: None,
+            reason_codes: None,
+            decision: decision.map(str::to_string),
+            case_id: case.map(str::to_string),
+            case_confirmed: false,
+        };
+        let q = vec![
+            e("A", 1, Some("C2"), None),
+            e("B", 2, None, None),
+            e("C", 3, Some("C1"), Some("cleared")),
+            e("D", 4, Some("C2"), Some("confirmed")),
+            e("E", 5, None, None),
+        ];
+        let c = queue_cases(&q);
+        let got: Vec<(&str, &str, usize, usize, usize)> = c
+            .iter()
+            .map(|c| {
+                (
+                    c.case_id.as_str(),
+                    c.lead_shipment_id.as_str(),
+                    c.shipments,
+                    c.undecided,
+                    c.confirmed,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("C2", "A", 2, 1, 1),
+                ("", "B", 1, 1, 0),
+                ("C1", "C", 1, 0, 0),
+                ("", "E", 1, 1, 0)
+            ]
+        );
+        // Rows for the desk: the queue's and the other lines of its cases.
+        let row = |id: &str, rank: usize, flagged: bool, case: &str| ScoredRow {
+            shipment_id: id.into(),
+            rank,
+            flagged,
+            case_id: case.into(),
+            ..ScoredRow::default()
+        };
+        let scored = vec![
+            row("A", 1, true, "C1"),
+            row("B", 2, true, ""),
+            row("X", 3, false, "C1"),
+            row("Y", 4, false, "C9"),
+            row("Z", 5, false, ""),
+        ];
+        let loaded: Vec<String> = rows_to_load(&scored, &[("A".into(), false), ("B".into(), false)])
+            .into_iter()
+            .map(|r| r.shipment_id)
+            .collect();
+        assert_eq!(loaded, ["A", "B", "X"]);
+    }
+
+    #[test]
     fn redirects_stay_on_the_desk() {
         assert_eq!(escape_location("/s/X1-1"), "/s/X1-1");
         assert_eq!(escape_location("//evil.example/x"), "/");
