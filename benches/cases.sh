@@ -15,7 +15,9 @@ S="$CARGO_TARGET_DIR/release/sentinel"
 DIR=${DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT
-"$S" generate --rows "${ROWS:-200000}" --seed "${SEED:-2}" --scenario nj-warehouse --out "$DIR/world.csv" -q
+variant=()
+[ -n "${VARIANT:-}" ] && variant=(--variant "$VARIANT")
+"$S" generate --rows "${ROWS:-200000}" --seed "${SEED:-2}" "${variant[@]}" --scenario nj-warehouse --out "$DIR/world.csv" -q
 model=()
 [ -n "${MODEL:-}" ] && model=(--model "$MODEL")
 "$S" score "$DIR/world.csv" "${model[@]}" --budget "${BUDGET:-1%}" --keep-columns --out "$DIR/scored.csv" -q
