@@ -524,17 +524,18 @@ fn cases_section(cases: &[crate::cases::CaseSummary]) -> String {
     let several = cases.iter().filter(|c| c.flagged_lines > 1).count();
     let _ = write!(
         s,
-        "<p>{} cases, {several} of them of more than one flagged line. Flagged lines that share an exporter, address or consignee are one case; a case also holds the lines below the flag line that share its parties. The strongest {} cases:</p>",
+        "<p>{} cases, {several} of them of more than one flagged line. Flagged lines of one exporter are one case, and so are flagged lines that share an address, consignee or intermediate at least half of whose lines are flagged; a case also holds the lines below the flag line of its parties a fifth of whose lines are flagged. Case score: the chance that at least one flagged line is a controlled misdeclaration; expected: how many are, by their scores. The strongest {} cases:</p>",
         cases.len(),
         cases.len().min(CASES_LISTED)
     );
-    s.push_str("<table id=\"case-table\"><thead><tr><th>case</th><th>score</th><th>flagged</th><th>lines</th><th>best rank</th><th>flagged value USD</th><th>dates</th><th>exporters</th><th>consignees</th><th>reasons</th></tr></thead><tbody>");
+    s.push_str("<table id=\"case-table\"><thead><tr><th>case</th><th>score</th><th>expected</th><th>flagged</th><th>lines</th><th>best rank</th><th>flagged value USD</th><th>dates</th><th>exporters</th><th>consignees</th><th>reasons</th></tr></thead><tbody>");
     for c in cases.iter().take(CASES_LISTED) {
         let _ = write!(
             s,
-            "<tr><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{:.3}</td><td>{:.1}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.0}</td><td>{} to {}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             esc(&c.case_id),
             c.case_score,
+            c.expected_positive_lines,
             c.flagged_lines,
             c.lines,
             c.best_rank,
@@ -562,7 +563,9 @@ fn cases_section(cases: &[crate::cases::CaseSummary]) -> String {
 /// flagged lines in the middle (redder for higher risk), its consignees and
 /// intermediates on the right, each line joined to its parties.
 fn case_network(c: &crate::cases::CaseSummary) -> String {
-    let lines: Vec<&crate::cases::CaseLine> = c.flagged.iter().take(DRAWN_MAX).collect();
+    // The best ranked lines, drawn grouped by exporter and consignee.
+    let mut lines: Vec<&crate::cases::CaseLine> = c.flagged.iter().take(DRAWN_MAX).collect();
+    lines.sort_by(|a, b| (&a.exporter, &a.consignee, a.rank).cmp(&(&b.exporter, &b.consignee, b.rank)));
     // Distinct parties per side, in order of first appearance.
     let mut left: Vec<(char, &str)> = Vec::new();
     let mut right: Vec<(char, &str)> = Vec::new();
