@@ -1,6 +1,7 @@
 //! `sentinel demo`: the first hour in two minutes. Generates a world to
 //! learn from and a fresh batch with the New Jersey case, trains, evaluates,
-//! scores the batch, writes the HTML report, and says what to open first.
+//! scores the batch, writes the HTML report and the cases, and says what to
+//! open first.
 
 use std::path::PathBuf;
 
@@ -119,6 +120,18 @@ pub fn run(a: Args) -> Result<u8> {
         "-q",
     ])?;
     crate::cmd::run(args)?;
+    say("writing the cases");
+    let args = crate::cmd::Cli::try_parse_from_args(&[
+        "sentinel",
+        "cases",
+        &s(p("scored.csv")),
+        "--input",
+        &s(p("batch.csv")),
+        "--out",
+        &s(p("cases.csv")),
+        "-q",
+    ])?;
+    crate::cmd::run(args)?;
     if !a.quiet {
         let m = report.model.as_ref();
         let at1 = m.and_then(|m| m.at_budget.iter().find(|b| b.budget_percent == 1.0));
@@ -137,6 +150,10 @@ pub fn run(a: Args) -> Result<u8> {
         eprintln!(
             "Then:        {}   (every line with risk_score, rank, reasons)",
             s(p("scored.csv"))
+        );
+        eprintln!(
+            "             {}   (the flagged lines grouped by shared parties, one row per case)",
+            s(p("cases.csv"))
         );
         eprintln!(
             "             {}   (how good the model is, per scheme)",

@@ -16,6 +16,7 @@ fn demo_writes_every_file_it_names() {
         "scored.csv",
         "summary.json",
         "report.html",
+        "cases.csv",
     ] {
         assert!(wd.path("d").join(f).exists(), "{f} missing");
     }
