@@ -3,24 +3,11 @@
 
 use std::collections::{HashMap, HashSet};
 
-use crate::util::{fixture, read_csv, Workdir};
+use crate::util::{fixture, read_csv, score_fixture, Workdir};
 
 /// The fixture's test world scored at a 1% budget: (header, rows).
 fn scored(wd: &Workdir) -> (Vec<String>, Vec<Vec<String>>) {
-    let f = fixture();
-    let run = wd.run(&[
-        "score",
-        f.test.to_str().unwrap(),
-        "--model",
-        f.model.to_str().unwrap(),
-        "--budget",
-        "1%",
-        "--out",
-        "scored.csv",
-        "--keep-columns",
-        "-q",
-    ]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
+    score_fixture(wd, "scored.csv", &["--budget", "1%", "--keep-columns"]);
     read_csv(&wd.path("scored.csv"))
 }
 

@@ -154,7 +154,7 @@ fn parallel_reviewers_lose_nothing() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    crate::util::score_fixture(&wd, "s.csv");
+    crate::util::score_fixture(&wd, "s.csv", &[]);
     assert_eq!(
         wd.run(&["review", "import", "s.csv", "--input", test, "--db", "r.sqlite", "--all", "-q"])
             .code,
@@ -194,7 +194,7 @@ fn export_is_labels_in_the_manifest_format_and_can_be_spreadsheet_safe() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    crate::util::score_fixture(&wd, "s.csv");
+    crate::util::score_fixture(&wd, "s.csv", &[]);
     assert_eq!(
         wd.run(&["review", "import", "s.csv", "--input", test, "--db", "r.sqlite", "-q"])
             .code,
@@ -289,7 +289,7 @@ fn a_thousand_decisions_from_parallel_clients_over_http() {
     let f = fixture();
     let wd = Workdir::new();
     let test = f.test.to_str().unwrap();
-    crate::util::score_fixture(&wd, "s.csv");
+    crate::util::score_fixture(&wd, "s.csv", &[]);
     let desk = crate::util::start_desk(&wd, "s.csv", test);
     let (code, q) = desk.call("GET", "/api/queue", "");
     assert_eq!(code, 200);
@@ -372,7 +372,7 @@ fn the_desk_refuses_other_sites_and_requests_without_its_token() {
     use crate::util::http_raw;
     let f = fixture();
     let wd = Workdir::new();
-    crate::util::score_fixture(&wd, "s.csv");
+    crate::util::score_fixture(&wd, "s.csv", &[]);
     let desk = crate::util::start_desk(&wd, "s.csv", f.test.to_str().unwrap());
     let (code, q) = desk.call("GET", "/api/queue", "");
     assert_eq!(code, 200);
@@ -511,7 +511,7 @@ fn the_desk_refuses_other_sites_and_requests_without_its_token() {
 fn a_desk_without_a_token_is_loopback_only_and_a_token_file_sets_the_token() {
     let f = fixture();
     let wd = Workdir::new();
-    crate::util::score_fixture(&wd, "s.csv");
+    crate::util::score_fixture(&wd, "s.csv", &[]);
     let test = f.test.to_str().unwrap();
     // `review serve` with these flags, expected to refuse before serving.
     let refused = |db: &str, extra: &[&str]| {

@@ -332,17 +332,23 @@ pub fn start_desk(wd: &Workdir, scored: &str, input: &str) -> Desk {
     d
 }
 
-/// Scores the fixture's test batch with the fixture's model into `out`.
-pub fn score_fixture(wd: &Workdir, out: &str) {
+/// Scores the fixture's test batch with the fixture's model into `out`,
+/// with `extra` arguments.
+pub fn score_fixture(wd: &Workdir, out: &str, extra: &[&str]) {
     let f = fixture();
-    let run = wd.run(&[
-        "score",
-        f.test.to_str().unwrap(),
-        "--model",
-        f.model.to_str().unwrap(),
-        "--out",
-        out,
-        "-q",
-    ]);
+    let args = [
+        &[
+            "score",
+            f.test.to_str().unwrap(),
+            "--model",
+            f.model.to_str().unwrap(),
+            "--out",
+            out,
+            "-q",
+        ][..],
+        extra,
+    ]
+    .concat();
+    let run = wd.run(&args);
     assert_eq!(run.code, 0, "{}", run.stderr);
 }
