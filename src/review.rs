@@ -566,6 +566,27 @@ pub struct ShipmentView {
     pub history: Vec<HistoryEntry>,
 }
 
+/// The name a scored file's shipments are imported under: its path and a
+/// digest of its bytes. Cases are numbered within a run (`C1` of every
+/// day's batch), so a day's scored file written to the same path as the
+/// day before must not join the earlier day's cases; the same file served
+/// again keeps its name (and its cases' decisions).
+pub fn batch_name(path: &Path) -> Result<String> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path)
+        .map_err(|e| InputError::new(format!("{}: cannot open the scored file: {e}", path.display())))?;
+    let mut h = crate::hash::Fnv64::new();
+    let mut buf = vec![0u8; 1 << 16];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        h.bytes(&buf[..n]);
+    }
+    Ok(format!("{} ({:016x})", path.display(), h.0))
+}
+
 /// A decision's goods and reviewer, checked before anything is written.
 fn check_decision(goods: Option<&str>, reviewer: &str) -> Result<()> {
     if reviewer.trim().is_empty() {
@@ -879,5 +900,21 @@ mod tests {
         drop(s);
         // Opening it again changes nothing.
         assert_eq!(Store::open(&p).unwrap().queue().unwrap().len(), 1);
+    }
+
+    #[test]
+    fn a_batch_is_named_by_its_path_and_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("scored.csv");
+        std::fs::write(&p, "shipment_id\nA\n").unwrap();
+        let monday = batch_name(&p).unwrap();
+        assert_eq!(batch_name(&p).unwrap(), monday, "the same file, the same batch");
+        std::fs::write(&p, "shipment_id\nB\n").unwrap();
+        assert_ne!(
+            batch_name(&p).unwrap(),
+            monday,
+            "the next day's file at the same path"
+        );
+        assert!(batch_name(&dir.path().join("absent.csv")).is_err());
     }
 }

@@ -180,7 +180,7 @@ fn serve(a: ServeArgs) -> Result<u8> {
     let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
     let rows = crate::desk::rows_to_load(&scored, &queue);
     let mut store = Store::open(&a.db)?;
-    store.import(&a.scored.display().to_string(), &rows, &batch)?;
+    store.import(&review::batch_name(&a.scored)?, &rows, &batch)?;
     store.set_queue(&queue)?;
     drop(store);
     crate::desk::serve(a.db.clone(), &a.bind, a.port, token, 4, &|url| {
@@ -194,7 +194,7 @@ fn import(a: ImportArgs) -> Result<u8> {
     let (batch, rejected) = a.from.read(None, None)?;
     let rows: Vec<_> = scored.into_iter().filter(|s| a.all || s.flagged).collect();
     let mut store = Store::open(&a.db)?;
-    let n = store.import(&a.scored.display().to_string(), &rows, &batch)?;
+    let n = store.import(&review::batch_name(&a.scored)?, &rows, &batch)?;
     if !a.quiet {
         eprintln!("review import: {n} shipments loaded into {}", a.db.display());
     }
