@@ -1,7 +1,7 @@
 //! Cases: the run's flagged lines that share a party are one case, as an
-//! analyst investigates them. Two flagged lines are linked when they share
-//! the exporter (its normalised name, or its ID where the name is empty) or
-//! the exporter's ID: one company. They are linked through the normalised
+//! analyst investigates them. Two flagged lines are linked when their
+//! exporters resolve to one company ([`crate::resolve`]: names, IDs and
+//! addresses together, over the run's flagged lines). They are linked through the normalised
 //! address the goods leave from, the ultimate consignee (name and country)
 //! or the intermediate consignee (name and country) when that party is
 //! concentrated among the flagged lines: at least [`LINK_SHARE`] of its
@@ -57,13 +57,44 @@ pub const LINK_SHARE: f64 = 0.5;
 pub const RELATE_SHARE: f64 = 0.2;
 
 /// A flagged line: its position in the run, score and rank, and its
-/// exporter's ID ([`exporter_id_key`], empty for none).
+/// exporter as resolved among the run's flagged lines
+/// ([`exporter_entities`]; [`NONE`] for none).
 #[derive(Debug, Clone)]
 pub struct FlaggedLine {
     pub at: usize,
     pub risk: f64,
     pub rank: u32,
-    pub exporter_id: String,
+    pub exporter: u32,
+}
+
+/// The exporter entity of each of the batch's `rows` (resolved among them:
+/// [`crate::resolve`]), [`NONE`] for a row with neither name nor ID.
+pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<u32> {
+    let (names, ids, addresses) = (
+        b.text(Col::UsppiName),
+        b.text(Col::UsppiId),
+        b.text(Col::UsppiAddress),
+    );
+    let records: Vec<crate::resolve::Record> = rows
+        .iter()
+        .map(|&i| crate::resolve::Record {
+            name: normalize::party_name(&names[i]),
+            id: exporter_id_key(&ids[i]),
+            address: normalize::address(&addresses[i]),
+        })
+        .collect();
+    let entities = crate::resolve::resolve(&records);
+    records
+        .iter()
+        .zip(entities)
+        .map(|(r, e)| {
+            if r.name.is_empty() && r.id.is_empty() {
+                NONE
+            } else {
+                e
+            }
+        })
+        .collect()
 }
 
 /// The run's cases.
@@ -125,10 +156,11 @@ const LINKS: u8 = 2;
 
 /// A link between flagged lines: one party of one kind.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Link<'a> {
-    /// Kind (0 exporter, 1 consignee, 2 address, 3 intermediate) and id.
+enum Link {
+    /// Kind (1 consignee, 2 address, 3 intermediate) and id.
     Party(u8, u32),
-    ExporterId(&'a str),
+    /// A resolved exporter.
+    Exporter(u32),
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -208,11 +240,8 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
             .filter(|(kind, _)| *kind > 0)
             .map(|(kind, id)| Link::Party(kind as u8, id))
             .collect();
-        if parties.exporter[f.at] != NONE {
-            of_line.push(Link::Party(0, parties.exporter[f.at]));
-        }
-        if !f.exporter_id.is_empty() {
-            of_line.push(Link::ExporterId(&f.exporter_id));
+        if f.exporter != NONE {
+            of_line.push(Link::Exporter(f.exporter));
         }
         for l in of_line {
             match first.get(&l) {
@@ -504,7 +533,7 @@ mod tests {
             at,
             risk,
             rank,
-            exporter_id: String::new(),
+            exporter: NONE,
         }
     }
 
@@ -539,8 +568,9 @@ mod tests {
             line(3, 0.3, 6),
             line(4, 0.95, 2),
         ];
-        flagged[1].exporter_id = "EIN1".into();
-        flagged[2].exporter_id = "EIN1".into();
+        // Rows 1 and 2: one company (resolved: say, the same ID).
+        flagged[1].exporter = 77;
+        flagged[2].exporter = 77;
         let c = assign(&parties, &flagged);
         assert_eq!(c.count, 2);
         // The four-line case is stronger than the single 0.95 line; the

@@ -28,6 +28,7 @@ pub mod progress;
 pub mod reader;
 pub mod reasons;
 pub mod report;
+pub mod resolve;
 pub mod review;
 pub mod run;
 pub mod sampling;

@@ -652,11 +652,84 @@ struct LineBuilder {
 impl LineBuilder {
     fn new() -> LineBuilder {
         LineBuilder {
-            cells: vec![String::new(); Col::ALL.len()],
+            cells: vec![String::new(); Col::ALL.len() + GROUND_TRUTH_EXTRA.len()],
         }
     }
     fn set(&mut self, c: Col, v: impl Into<String>) {
         self.cells[c as usize] = v.into();
+    }
+    /// The exporter's identity (ground truth: which names are one company).
+    fn set_entity(&mut self, e: &Exporter) {
+        self.cells[Col::ALL.len()] = format!("E{}", e.id);
+    }
+}
+
+/// Ground-truth columns written after the spec's columns: the exporter's
+/// identity, the same for every spelling of its name.
+pub const GROUND_TRUTH_EXTRA: [&str; 1] = ["usppi_entity"];
+
+/// Share of lines whose exporter name is written another way: honest
+/// lines, the schemes' lines, the New Jersey ring's.
+const SPELLING_HONEST: f64 = 0.02;
+const SPELLING_SCHEME: f64 = 0.15;
+const SPELLING_RING: f64 = 0.5;
+
+/// Another way of writing a company name, as filings do: upper case, the
+/// legal form dropped or spelt out, a long word cut short, two letters of
+/// a word swapped, a comma before the legal form.
+fn spelling(name: &str, r: &mut Rand) -> String {
+    let words: Vec<&str> = name.split_whitespace().collect();
+    if words.is_empty() {
+        return name.to_string();
+    }
+    let join = |w: &[String]| w.join(" ");
+    let mut w: Vec<String> = words.iter().map(|x| x.to_string()).collect();
+    let last = w.len() - 1;
+    match r.int(0, 4) {
+        0 => name.to_uppercase(),
+        1 if w.len() >= 3 => {
+            match w[last].trim_end_matches('.') {
+                "Inc" => w[last] = "Incorporated".into(),
+                "Corp" => w[last] = "Corporation".into(),
+                "Ltd" => w[last] = "Limited".into(),
+                "LLC" => w[last] = "L.L.C.".into(),
+                _ => {
+                    w.pop();
+                }
+            }
+            join(&w)
+        }
+        2 => {
+            // The longest word of 7 letters or more after the first, cut to 4.
+            let k = (1..w.len())
+                .filter(|&k| w[k].chars().count() >= 7)
+                .max_by_key(|&k| w[k].len());
+            if let Some(k) = k {
+                w[k] = w[k].chars().take(4).collect();
+            }
+            join(&w)
+        }
+        3 => {
+            // Two letters swapped in the longest word of 5 letters or more.
+            let k = (0..w.len())
+                .filter(|&k| w[k].chars().count() >= 5)
+                .max_by_key(|&k| w[k].len());
+            match k {
+                Some(k) => {
+                    let mut c: Vec<char> = w[k].chars().collect();
+                    let i = r.int(1, c.len() - 3);
+                    c.swap(i, i + 1);
+                    w[k] = c.into_iter().collect();
+                    join(&w)
+                }
+                None => name.to_uppercase(),
+            }
+        }
+        _ if w.len() >= 2 => {
+            w[last - 1].push(',');
+            join(&w)
+        }
+        _ => name.to_uppercase(),
     }
 }
 
@@ -1065,6 +1138,7 @@ fn common(
         b.set(Col::FilingId, filing);
         b.set(Col::ExportDate, Date(day).to_string());
         b.set(Col::UsppiName, e.name.clone());
+        b.set_entity(e);
         if r.p(0.9) {
             b.set(Col::UsppiId, e.id.clone());
         }
@@ -1337,6 +1411,7 @@ impl<'a> Gen<'a> {
         b.set(Col::FilingId, filing);
         b.set(Col::ExportDate, Date(day).to_string());
         b.set(Col::UsppiName, e.name.clone());
+        b.set_entity(&e);
         b.set(Col::UsppiId, e.id.clone());
         b.set(
             Col::UsppiAddress,
@@ -1573,8 +1648,15 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
         *w /= total_w;
     }
     let mut honest_left = plan.honest;
-    let names: Vec<&str> = Col::ALL.iter().map(|c| c.name()).collect();
+    let names: Vec<&str> = Col::ALL
+        .iter()
+        .map(|c| c.name())
+        .chain(GROUND_TRUTH_EXTRA)
+        .collect();
     sink.header(&names)?;
+    // Spellings are drawn from their own stream, so the rest of the world
+    // is what it was without them.
+    let mut spellings = Rand(Xoshiro256PlusPlus::seed_from_u64(cfg.seed ^ 0x005b_e11e_550f_4a3e));
     let mut written = 0u64;
     let mut sched_i = 0;
     let mut day_lines: Vec<Line> = Vec::new();
@@ -1610,6 +1692,17 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
             sched_i += 1;
         }
         day_lines.shuffle(&mut g.r.0);
+        for l in day_lines.iter_mut() {
+            let p = match l[Col::Typology as usize].as_str() {
+                "" => SPELLING_HONEST,
+                "nj_warehouse" => SPELLING_RING,
+                _ => SPELLING_SCHEME,
+            };
+            if spellings.p(p) {
+                let name = &mut l[Col::UsppiName as usize];
+                *name = spelling(name, &mut spellings);
+            }
+        }
         if let (Some(v), Some(vr)) = (&variant, variant_stream.as_mut()) {
             for l in day_lines.iter_mut() {
                 v.apply(l, vr);

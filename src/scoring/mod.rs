@@ -533,14 +533,15 @@ impl<'m> ScoreRun<'m> {
             intermediate: &intermediate,
         };
         let lines: Vec<FlaggedLine> = kept.as_ref().map_or_else(Vec::new, |(b, at)| {
-            let ids = b.text(Col::UsppiId);
-            (0..b.len)
-                .filter(|&i| flagged(at[i]))
-                .map(|i| FlaggedLine {
+            let rows: Vec<usize> = (0..b.len).filter(|&i| flagged(at[i])).collect();
+            let exporters = cases::exporter_entities(b, &rows);
+            rows.iter()
+                .zip(exporters)
+                .map(|(&i, exporter)| FlaggedLine {
                     at: at[i],
                     risk: risk[at[i]],
                     rank: ranking.rank[at[i]],
-                    exporter_id: cases::exporter_id_key(&ids[i]),
+                    exporter,
                 })
                 .collect()
         });

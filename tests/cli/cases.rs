@@ -20,7 +20,7 @@ fn flagged_lines_sharing_parties_are_one_case_and_cases_csv_lists_them() {
         col("case_id"),
         col("flagged"),
         col("risk_score"),
-        col("usppi_name"),
+        col("usppi_id"),
         col("typology"),
     );
     let is_flagged = |r: &Vec<String>| r[flagged] == "true";
@@ -35,7 +35,7 @@ fn flagged_lines_sharing_parties_are_one_case_and_cases_csv_lists_them() {
     assert!(rows
         .iter()
         .all(|r| r[case].is_empty() || flagged_cases.contains(r[case].as_str())));
-    // Flagged lines of one exporter are in one case.
+    // Flagged lines of one exporter ID are in one case.
     let mut case_of_exporter: HashMap<&str, &str> = HashMap::new();
     for r in rows.iter().filter(|r| is_flagged(r) && !r[exporter].is_empty()) {
         let c = case_of_exporter
