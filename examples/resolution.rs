@@ -10,8 +10,6 @@
 
 use std::collections::HashMap;
 
-use sentinel::cases::exporter_id_key;
-use sentinel::normalize::party_name;
 use sentinel::resolve::{resolve, Record, BLOCK_MAX};
 
 /// Pairs within the groups of a labelling.
@@ -79,14 +77,7 @@ fn main() -> anyhow::Result<()> {
             *entity_ids.entry(e).or_insert(next)
         })
         .collect();
-    let records: Vec<Record> = keys
-        .iter()
-        .map(|(n, i, a)| Record {
-            name: party_name(n),
-            id: exporter_id_key(i),
-            address: sentinel::normalize::address(a),
-        })
-        .collect();
+    let records: Vec<Record> = keys.iter().map(|(n, i, a)| Record::filed(n, i, a)).collect();
     let ambiguous = spellings.values().filter(|m| m.len() > 1).count();
     println!(
         "{path}: {} spellings (name, ID and address as filed) of {} companies; {ambiguous} spellings filed for more than one company; blocks of up to {BLOCK_MAX}",

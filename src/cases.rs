@@ -77,11 +77,7 @@ pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<u32> {
     );
     let records: Vec<crate::resolve::Record> = rows
         .iter()
-        .map(|&i| crate::resolve::Record {
-            name: normalize::party_name(&names[i]),
-            id: exporter_id_key(&ids[i]),
-            address: normalize::address(&addresses[i]),
-        })
+        .map(|&i| crate::resolve::Record::filed(&names[i], &ids[i], &addresses[i]))
         .collect();
     let entities = crate::resolve::resolve(&records);
     records
@@ -124,14 +120,6 @@ pub fn intermediate_key(name: &str, country: &str) -> String {
     } else {
         format!("{n}|{}", country.trim())
     }
-}
-
-/// A normalised exporter ID (letters and digits, upper case), empty for none.
-pub fn exporter_id_key(id: &str) -> String {
-    id.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 /// The chance that at least one of the lines is positive, as
@@ -623,7 +611,6 @@ mod tests {
         assert_eq!(c.of_row, vec![1, 2, 1, 1, 1, 1, 1, 1, 0]);
         // Certain lines keep their order where 1 - prod rounds to 1.
         assert!(log_clear([1.0, 1.0]) < log_clear([1.0]));
-        assert_eq!(exporter_id_key(" 12-345 6789a "), "123456789A");
         assert_eq!(
             intermediate_key("Lion Harbour Pte. Ltd.", "SG"),
             "LION HARBOUR|SG"

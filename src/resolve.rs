@@ -33,6 +33,25 @@ pub struct Record {
     pub address: String,
 }
 
+impl Record {
+    /// A spelling from the cells as filed: name, ID and address, normalised.
+    pub fn filed(name: &str, id: &str, address: &str) -> Record {
+        Record {
+            name: crate::normalize::party_name(name),
+            id: id_key(id),
+            address: crate::normalize::address(address),
+        }
+    }
+}
+
+/// A normalised ID (letters and digits, upper case), empty for none.
+pub fn id_key(id: &str) -> String {
+    id.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
 struct Groups<'a> {
     parent: Vec<usize>,
     /// Each root's ID, if any.
@@ -197,14 +216,9 @@ pub fn resolve(records: &[Record]) -> Vec<u32> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::party_name;
 
     fn rec(name: &str, id: &str, address: &str) -> Record {
-        Record {
-            name: party_name(name),
-            id: id.to_string(),
-            address: crate::normalize::address(address),
-        }
+        Record::filed(name, id, address)
     }
 
     #[test]
@@ -251,5 +265,6 @@ mod tests {
         assert!(!one_typo("MOTORS", "MOTTOS"));
         assert!(one_typo("SYSTEMS", "SYSTEMZ"));
         assert!(!one_typo("AB", "BA"));
+        assert_eq!(id_key(" 12-345 6789a "), "123456789A");
     }
 }

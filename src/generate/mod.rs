@@ -1656,7 +1656,9 @@ pub fn generate(cfg: &GenerateConfig, sink: &mut dyn LineSink, progress: &dyn Fn
     sink.header(&names)?;
     // Spellings are drawn from their own stream, so the rest of the world
     // is what it was without them.
-    let mut spellings = Rand(Xoshiro256PlusPlus::seed_from_u64(cfg.seed ^ 0x005b_e11e_550f_4a3e));
+    let mut spellings = Rand(Xoshiro256PlusPlus::seed_from_u64(
+        cfg.seed ^ 0x005b_e11e_550f_4a3e,
+    ));
     let mut written = 0u64;
     let mut sched_i = 0;
     let mut day_lines: Vec<Line> = Vec::new();
