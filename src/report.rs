@@ -524,7 +524,7 @@ fn cases_section(cases: &[crate::cases::CaseSummary]) -> String {
     let several = cases.iter().filter(|c| c.flagged_lines > 1).count();
     let _ = write!(
         s,
-        "<p>{} cases, {several} of them of more than one flagged line. Flagged lines of one exporter are one case, and so are flagged lines that share an address, consignee or intermediate at least half of whose lines are flagged; a case also holds the lines below the flag line of its parties a fifth of whose lines are flagged. Case score: the chance that at least one flagged line is a controlled misdeclaration; expected: how many are, by their scores. The strongest {} cases:</p>",
+        "<p>{} cases, {several} of them of more than one flagged line. Flagged lines whose exporters resolve to one company are one case, and so are flagged lines that share an address, consignee or intermediate at least half of whose lines are flagged; a case also holds the lines below the flag line of its parties a fifth of whose lines are flagged. Case score: the chance that at least one flagged line is a controlled misdeclaration; expected: how many are, by their scores. The strongest {} cases:</p>",
         cases.len(),
         cases.len().min(CASES_LISTED)
     );
