@@ -200,6 +200,10 @@ fn sentence(code: ReasonCode, parts: &Parts, ev: &Evidence, b: &Batch, i: usize,
         SharedAddress if val(f, "address_shared_exporters", i).is_nan() => {
             missing("exporters at the address", "the exporter's address")
         }
+        InvoiceValueMismatch if b.num(Col::InvoiceValueUsd)[i].is_nan() => {
+            missing("invoice value", "the invoice value")
+        }
+        Amended if b.num(Col::AmendmentCount)[i].is_nan() => missing("amendments", "the amendment count"),
         LikelyGpu => {
             let (k, pk) = crate::pipeline::likeliest(&ev.probs[i * n_cat..(i + 1) * n_cat]);
             format!(
