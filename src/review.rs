@@ -226,11 +226,14 @@ impl Store {
     pub fn case_lines(&self, batch: &str, case_id: &str) -> Result<Vec<CaseLineView>> {
         let mut st = self.conn.prepare(
             "SELECT s.shipment_id, s.rank, s.risk_score, s.flagged, s.declared_category, s.likely_category, d.decision,
-                    EXISTS(SELECT 1 FROM queue q WHERE q.shipment_id = s.shipment_id)
+                    EXISTS(SELECT 1 FROM queue q WHERE q.shipment_id = s.shipment_id), s.manifest
              FROM shipments s LEFT JOIN decisions d USING (shipment_id)
              WHERE s.batch = ?1 AND s.case_id = ?2 ORDER BY s.flagged DESC, s.rank, s.shipment_id",
         )?;
         let rows = st.query_map(params![batch, case_id], |r| {
+            let manifest: BTreeMap<String, String> =
+                serde_json::from_str(&r.get::<_, String>(8)?).unwrap_or_default();
+            let cell = |k: &str| manifest.get(k).cloned().unwrap_or_default();
             Ok(CaseLineView {
                 shipment_id: r.get(0)?,
                 rank: r.get(1)?,
@@ -240,6 +243,9 @@ impl Store {
                 likely_category: r.get(5)?,
                 decision: r.get(6)?,
                 in_queue: r.get(7)?,
+                exporter: cell("usppi_name"),
+                consignee: cell("ultimate_consignee_name"),
+                export_date: cell("export_date"),
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -511,6 +517,10 @@ pub struct CaseLineView {
     pub likely_category: Option<String>,
     pub decision: Option<String>,
     pub in_queue: bool,
+    /// The line's exporter and consignee as filed, and its date.
+    pub exporter: String,
+    pub consignee: String,
+    pub export_date: String,
 }
 
 /// What a case decision did.

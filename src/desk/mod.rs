@@ -567,15 +567,18 @@ fn case_section(store: &Store, v: &crate::review::ShipmentView) -> Result<String
         lines.len(),
         lines.len() - flagged
     );
-    s.push_str("<table id=\"case-lines\"><thead><tr><th></th><th>shipment</th><th>rank</th><th>risk</th><th>flagged</th><th>declared</th><th>likely</th><th>decision</th></tr></thead><tbody>");
+    s.push_str("<table id=\"case-lines\"><thead><tr><th></th><th>shipment</th><th>date</th><th>exporter</th><th>consignee</th><th>rank</th><th>risk</th><th>flagged</th><th>declared</th><th>likely</th><th>decision</th></tr></thead><tbody>");
     for l in &lines {
         s.push_str(&format!(
-            "<tr{}><td><input type=\"checkbox\" class=\"take\" value=\"{}\"{}></td><td><a href=\"/s/{}\">{}</a></td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision line-decision\" data-id=\"{}\">{}</td></tr>",
+            "<tr{}><td><input type=\"checkbox\" class=\"take\" value=\"{}\"{}></td><td><a href=\"/s/{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision line-decision\" data-id=\"{}\">{}</td></tr>",
             if l.shipment_id == v.shipment_id { " class=\"this\"" } else { "" },
             esc(&l.shipment_id),
             if l.flagged { " checked" } else { "" },
             esc(&escape_path(&l.shipment_id)),
             esc(&l.shipment_id),
+            esc(&l.export_date),
+            esc(&l.exporter),
+            esc(&l.consignee),
             l.rank,
             l.risk_score,
             if l.flagged { "yes" } else { "below the line" },
