@@ -7,17 +7,18 @@
 //! different IDs (an ID names one company; a group holds at most one):
 //!
 //! 1. the same ID;
-//! 2. the same normalised name filed from the same address;
+//! 2. the same normalised name filed from the same address, unless
+//!    records there already carry two different IDs (two companies of one
+//!    name at one warehouse: a record without an ID could be either);
 //! 3. similar names filed from the same address (compared within an
 //!    address; addresses of more than [`BLOCK_MAX`] distinct names are
 //!    skipped): the same number of words, at least one word the same, and
 //!    every other word the same, cut short ("TECH" for "TECHNOLOGIES", after
 //!    the first word, at least 3 letters), or one typo away (an edit or a
 //!    swap of two neighbours, in words of 5 letters or more);
-//! 4. the same normalised name from anywhere, when the groups holding it
-//!    carry at most one ID between them: a name several companies file
-//!    under stays apart where neither an ID nor an address tells whose a
-//!    record is.
+//! 4. the same normalised name from anywhere, under the same condition: a
+//!    name several companies file under stays apart where neither an ID
+//!    nor an address tells whose a record is.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -147,6 +148,18 @@ fn grouped(records: &[Record], key: impl Fn(&Record) -> Option<String>) -> BTree
     m
 }
 
+/// How many different IDs the groups of these records hold.
+fn held_by(g: &mut Groups, ks: &[usize]) -> usize {
+    let ids: BTreeSet<&str> = ks
+        .iter()
+        .filter_map(|&k| {
+            let root = g.find(k);
+            g.id[root]
+        })
+        .collect();
+    ids.len()
+}
+
 /// The entity of each record, numbered from 0 in the order of each
 /// entity's first record.
 pub fn resolve(records: &[Record]) -> Vec<u32> {
@@ -172,7 +185,9 @@ pub fn resolve(records: &[Record]) -> Vec<u32> {
         (!r.name.is_empty() && !r.address.is_empty()).then(|| format!("{}\u{1}{}", r.address, r.name))
     };
     for ks in grouped(records, at).values() {
-        chain(&mut g, ks);
+        if held_by(&mut g, ks) <= 1 {
+            chain(&mut g, ks);
+        }
     }
     // 3. Similar names from the same address.
     for ks in grouped(records, |r| Some(r.address.clone()).filter(|a| !a.is_empty())).values() {
@@ -192,14 +207,7 @@ pub fn resolve(records: &[Record]) -> Vec<u32> {
     }
     // 4. The same name from anywhere, where at most one ID holds it.
     for ks in grouped(records, |r| Some(r.name.clone()).filter(|n| !n.is_empty())).values() {
-        let ids: BTreeSet<&str> = ks
-            .iter()
-            .filter_map(|&k| {
-                let root = g.find(k);
-                g.id[root]
-            })
-            .collect();
-        if ids.len() <= 1 {
+        if held_by(&mut g, ks) <= 1 {
             chain(&mut g, ks);
         }
     }
@@ -237,6 +245,17 @@ mod tests {
             rec("Summit Comp", "", "3 Pine St"),
             rec("Nova Trading", "", "4 Ash St"),
             rec("NOVA TRADING LLC", "", "8 Birch St"),
+            rec(
+                "Orion Devices Inc",
+                "44-4444444",
+                "Gulf Coast Warehousing, 9000 Commerce Dr",
+            ),
+            rec(
+                "Orion Devices LLC",
+                "55-5555555",
+                "Gulf Coast Warehousing, 9000 Commerce Dr",
+            ),
+            rec("ORION DEVICES", "", "Gulf Coast Warehousing, 9000 Commerce Dr"),
         ];
         let e = resolve(&r);
         assert_eq!(e[0], e[1], "same name and address");
@@ -253,6 +272,11 @@ mod tests {
         assert_eq!(e[8], e[10]);
         // One name from two addresses, no ID anywhere: one company.
         assert_eq!(e[11], e[12]);
+        // Two companies of one name at one warehouse: a spelling there
+        // without an ID could be either, and joins neither.
+        assert_ne!(e[13], e[14]);
+        assert_ne!(e[15], e[13]);
+        assert_ne!(e[15], e[14]);
         assert_eq!(resolve(&r), e, "deterministic");
         assert!(
             !similar("SUN SYSTEMS", "SUNRISE SYSTEMS"),
