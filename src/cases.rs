@@ -30,7 +30,6 @@ use serde::Serialize;
 use crate::batch::Batch;
 use crate::domain::Date;
 use crate::history::NONE;
-use crate::normalize;
 use crate::report::ScoredRow;
 use crate::schema::Col;
 
@@ -98,27 +97,20 @@ pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<u32> {
 pub struct Cases {
     /// Each row's case number (1 = strongest), 0 for a row in no case.
     pub of_row: Vec<u32>,
-    /// Number of cases.
-    pub count: usize,
 }
 
 impl Cases {
+    /// Number of cases (they are numbered from 1 without gaps).
+    pub fn count(&self) -> usize {
+        self.of_row.iter().copied().max().unwrap_or(0) as usize
+    }
+
     /// Row `i`'s case id as written (`C7`), or empty.
     pub fn id(&self, i: usize) -> Option<String> {
         match self.of_row.get(i) {
             Some(&k) if k > 0 => Some(format!("C{k}")),
             _ => None,
         }
-    }
-}
-
-/// A normalised intermediate consignee (name and country), empty for none.
-pub fn intermediate_key(name: &str, country: &str) -> String {
-    let n = normalize::party_name(name);
-    if n.is_empty() {
-        n
-    } else {
-        format!("{n}|{}", country.trim())
     }
 }
 
@@ -289,10 +281,7 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
                 .unwrap_or(0);
         }
     }
-    Cases {
-        of_row,
-        count: order.len(),
-    }
+    Cases { of_row }
 }
 
 /// One line of a case as the report draws it.
@@ -560,7 +549,7 @@ mod tests {
         flagged[1].exporter = 77;
         flagged[2].exporter = 77;
         let c = assign(&parties, &flagged);
-        assert_eq!(c.count, 2);
+        assert_eq!(c.count(), 2);
         // The four-line case is stronger than the single 0.95 line; the
         // hub's rows and the exporter's other line carry no case.
         let mut want = vec![1, 1, 1, 1, 2, 0, 0];
@@ -573,7 +562,7 @@ mod tests {
         // brings its other lines into the case.
         flagged.extend((7..11).map(|at| line(at, 0.2, at as u32 + 2)));
         let c = assign(&parties, &flagged);
-        assert_eq!(c.count, 1);
+        assert_eq!(c.count(), 1);
         assert_eq!(c.of_row[16], 1, "the linking consignee's other lines are related");
         assert_eq!(c.of_row[5], 0);
         assert_eq!(c.of_row[6], 0);
@@ -593,7 +582,7 @@ mod tests {
             intermediate: &none,
         };
         let c = assign(&parties, &[line(0, 0.2, 3), line(1, 0.99, 1), line(3, 0.5, 2)]);
-        assert_eq!(c.count, 2);
+        assert_eq!(c.count(), 2);
         assert_eq!(c.of_row, vec![2, 1, 1, 1]);
         // A party with 2 of its 8 lines flagged brings its other lines in,
         // but links nothing: rows 0 and 1 stay apart.
@@ -607,14 +596,9 @@ mod tests {
             intermediate: &none,
         };
         let c = assign(&parties, &[line(0, 0.9, 1), line(1, 0.5, 2)]);
-        assert_eq!(c.count, 2);
+        assert_eq!(c.count(), 2);
         assert_eq!(c.of_row, vec![1, 2, 1, 1, 1, 1, 1, 1, 0]);
         // Certain lines keep their order where 1 - prod rounds to 1.
         assert!(log_clear([1.0, 1.0]) < log_clear([1.0]));
-        assert_eq!(
-            intermediate_key("Lion Harbour Pte. Ltd.", "SG"),
-            "LION HARBOUR|SG"
-        );
-        assert_eq!(intermediate_key("  ", "SG"), "");
     }
 }

@@ -216,12 +216,7 @@ impl RowKeys {
             self.exporter.push(e);
             let consignees = &mut self.consignees;
             let c = self.consignee_memo.id(&cons[i], &country[i], || {
-                let name = normalize::party_name(&cons[i]);
-                if name.is_empty() {
-                    NONE
-                } else {
-                    consignees.id(&format!("{name}|{}", &country[i]))
-                }
+                consignees.id(&normalize::party_abroad(&cons[i], &country[i]))
             });
             self.consignee.push(c);
             let addresses = &mut self.addresses;
@@ -231,7 +226,7 @@ impl RowKeys {
             self.address.push(a);
             let intermediates = &mut self.intermediates;
             let m = self.intermediate_memo.id(&inter[i], &inter_country[i], || {
-                intermediates.id(&crate::cases::intermediate_key(&inter[i], &inter_country[i]))
+                intermediates.id(&normalize::party_abroad(&inter[i], &inter_country[i]))
             });
             self.intermediate.push(m);
             self.category.push(declared[i]);

@@ -118,6 +118,18 @@ pub fn party_name(s: &str) -> String {
     kept.join(" ")
 }
 
+/// A party abroad keyed with its country: `NAME|CC` from its normalised
+/// name, empty when the name normalises to nothing (the consignees' and
+/// intermediates' keys).
+pub fn party_abroad(name: &str, country: &str) -> String {
+    let n = party_name(name);
+    if n.is_empty() {
+        n
+    } else {
+        format!("{n}|{country}")
+    }
+}
+
 /// Normalised address: upper case, no punctuation, common abbreviations,
 /// suite/unit/apartment numbers removed.
 pub fn address(s: &str) -> String {
@@ -158,6 +170,8 @@ mod tests {
         assert_eq!(party_name("A&B Trading"), "A AND B TRADING");
         assert_eq!(party_name("<script>x</script>"), "SCRIPT X SCRIPT");
         assert_eq!(party_name(""), "");
+        assert_eq!(party_abroad("Lion Harbour Pte. Ltd.", "SG"), "LION HARBOUR|SG");
+        assert_eq!(party_abroad("  ", "SG"), "");
     }
 
     #[test]

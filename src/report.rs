@@ -38,10 +38,12 @@ pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
 /// Whether a scored file has the `case_id` column (files scored before
 /// cases do not).
 pub fn has_cases(path: &std::path::Path) -> Result<bool> {
-    let mut rd = csv::Reader::from_path(path).map_err(|e| {
-        crate::error::InputError::new(format!("{}: cannot open the scored file: {e}", path.display()))
-    })?;
-    Ok(rd.headers()?.iter().any(|h| h == "case_id"))
+    let refuse = |e: csv::Error| {
+        crate::error::InputError::new(format!("{}: not a readable scored file: {e}", path.display()))
+    };
+    let mut rd = csv::Reader::from_path(path).map_err(refuse)?;
+    let found = rd.headers().map_err(refuse)?.iter().any(|h| h == "case_id");
+    Ok(found)
 }
 
 fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {

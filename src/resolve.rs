@@ -15,7 +15,8 @@
 //!    skipped): the same number of words, at least one word the same, and
 //!    every other word the same, cut short ("TECH" for "TECHNOLOGIES", after
 //!    the first word, at least 3 letters), or one typo away (an edit or a
-//!    swap of two neighbours, in words of 5 letters or more);
+//!    swap of two neighbours, in words of 5 letters or more); words with
+//!    digits (codes, numbers) only ever match exactly;
 //! 4. the same normalised name from anywhere, under the same condition: a
 //!    name several companies file under stays apart where neither an ID
 //!    nor an address tells whose a record is.
@@ -102,17 +103,23 @@ pub fn similar(a: &str, b: &str) -> bool {
     same > 0
 }
 
+/// A word of letters only: words with digits (codes, numbers) must match
+/// exactly, so two IDs one digit apart are never one typo.
+fn letters(w: &str) -> bool {
+    w.chars().all(char::is_alphabetic)
+}
+
 /// One word is the other cut short (at least 3 letters, 2 fewer).
 fn cut_short(x: &str, y: &str) -> bool {
     let (s, l) = if x.len() < y.len() { (x, y) } else { (y, x) };
-    s.len() >= 3 && l.len() >= s.len() + 2 && l.starts_with(s)
+    letters(x) && letters(y) && s.len() >= 3 && l.len() >= s.len() + 2 && l.starts_with(s)
 }
 
 /// One edit (insert, delete, substitute) or a swap of two neighbouring
 /// letters apart, in words of 5 letters or more.
 fn one_typo(x: &str, y: &str) -> bool {
     let (a, b): (Vec<char>, Vec<char>) = (x.chars().collect(), y.chars().collect());
-    if a.len().min(b.len()) < 5 || a.len().abs_diff(b.len()) > 1 {
+    if !letters(x) || !letters(y) || a.len().min(b.len()) < 5 || a.len().abs_diff(b.len()) > 1 {
         return false;
     }
     let p = a.iter().zip(&b).take_while(|(c, d)| c == d).count();
@@ -289,6 +296,9 @@ mod tests {
         assert!(!one_typo("MOTORS", "MOTTOS"));
         assert!(one_typo("SYSTEMS", "SYSTEMZ"));
         assert!(!one_typo("AB", "BA"));
+        assert!(!one_typo("IMP12345", "IMP12354"), "codes one digit apart");
+        assert!(!similar("ACME 10234", "ACME 10243"));
+        assert!(!cut_short("A1234", "A123456"));
         assert_eq!(id_key(" 12-345 6789a "), "123456789A");
     }
 }

@@ -30,7 +30,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let scored = report::read_scored(&a.scored)?;
+    // The header first: a file scored before cases is refused unread.
     if !report::has_cases(&a.scored)? {
         return Err(InputError::new(format!(
             "{}: has no case_id column (scored by an older sentinel); score the batch again",
@@ -38,6 +38,7 @@ pub fn run(a: Args) -> Result<u8> {
         ))
         .into());
     }
+    let scored = report::read_scored(&a.scored)?;
     let (batch, rejected) = a.from.read(None, None)?;
     let summaries = cases::summarise(&scored, &batch);
     let mut out = AtomicFile::create(&a.out, std::slice::from_ref(&a.scored))?;

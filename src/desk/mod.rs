@@ -686,23 +686,20 @@ fn shipment_page(store: &Store, v: &crate::review::ShipmentView) -> Result<Strin
 
 const DESK_JS: &str = "(function(){var h=document.getElementById('shipment'),id=h.dataset.id,r=document.getElementById('reviewer');\
 r.value=localStorage.getItem('sentinel-reviewer')||'';r.addEventListener('change',function(){localStorage.setItem('sentinel-reviewer',r.value)});\
-function decide(d){var who=r.value.trim();if(!who){document.getElementById('status').textContent='enter your name as reviewer first';r.focus();return}\
+function post(path,d,extra,st,done){var who=r.value.trim();if(!who){st.textContent='enter your name as reviewer first';r.focus();return}\
 localStorage.setItem('sentinel-reviewer',who);\
-fetch('/api/shipments/'+encodeURIComponent(id)+'/decision',{method:'POST',headers:{'Content-Type':'application/json'},\
-body:JSON.stringify({decision:d,reviewer:who,goods_found:document.getElementById('goods').value,note:document.getElementById('note').value})})\
+var body={decision:d,reviewer:who,goods_found:document.getElementById('goods').value,note:document.getElementById('note').value};for(var k in extra)body[k]=extra[k];\
+fetch('/api/shipments/'+encodeURIComponent(id)+path,{method:'POST',headers:{'Content-Type':'application/json'},body:JSON.stringify(body)})\
 .then(function(x){return x.json().then(function(j){if(!x.ok)throw new Error(j.error);return j})})\
-.then(function(j){document.getElementById('current').textContent=j.decision;document.getElementById('status').textContent='saved'})\
-.catch(function(e){document.getElementById('status').textContent='not saved: '+e.message})}\
+.then(done).catch(function(e){st.textContent='not saved: '+e.message})}\
+function decide(d){var st=document.getElementById('status');\
+post('/decision',d,{},st,function(j){document.getElementById('current').textContent=j.decision;st.textContent='saved'})}\
 Array.prototype.forEach.call(document.querySelectorAll('button[data-d]'),function(b){b.addEventListener('click',function(){decide(b.dataset.d)})});\
-function decideCase(d){var who=r.value.trim(),st=document.getElementById('case-status');if(!who){st.textContent='enter your name as reviewer first';r.focus();return}\
-localStorage.setItem('sentinel-reviewer',who);var lines=Array.prototype.map.call(document.querySelectorAll('input.take:checked'),function(c){return c.value});\
-fetch('/api/shipments/'+encodeURIComponent(id)+'/case-decision',{method:'POST',headers:{'Content-Type':'application/json'},\
-body:JSON.stringify({decision:d,reviewer:who,goods_found:document.getElementById('goods').value,note:document.getElementById('note').value,lines:lines})})\
-.then(function(x){return x.json().then(function(j){if(!x.ok)throw new Error(j.error);return j})})\
-.then(function(j){j.case.lines.forEach(function(l){Array.prototype.forEach.call(document.querySelectorAll('td.line-decision'),function(td){if(td.dataset.id===l.shipment_id)td.textContent=l.decision||'undecided'});\
+function decideCase(d){var st=document.getElementById('case-status');\
+var lines=Array.prototype.map.call(document.querySelectorAll('input.take:checked'),function(c){return c.value});\
+post('/case-decision',d,{lines:lines},st,function(j){j.case.lines.forEach(function(l){Array.prototype.forEach.call(document.querySelectorAll('td.line-decision'),function(td){if(td.dataset.id===l.shipment_id)td.textContent=l.decision||'undecided'});\
 if(l.shipment_id===id)document.getElementById('current').textContent=l.decision||'undecided'});\
-st.textContent='saved: '+j.decided.decided.length+' lines decided, '+j.decided.exceptions.length+' exceptions'})\
-.catch(function(e){st.textContent='not saved: '+e.message})}\
+st.textContent='saved: '+j.decided.decided.length+' lines decided, '+j.decided.exceptions.length+' exceptions'})}\
 Array.prototype.forEach.call(document.querySelectorAll('button[data-case]'),function(b){b.addEventListener('click',function(){decideCase(b.dataset.case)})});\
 document.addEventListener('keydown',function(e){var t=e.target.tagName;if(t==='INPUT'||t==='TEXTAREA'||t==='SELECT'||e.ctrlKey||e.metaKey||e.altKey)return;\
 if(e.key==='c')decide('confirmed');else if(e.key==='x')decide('cleared');else if(e.key==='i')decide('inspect');\

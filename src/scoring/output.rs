@@ -146,12 +146,7 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
         out.push_str(if (self.flagged)(at) { "true" } else { "false" });
         // Writing into a String cannot fail.
         let _ = write!(out.next(), "{}", self.rank[at]);
-        match self.cases.of_row[at] {
-            0 => out.push_str(""),
-            k => {
-                let _ = write!(out.next(), "C{k}");
-            }
-        }
+        out.push_str(self.cases.id(at).as_deref().unwrap_or(""));
         out.push_str(&t.categories[self.rows.declared[at] as usize].name);
         out.push_str(&t.categories[self.rows.likely[at] as usize].name);
         fixed(out.next(), self.rows.likely_probability[at], 4);
