@@ -11,7 +11,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-${HOME:-/root}/.cache/sentinel-target}}"
 cargo build --release --quiet --bin sentinel
-S="$CARGO_TARGET_DIR/release/sentinel"
+S="${SENTINEL:-$CARGO_TARGET_DIR/release/sentinel}"
 DIR=${DIR:-$(mktemp -d)}
 mkdir -p "$DIR"
 [ -n "${KEEP:-}" ] || trap 'rm -rf "$DIR"' EXIT

@@ -15,7 +15,7 @@ if [ ! -f "$KCD/train-2020.csv" ] || [ ! -f "$KCD/valid-2021q1.csv" ]; then
 fi
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-${HOME:-/root}/.cache/sentinel-target}}"
 cargo build --release --quiet --bin sentinel
-S="$CARGO_TARGET_DIR/release/sentinel"
+S="${SENTINEL:-$CARGO_TARGET_DIR/release/sentinel}"
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 # Exit 3 means some rows were rejected (net mass 0): the rest are used.

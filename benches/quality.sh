@@ -12,7 +12,7 @@ ROWS=${ROWS:-200000}
 SEEDS=${SEEDS:-1 2 3}
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-${HOME:-/root}/.cache/sentinel-target}}"
 cargo build --release --quiet --bin sentinel
-S="$CARGO_TARGET_DIR/release/sentinel"
+S="${SENTINEL:-$CARGO_TARGET_DIR/release/sentinel}"
 DIR=$(mktemp -d)
 trap 'rm -rf "$DIR"' EXIT
 "$S" generate --rows "$ROWS" --seed 1 --out "$DIR/train.csv" -q
