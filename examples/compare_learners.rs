@@ -82,7 +82,7 @@ fn main() {
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let (hist_tr, _) = history::compute(
         &Profiles::default(),
-        &RowKeys::from_batch(&tr, &d, &anomaly),
+        &mut RowKeys::from_batch(&tr, &d, &anomaly),
         n_cat,
     );
     let ev_tr = pipeline::evidence(&model.parts, &tr, &hist_tr);

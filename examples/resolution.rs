@@ -4,12 +4,17 @@
 //! resolution puts both in one entity, and truly is when the ground truth
 //! does (a spelling filed for several companies, a name without an ID,
 //! takes its commonest). Also printed: names normalised alone, and the
-//! resolution without its similar-name round.
+//! resolution without its similar-name round. Then the same over lines for
+//! the histories' point-in-time entities ([`sentinel::entities`]): each
+//! line's entity from what was filed up to its day, against its company.
 //!
 //!     cargo run --release --example resolution -- world.csv
 
 use std::collections::HashMap;
 
+use sentinel::entities;
+use sentinel::history::{RowKeys, NONE};
+use sentinel::normalize;
 use sentinel::resolve::{resolve, Record, BLOCK_MAX};
 
 /// Pairs within the groups of a labelling.
@@ -48,10 +53,32 @@ fn main() -> anyhow::Result<()> {
         col("usppi_address")?,
         col("usppi_entity")?,
     );
-    // Each spelling as filed, with the lines of each true entity.
+    let date = col("export_date")?;
+    // Each spelling as filed, with the lines of each true entity; and each
+    // line's keys for the histories' entities.
     let mut spellings: HashMap<(String, String, String), HashMap<String, u64>> = HashMap::new();
+    let mut lines = RowKeys::default();
+    let mut line_truth: Vec<u32> = Vec::new();
+    let mut line_entities: HashMap<String, u32> = HashMap::new();
     for rec in rd.records() {
         let rec = rec?;
+        let day: i32 = rec[date]
+            .split('-')
+            .fold(0, |acc, p| acc * 40 + p.parse::<i32>().unwrap_or(0));
+        lines.date.push(day);
+        let (n, i) = (
+            normalize::party_name(&rec[name]),
+            sentinel::resolve::id_key(&rec[id]),
+        );
+        lines.record.push(if n.is_empty() && i.is_empty() {
+            NONE
+        } else {
+            lines.records.id(&entities::record_key(&n, &i))
+        });
+        let a = lines.addresses.id(&normalize::address(&rec[address]));
+        lines.address.push(a);
+        let next = line_entities.len() as u32;
+        line_truth.push(*line_entities.entry(rec[entity].to_string()).or_insert(next));
         *spellings
             .entry((
                 rec[name].to_string(),
@@ -84,6 +111,7 @@ fn main() -> anyhow::Result<()> {
         keys.len(),
         entity_ids.len()
     );
+    let mut names_of_lines: HashMap<String, u32> = HashMap::new();
     let mut names: HashMap<&str, u32> = HashMap::new();
     let by_name: Vec<u32> = records
         .iter()
@@ -108,5 +136,27 @@ fn main() -> anyhow::Result<()> {
     let secs = t.elapsed().as_secs_f64();
     score("resolution (ID, name, similar names)", &truth, &got);
     println!("resolution took {secs:.3} s");
+
+    let by_line_name: Vec<u32> = lines
+        .record
+        .iter()
+        .map(|&r| {
+            let rec = lines.records.list.get(r as usize).map_or("", String::as_str);
+            let name = rec.rsplit_once('|').map_or(rec, |(n, _)| n);
+            let next = names_of_lines.len() as u32;
+            *names_of_lines.entry(name.to_string()).or_insert(next)
+        })
+        .collect();
+    let t = std::time::Instant::now();
+    entities::resolve(&mut lines, &entities::Aliases::default());
+    let secs = t.elapsed().as_secs_f64();
+    println!("{} lines of {} companies", lines.len(), line_entities.len());
+    score("lines: normalised name alone", &line_truth, &by_line_name);
+    score(
+        "lines: histories' entities (point in time)",
+        &line_truth,
+        &lines.exporter,
+    );
+    println!("the histories' entities took {secs:.3} s");
     Ok(())
 }

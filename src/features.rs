@@ -22,7 +22,7 @@ use crate::strcol::StrCol;
 use crate::tables::Tables;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 5;
+pub const FEATURE_SET_VERSION: u32 = 6;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -133,6 +133,15 @@ pub const ABSOLUTE_COUNTS: &[&str] = &[
     "consignee_partners",
     "consignee_codes",
 ];
+
+/// How active a party is within the run, against the run's other parties:
+/// kept for reasons and the isolation forest, but not a risk-model input
+/// (feature set 6). In training worlds, where a scheme's company files few
+/// lines, the model learned from it that a busy exporter is honest, which a
+/// ring resolved to one company of hundreds of lines contradicts; and it
+/// reads differently in a day's batch than in a month's, so it moved which
+/// lines daily runs flag (docs/quality.md, issue #17).
+pub const RUN_RANKS: &[&str] = &["exporter_run_rank", "consignee_run_rank"];
 
 /// The ranks of [`ABSOLUTE_COUNTS`] within the run (the risk model's; the
 /// isolation forest keeps the counts).

@@ -13,6 +13,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use crate::batch::Batch;
+use crate::entities::{self, Aliases};
 use crate::features::Declared;
 use crate::normalize;
 use crate::schema::Col;
@@ -69,8 +70,10 @@ fn add_distinct(set: &mut Vec<u32>, h: u32) {
 pub struct Profiles {
     pub exporters: BTreeMap<String, PartyHist>,
     pub consignees: BTreeMap<String, PartyHist>,
-    /// Normalised address -> exporters (normalised names) filing from it.
+    /// Normalised address -> exporters (entities) filing from it.
     pub addresses: BTreeMap<String, BTreeSet<String>>,
+    /// The IDs exporter names were filed with, which resolve them.
+    pub aliases: Aliases,
 }
 
 /// Interned party keys: each distinct normalised text gets a number, so a
@@ -103,6 +106,11 @@ impl Interner {
 #[derive(Debug, Clone, Default)]
 pub struct RowKeys {
     pub date: Vec<i32>,
+    /// The exporter as filed: its normalised name and ID
+    /// ([`crate::entities::record_key`]), [`NONE`] with neither.
+    pub record: Vec<u32>,
+    /// The exporter's entity ([`crate::entities::resolve`]): empty until
+    /// resolved, which [`compute`] and [`features`] do first.
     pub exporter: Vec<u32>,
     pub consignee: Vec<u32>,
     pub address: Vec<u32>,
@@ -119,6 +127,11 @@ pub struct RowKeys {
     pub label: Vec<f32>,
     /// How far the line's physical figures are from typical (NaN when unknown).
     pub anomaly: Vec<f32>,
+    pub records: Interner,
+    /// Set by [`RowKeys::resolve`]: whether [`RowKeys::exporter`] is
+    /// filled, and the aliases of the run's names as they stand after it.
+    pub resolved: bool,
+    pub learned: Aliases,
     pub exporters: Interner,
     pub consignees: Interner,
     pub addresses: Interner,
@@ -204,16 +217,17 @@ impl RowKeys {
         let (inter, inter_country) = (b.text(Col::IntermediateName), b.text(Col::IntermediateCountry));
         for i in 0..b.len {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
-            let exporters = &mut self.exporters;
+            let records = &mut self.records;
             let e = self.exporter_memo.id(&names[i], &ids[i], || {
                 let name = normalize::party_name(&names[i]);
-                if name.is_empty() && !ids[i].is_empty() {
-                    exporters.id(&format!("#{}", ids[i].trim()))
+                let id = crate::resolve::id_key(&ids[i]);
+                if name.is_empty() && id.is_empty() {
+                    NONE
                 } else {
-                    exporters.id(&name)
+                    records.id(&entities::record_key(&name, &id))
                 }
             });
-            self.exporter.push(e);
+            self.record.push(e);
             let consignees = &mut self.consignees;
             let c = self.consignee_memo.id(&cons[i], &country[i], || {
                 consignees.id(&normalize::party_abroad(&cons[i], &country[i]))
@@ -238,6 +252,13 @@ impl RowKeys {
             });
             self.anomaly.push(anomaly[i] as f32);
         }
+    }
+
+    /// Resolves the exporters to entities ([`entities::resolve`]) from the
+    /// aliases `known` before the run.
+    pub fn resolve(&mut self, known: &Aliases) {
+        self.learned = entities::resolve(self, known);
+        self.resolved = true;
     }
 
     pub fn len(&self) -> usize {
@@ -337,16 +358,25 @@ impl HistFeatures {
 }
 
 /// Computes each row's history figures and the profiles after the run.
-pub fn compute(profiles: &Profiles, keys: &RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
+pub fn compute(profiles: &Profiles, keys: &mut RowKeys, n_cat: usize) -> (HistFeatures, Profiles) {
+    if !keys.resolved {
+        keys.resolve(&profiles.aliases);
+    }
     let (mut f, after) = walk(profiles, keys, n_cat, true);
+    let mut after = after.unwrap_or_default();
+    after.aliases.names.extend(keys.learned.names.clone());
+    after.aliases.at.extend(keys.learned.at.clone());
     f.exporter = keys.exporter.clone();
     f.consignee = keys.consignee.clone();
-    (f, after.unwrap_or_default())
+    (f, after)
 }
 
 /// Each row's history figures (what scoring needs: not the profiles after).
 /// The keys' party ids move into the figures.
-pub fn features(profiles: &Profiles, keys: RowKeys, n_cat: usize) -> HistFeatures {
+pub fn features(profiles: &Profiles, mut keys: RowKeys, n_cat: usize) -> HistFeatures {
+    if !keys.resolved {
+        keys.resolve(&profiles.aliases);
+    }
     let mut f = walk(profiles, &keys, n_cat, false).0;
     f.exporter = keys.exporter;
     f.consignee = keys.consignee;
@@ -402,7 +432,7 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
 /// Row indices by date, ties in input order: each date and index packed in
 /// one integer (all distinct, ordered as the pairs are), sorted without
 /// looking dates up.
-fn date_order(dates: &[i32]) -> Vec<u32> {
+pub(crate) fn date_order(dates: &[i32]) -> Vec<u32> {
     let mut packed: Vec<u64> = dates
         .iter()
         .enumerate()
@@ -700,8 +730,8 @@ mod tests {
         let mut k = RowKeys::default();
         for (d, e, a, c) in rows {
             k.date.push(*d);
-            let e = k.exporters.id(e);
-            k.exporter.push(e);
+            let e = k.records.id(&entities::record_key(e, ""));
+            k.record.push(e);
             k.consignee.push(NONE);
             let a = k.addresses.id(a);
             k.address.push(a);
@@ -802,10 +832,11 @@ mod tests {
             forgetful.append(&b.select(&[i]), &declared(i..i + 1), &anomaly[i..=i]);
         }
         for k in [&whole, &forgetful] {
-            assert_eq!(k.exporter[0], k.exporter[1]);
-            assert_eq!(k.exporter[0], k.exporter[4]);
-            assert_eq!(k.exporter[2], k.exporter[5]);
-            assert_ne!(k.exporter[0], k.exporter[2]);
+            assert_eq!(k.record[0], k.record[1]);
+            assert_eq!(k.record[0], k.record[4]);
+            assert_eq!(k.record[2], k.record[5]);
+            assert_ne!(k.record[0], k.record[2]);
+            assert_ne!(k.record[3], NONE);
             assert_eq!(k.consignee[1], NONE);
             assert_eq!(k.consignee[0], k.consignee[4]);
             assert_ne!(k.consignee[0], k.consignee[2]);
@@ -814,11 +845,18 @@ mod tests {
             assert_eq!(k.intermediate[1], k.intermediate[4]);
             assert_eq!(k.intermediate[0], NONE);
         }
-        assert_eq!(whole.exporter, forgetful.exporter);
+        assert_eq!(whole.record, forgetful.record);
+        assert_eq!(whole.records.list, forgetful.records.list);
         assert_eq!(whole.intermediate, forgetful.intermediate);
         assert_eq!(whole.consignee, forgetful.consignee);
         assert_eq!(whole.address, forgetful.address);
-        assert_eq!(whole.exporters.list, forgetful.exporters.list);
+        let mut resolved = [whole, forgetful];
+        for k in &mut resolved {
+            k.resolve(&Aliases::default());
+        }
+        assert_eq!(resolved[0].exporter, resolved[1].exporter);
+        assert_eq!(resolved[0].exporters.list, resolved[1].exporters.list);
+        assert_eq!(resolved[0].exporters.list, ["#1", "#2", "#77"]);
     }
 
     #[test]
@@ -838,7 +876,7 @@ mod tests {
         ];
         k.code = vec![1, 2, 2, 3];
         k.label = vec![1.0, 0.0, f32::NAN, 0.0];
-        let (f, after) = compute(&Profiles::default(), &k, 2);
+        let (f, after) = compute(&Profiles::default(), &mut k, 2);
         let a = f.exporter_of(0).copied().expect("A");
         assert_eq!((a.run_lines, a.partners, a.codes), (3, 2, 2));
         assert_eq!((a.labelled, a.positives), (2, 1));
@@ -876,13 +914,13 @@ mod tests {
     #[test]
     fn rows_see_only_earlier_dates_and_ties_in_input_order() {
         // Input order is not date order: the day-5 row comes first.
-        let k = keys(&[
+        let mut k = keys(&[
             (5, "A", "X", 1),
             (1, "A", "X", 0),
             (5, "A", "X", 0),
             (3, "B", "X", 0),
         ]);
-        let (f, after) = compute(&Profiles::default(), &k, 2);
+        let (f, after) = compute(&Profiles::default(), &mut k, 2);
         assert_eq!(f.exporter_lines, [1.0, 0.0, 2.0, 0.0]);
         assert_eq!(f.exporter_age, [4.0, 0.0, 4.0, 0.0]);
         assert!(f.exporter_cat_share[1].is_nan());
@@ -891,7 +929,7 @@ mod tests {
         assert_eq!(f.address_exporters, [2.0, 1.0, 2.0, 2.0]);
         assert_eq!(after.exporters["A"].lines, 3);
         // Starting from the profiles, a new run sees the old history.
-        let (g, _) = compute(&after, &keys(&[(10, "A", "Y", 1)]), 2);
+        let (g, _) = compute(&after, &mut keys(&[(10, "A", "Y", 1)]), 2);
         assert_eq!(g.exporter_lines, [3.0]);
         assert_eq!(g.exporter_age, [9.0]);
     }

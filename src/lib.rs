@@ -9,6 +9,7 @@ pub mod cmd;
 pub mod desk;
 pub mod domain;
 pub mod drift;
+pub mod entities;
 pub mod error;
 pub mod evaluation;
 pub mod features;

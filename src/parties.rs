@@ -2,12 +2,15 @@
 //! runs, so that a batch scored today knows the parties of every batch
 //! scored before it with the same store.
 //!
-//! A SQLite file holds, per exporter, consignee and address (keyed by its
-//! normalised text): first day seen, lines, lines per category, the
+//! A SQLite file holds, per exporter (its entity, [`crate::entities`]),
+//! consignee and address (keyed by its normalised text): first day seen, lines, lines per category, the
 //! physical anomaly of its lines, its partners, HS codes and countries, and
-//! its known outcomes ([`crate::history::PartyHist`]). A run reads the entries of its own
-//! parties over the model's profiles, walks its rows in date order as
-//! without a store, and writes its parties' entries back; so scoring a month
+//! its known outcomes ([`crate::history::PartyHist`]); and per exporter name,
+//! anywhere and at each address, the IDs it was filed with, which resolve
+//! later lines without an ID. A run reads the aliases of its names, resolves
+//! its exporters, reads the entries of its own parties over the model's
+//! profiles, walks its rows in date order as without a store, and writes
+//! its parties' entries and aliases back; so scoring a month
 //! as 30 daily batches in date order gives every line the same history
 //! figures as scoring it as one batch.
 //!
@@ -24,11 +27,12 @@ use std::sync::Mutex;
 use anyhow::{anyhow, Context, Result};
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
 
+use crate::entities::{self, Aliases};
 use crate::error::InputError;
-use crate::history::{Profiles, RowKeys};
+use crate::history::{self, HistFeatures, Profiles, RowKeys};
 
 /// Version of the store's tables.
-pub const SCHEMA_VERSION: i64 = 1;
+pub const SCHEMA_VERSION: i64 = 2;
 
 /// An open party store, locked for this run until [`PartyStore::commit`].
 pub struct PartyStore {
@@ -120,9 +124,52 @@ impl PartyStore {
             .map_err(|_| anyhow!("{}: the party store's lock is poisoned", self.path.display()))
     }
 
+    /// The run's history figures: its exporters resolved with the aliases
+    /// of the store over the model's, its parties' histories read from the
+    /// store over the model's profiles, and the run's parties and aliases
+    /// as they stand after it written back (not yet committed).
+    pub fn histories(&self, base: &Profiles, keys: &mut RowKeys, n_cat: usize) -> Result<HistFeatures> {
+        let aliases = self.aliases(&base.aliases, keys)?;
+        keys.resolve(&aliases);
+        let before = self.load(base, keys)?;
+        let (hist, after) = history::compute(&before, keys, n_cat);
+        self.stage(&after, keys)?;
+        Ok(hist)
+    }
+
+    /// The aliases of the run's exporter names: the store's, else the
+    /// model's.
+    fn aliases(&self, base: &Aliases, keys: &RowKeys) -> Result<Aliases> {
+        let conn = self.conn()?;
+        let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
+        let (names, at) = entities::alias_keys(keys);
+        let mut out = Aliases::default();
+        for (kind, list, stored, into) in [
+            ("alias_name", &names, &base.names, &mut out.names),
+            ("alias_at", &at, &base.at, &mut out.at),
+        ] {
+            for key in list {
+                let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
+                let ids: Option<Vec<String>> = match blob {
+                    Some(b) => Some(bincode::deserialize(&b).map_err(|_| {
+                        InputError::new(format!(
+                            "{}: the party store's {kind} entry for {key:?} cannot be read",
+                            self.path.display()
+                        ))
+                    })?),
+                    None => stored.get(key).cloned(),
+                };
+                if let Some(ids) = ids {
+                    into.insert(key.clone(), ids);
+                }
+            }
+        }
+        Ok(out)
+    }
+
     /// The histories before a run: the model's profiles, with the store's
-    /// entries for the run's parties over them.
-    pub fn load(&self, base: &Profiles, keys: &RowKeys) -> Result<Profiles> {
+    /// entries for the run's parties over them (exporters resolved).
+    fn load(&self, base: &Profiles, keys: &RowKeys) -> Result<Profiles> {
         let conn = self.conn()?;
         let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
         // The stored entries of one kind of party over `into`.
@@ -158,8 +205,9 @@ impl PartyStore {
         Ok(p)
     }
 
-    /// Writes the run's parties as they stand after it (not yet committed).
-    pub fn stage(&self, after: &Profiles, keys: &RowKeys) -> Result<()> {
+    /// Writes the run's parties and aliases as they stand after it (not
+    /// yet committed).
+    fn stage(&self, after: &Profiles, keys: &RowKeys) -> Result<()> {
         let conn = self.conn()?;
         let mut put =
             conn.prepare_cached("INSERT OR REPLACE INTO parties (kind, key, hist) VALUES (?1, ?2, ?3)")?;
@@ -177,6 +225,14 @@ impl PartyStore {
         {
             let (kind, key, blob) = entry?;
             put.execute(params![kind, key, blob])?;
+        }
+        for (kind, map) in [
+            ("alias_name", &keys.learned.names),
+            ("alias_at", &keys.learned.at),
+        ] {
+            for (key, ids) in map {
+                put.execute(params![kind, key, bin(ids)?])?;
+            }
         }
         let dates = keys.date.iter().filter(|d| **d != i32::MIN);
         let first = dates.clone().min().copied();

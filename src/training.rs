@@ -512,7 +512,7 @@ pub fn train(data: TrainData, cfg: &TrainConfig, progress: Progress) -> Result<T
     let all_positives = read.pass.positives;
     let use_labels = !cfg.ignore_labels && all_positives >= 5 && all_positives < read.pass.labelled;
     let Sampled {
-        keys,
+        mut keys,
         label: label_all,
         extras: extras_all,
         sample,
@@ -526,7 +526,7 @@ pub fn train(data: TrainData, cfg: &TrainConfig, progress: Progress) -> Result<T
     } = typical;
 
     progress("histories", 0, None);
-    let (hist_all, profiles) = history::compute(&Profiles::default(), &keys, n_cat);
+    let (hist_all, profiles) = history::compute(&Profiles::default(), &mut keys, n_cat);
     drop(keys);
     let b = &sample.rows;
     let extras = match mapping {
@@ -627,7 +627,9 @@ pub fn train(data: TrainData, cfg: &TrainConfig, progress: Progress) -> Result<T
     let risk_inputs: Vec<String> = frame
         .names
         .iter()
-        .filter(|n| !features::ABSOLUTE_COUNTS.contains(&n.as_str()))
+        .filter(|n| {
+            !features::ABSOLUTE_COUNTS.contains(&n.as_str()) && !features::RUN_RANKS.contains(&n.as_str())
+        })
         .cloned()
         .collect();
     let risk = if use_labels {

@@ -77,7 +77,7 @@ use crate::outcome::{OutcomeRates, OUTCOME_FEATURES};
 use crate::tables;
 
 /// Version of the artifact layout; another version is refused with a message.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 /// Largest model file read (a corrupt length never allocates more).
 const MAX_FILE: u64 = 512 << 20;
 

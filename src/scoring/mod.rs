@@ -403,10 +403,7 @@ impl<'m> ScoreRun<'m> {
                         );
                     }
                 }
-                let before = store.load(&self.model.profiles, &keys)?;
-                let (hist, after) = history::compute(&before, &keys, self.n_cat);
-                store.stage(&after, &keys)?;
-                hist
+                store.histories(&self.model.profiles, &mut keys, self.n_cat)?
             }
         };
         self.stage("histories");

@@ -140,16 +140,14 @@ fn a_month_as_daily_batches_with_a_store_gives_the_histories_of_one_batch() {
     let model = Model::load(&f.model).unwrap();
     let n_cat = Tables::get().n_categories();
     let month = read(&wd.path("month.csv"));
-    let (whole, _) = history::compute(&model.profiles, &keys_of(&model, &month), n_cat);
+    let (whole, _) = history::compute(&model.profiles, &mut keys_of(&model, &month), n_cat);
     let store = PartyStore::open(&wd.path("api.sqlite"), model.id()).unwrap();
     let mut daily: Vec<Vec<u32>> = vec![Vec::new(); prior(&whole).len()];
     let mut at_day: Vec<String> = Vec::new();
     for day in &days {
         let b = read(&wd.path(day));
-        let k = keys_of(&model, &b);
-        let before = store.load(&model.profiles, &k).unwrap();
-        let (h, after) = history::compute(&before, &k, n_cat);
-        store.stage(&after, &k).unwrap();
+        let mut k = keys_of(&model, &b);
+        let h = store.histories(&model.profiles, &mut k, n_cat).unwrap();
         for (all, part) in daily.iter_mut().zip(prior(&h)) {
             all.extend(part);
         }
