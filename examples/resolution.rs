@@ -120,7 +120,7 @@ fn main() -> anyhow::Result<()> {
             *names.entry(r.name.as_str()).or_insert(next)
         })
         .collect();
-    score("normalised name alone (the histories' key)", &truth, &by_name);
+    score("normalised name alone", &truth, &by_name);
     let exact: Vec<Record> = records
         .iter()
         .map(|r| Record {
