@@ -21,7 +21,10 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
+use crate::batch::Batch;
 use crate::history::{Interner, RowKeys, NONE};
+use crate::normalize;
+use crate::schema::Col;
 
 /// Most IDs an alias keeps: two already make a name ambiguous.
 const IDS_MAX: usize = 2;
@@ -160,6 +163,41 @@ pub fn resolve(keys: &mut RowKeys, known: &Aliases) -> Aliases {
     keys.exporter = entity;
     keys.exporters = entities;
     after
+}
+
+/// Each line's exporter entity within one batch, from nothing earlier, as
+/// text: `#ID`, or the normalised name where no one ID tells whose it is;
+/// empty without a name or an ID (what the review desk keys confirmed
+/// exporters on across batches).
+pub fn of_batch(b: &Batch) -> Vec<String> {
+    let (names, ids, addresses) = (
+        b.text(Col::UsppiName),
+        b.text(Col::UsppiId),
+        b.text(Col::UsppiAddress),
+    );
+    let dates = b.num(Col::ExportDate);
+    let mut k = RowKeys::default();
+    for i in 0..b.len {
+        k.date.push(
+            dates
+                .get(i)
+                .map_or(i32::MIN, |d| if d.is_finite() { *d as i32 } else { i32::MIN }),
+        );
+        let (name, id) = (normalize::party_name(&names[i]), crate::resolve::id_key(&ids[i]));
+        let r = if name.is_empty() && id.is_empty() {
+            NONE
+        } else {
+            k.records.id(&record_key(&name, &id))
+        };
+        k.record.push(r);
+        let a = k.addresses.id(&normalize::address(&addresses[i]));
+        k.address.push(a);
+    }
+    resolve(&mut k, &Aliases::default());
+    k.exporter
+        .iter()
+        .map(|&e| k.exporters.list.get(e as usize).cloned().unwrap_or_default())
+        .collect()
 }
 
 /// The alias keys a run's rows may read: their names and names at

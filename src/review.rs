@@ -21,7 +21,7 @@ use crate::tables::Tables;
 /// Version of the database layout. Version 2 adds each shipment's case and
 /// the record of case decisions; a version 1 database is brought up to it
 /// when opened.
-pub const SCHEMA_VERSION: i64 = 2;
+pub const SCHEMA_VERSION: i64 = 3;
 
 /// A decision on a shipment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -81,7 +81,8 @@ impl Store {
              CREATE TABLE IF NOT EXISTS shipments(
                shipment_id TEXT PRIMARY KEY, batch TEXT NOT NULL, imported_at INTEGER NOT NULL,
                rank INTEGER, risk_score REAL, flagged INTEGER NOT NULL, declared_category TEXT, likely_category TEXT,
-               likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL, case_id TEXT);
+               likely_probability REAL, reason_codes TEXT, reasons TEXT, model_id TEXT, manifest TEXT NOT NULL, case_id TEXT,
+               entity TEXT);
              CREATE TABLE IF NOT EXISTS decisions(
                shipment_id TEXT PRIMARY KEY REFERENCES shipments(shipment_id),
                decision TEXT NOT NULL CHECK(decision IN ('confirmed','cleared','inspect')),
@@ -108,15 +109,18 @@ impl Store {
                 )?;
             }
             Some(Ok(v)) if v == SCHEMA_VERSION => {}
-            Some(Ok(1)) => {
-                // Version 1 had no cases: add the column (the table of case
-                // decisions is created above).
+            Some(Ok(1 | 2)) => {
+                // Version 1 had no cases, version 2 no exporter entities:
+                // add the columns (the table of case decisions is created
+                // above). Lines imported before keep no entity.
                 let tx = conn.unchecked_transaction()?;
-                let has: bool = tx
-                    .prepare("SELECT 1 FROM pragma_table_info('shipments') WHERE name = 'case_id'")?
-                    .exists([])?;
-                if !has {
-                    tx.execute("ALTER TABLE shipments ADD COLUMN case_id TEXT", [])?;
+                for column in ["case_id", "entity"] {
+                    let has: bool = tx
+                        .prepare("SELECT 1 FROM pragma_table_info('shipments') WHERE name = ?1")?
+                        .exists([column])?;
+                    if !has {
+                        tx.execute(&format!("ALTER TABLE shipments ADD COLUMN {column} TEXT"), [])?;
+                    }
                 }
                 tx.execute(
                     "UPDATE meta SET value = ?1 WHERE key = 'schema_version'",
@@ -139,7 +143,10 @@ impl Store {
                 .into())
             }
         }
-        conn.execute_batch("CREATE INDEX IF NOT EXISTS shipments_case ON shipments(batch, case_id)")?;
+        conn.execute_batch(
+            "CREATE INDEX IF NOT EXISTS shipments_case ON shipments(batch, case_id);
+             CREATE INDEX IF NOT EXISTS shipments_entity ON shipments(entity);",
+        )?;
         Ok(Store { conn })
     }
 
@@ -148,6 +155,7 @@ impl Store {
     /// shipments already present keep their decisions.
     pub fn import(&mut self, batch_name: &str, scored: &[ScoredRow], b: &Batch) -> Result<usize> {
         let ids = b.text(Col::ShipmentId);
+        let entity = crate::entities::of_batch(b);
         let index: BTreeMap<&str, usize> = (0..b.len).map(|i| (&ids[i], i)).collect();
         let tx = self
             .conn
@@ -155,13 +163,13 @@ impl Store {
         let mut n = 0;
         {
             let mut st = tx.prepare(
-                "INSERT INTO shipments(shipment_id, batch, imported_at, rank, risk_score, flagged, declared_category, likely_category, likely_probability, reason_codes, reasons, model_id, manifest, case_id)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)
+                "INSERT INTO shipments(shipment_id, batch, imported_at, rank, risk_score, flagged, declared_category, likely_category, likely_probability, reason_codes, reasons, model_id, manifest, case_id, entity)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)
                  ON CONFLICT(shipment_id) DO UPDATE SET batch = excluded.batch, imported_at = excluded.imported_at, rank = excluded.rank,
                    risk_score = excluded.risk_score, flagged = excluded.flagged, declared_category = excluded.declared_category,
                    likely_category = excluded.likely_category, likely_probability = excluded.likely_probability,
                    reason_codes = excluded.reason_codes, reasons = excluded.reasons, model_id = excluded.model_id, manifest = excluded.manifest,
-                   case_id = excluded.case_id",
+                   case_id = excluded.case_id, entity = excluded.entity",
             )?;
             let t = now();
             for s in scored {
@@ -183,7 +191,8 @@ impl Store {
                     s.reasons,
                     s.model_id,
                     manifest,
-                    Some(s.case_id.as_str()).filter(|c| !c.is_empty())
+                    Some(s.case_id.as_str()).filter(|c| !c.is_empty()),
+                    Some(entity[i].as_str()).filter(|e| !e.is_empty())
                 ])?;
                 n += 1;
             }
@@ -364,17 +373,20 @@ impl Store {
     }
 
     /// The queue with each shipment's score and current decision, in the
-    /// order to review it: undecided shipments whose case holds a confirmed
-    /// line first (a confirmation raises the same parties' other open
-    /// shipments at once), then by position.
+    /// order to review it: undecided shipments whose case, or whose
+    /// exporter (its entity, in any batch), holds a confirmed line first (a
+    /// confirmation raises the same parties' other open shipments at once),
+    /// then by position.
     pub fn queue(&self) -> Result<Vec<QueueEntry>> {
         let mut st = self.conn.prepare(
             "SELECT q.position, q.shipment_id, q.explore, s.rank, s.risk_score, s.declared_category, s.likely_category, s.reason_codes, d.decision,
                     s.case_id,
                     EXISTS(SELECT 1 FROM shipments s2 JOIN decisions d2 USING (shipment_id)
-                           WHERE s2.batch = s.batch AND s2.case_id = s.case_id AND d2.decision = 'confirmed' AND s2.shipment_id <> s.shipment_id) AS raised
+                           WHERE s2.batch = s.batch AND s2.case_id = s.case_id AND d2.decision = 'confirmed' AND s2.shipment_id <> s.shipment_id) AS raised,
+                    EXISTS(SELECT 1 FROM shipments s3 JOIN decisions d3 USING (shipment_id)
+                           WHERE s3.entity = s.entity AND d3.decision = 'confirmed' AND s3.shipment_id <> s.shipment_id) AS raised_entity
              FROM queue q JOIN shipments s USING (shipment_id) LEFT JOIN decisions d USING (shipment_id)
-             ORDER BY (d.decision IS NULL AND raised) DESC, q.position",
+             ORDER BY (d.decision IS NULL AND (raised OR raised_entity)) DESC, q.position",
         )?;
         let rows = st.query_map([], |r| {
             Ok(QueueEntry {
@@ -389,6 +401,7 @@ impl Store {
                 decision: r.get(8)?,
                 case_id: r.get(9)?,
                 case_confirmed: r.get(10)?,
+                exporter_confirmed: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<Vec<_>, _>>()?)
@@ -504,6 +517,9 @@ pub struct QueueEntry {
     pub case_id: Option<String>,
     /// Another line of the shipment's case is confirmed.
     pub case_confirmed: bool,
+    /// Another line of the shipment's exporter (its entity,
+    /// [`crate::entities::of_batch`]), in any batch, is confirmed.
+    pub exporter_confirmed: bool,
 }
 
 /// A line of a case as the desk lists it.
@@ -736,6 +752,51 @@ mod tests {
         }
         b.len = ids.len();
         b
+    }
+
+    #[test]
+    fn a_confirmed_line_raises_its_exporters_open_lines_in_other_batches() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("r.sqlite")).unwrap();
+        // (shipment, exporter name, exporter ID): T2 is S1's company under
+        // another spelling with its ID, T3 that spelling without it (the
+        // batch tells whose it is), T1 and T4 another company.
+        let import = |s: &mut Store, name: &str, lines: &[(&str, &str, &str)]| {
+            let ids: Vec<&str> = lines.iter().map(|l| l.0).collect();
+            let mut b = batch(&ids);
+            *b.text_mut(Col::UsppiName) = lines.iter().map(|l| l.1).collect();
+            *b.text_mut(Col::UsppiId) = lines.iter().map(|l| l.2).collect();
+            let rows: Vec<ScoredRow> = ids
+                .iter()
+                .enumerate()
+                .map(|(k, id)| ScoredRow {
+                    shipment_id: id.to_string(),
+                    rank: k + 1,
+                    flagged: true,
+                    ..ScoredRow::default()
+                })
+                .collect();
+            s.import(name, &rows, &b).unwrap();
+        };
+        import(&mut s, "day 1", &[("S1", "Sandkyan Technology L.L.C.", "77")]);
+        import(
+            &mut s,
+            "day 2",
+            &[
+                ("T1", "Acme Corp", "5"),
+                ("T2", "SANDKYAN TECH", "77"),
+                ("T3", "Sandkyan Tech", ""),
+                ("T4", "Acme", ""),
+            ],
+        );
+        s.set_queue(&["S1", "T1", "T2", "T3", "T4"].map(|i| (i.to_string(), false)))
+            .unwrap();
+        s.decide("S1", Decision::Confirmed, None, "ana", "").unwrap();
+        let q = s.queue().unwrap();
+        let order: Vec<&str> = q.iter().map(|e| e.shipment_id.as_str()).collect();
+        assert_eq!(order, ["T2", "T3", "S1", "T1", "T4"]);
+        assert!(q[0].exporter_confirmed && !q[0].case_confirmed);
+        assert!(!q[3].exporter_confirmed);
     }
 
     #[test]

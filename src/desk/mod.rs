@@ -498,10 +498,15 @@ fn queue_page(store: &Store) -> Result<String> {
         "<div class=\"banner\">{}</div><h1>Review queue</h1>",
         esc(crate::report::BANNER)
     ));
-    s.push_str("<p class=\"keys\">Open a shipment; on its page: <b>c</b> confirmed, <b>x</b> cleared, <b>i</b> inspect, <b>j</b>/<b>k</b> next/previous. <a href=\"/cases\">The queue by case</a>. Open shipments of a case with a confirmed line come first.</p>");
+    s.push_str("<p class=\"keys\">Open a shipment; on its page: <b>c</b> confirmed, <b>x</b> cleared, <b>i</b> inspect, <b>j</b>/<b>k</b> next/previous. <a href=\"/cases\">The queue by case</a>. Open shipments of a case, or of an exporter, with a confirmed line come first.</p>");
     s.push_str("<table id=\"queue\"><thead><tr><th>#</th><th>shipment</th><th>case</th><th>rank</th><th>risk</th><th>declared</th><th>likely</th><th>reasons</th><th>decision</th></tr></thead><tbody>");
     for e in &q {
-        let raised = e.case_confirmed && e.decision.is_none();
+        let open = e.decision.is_none();
+        let raised = match (e.case_confirmed && open, e.exporter_confirmed && open) {
+            (true, _) => " <span class=\"tag raised\">case confirmed</span>",
+            (false, true) => " <span class=\"tag raised\">exporter confirmed</span>",
+            (false, false) => "",
+        };
         s.push_str(&format!(
             "<tr class=\"{}\"><td>{}</td><td><a class=\"ship\" href=\"/s/{}\">{}</a>{}{}</td><td>{}</td><td>{}</td><td>{:.3}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"decision\">{}</td></tr>",
             if e.explore { "explore" } else { "" },
@@ -509,7 +514,7 @@ fn queue_page(store: &Store) -> Result<String> {
             esc(&escape_path(&e.shipment_id)),
             esc(&e.shipment_id),
             if e.explore { " <span class=\"tag\">explore</span>" } else { "" },
-            if raised { " <span class=\"tag raised\">case confirmed</span>" } else { "" },
+            raised,
             esc(e.case_id.as_deref().unwrap_or("")),
             e.rank,
             e.risk_score,
@@ -745,6 +750,7 @@ mod tests {
             decision: decision.map(str::to_string),
             case_id: case.map(str::to_string),
             case_confirmed: false,
+            exporter_confirmed: false,
         };
         let q = vec![
             e("A", 1, Some("C2"), None),
