@@ -6,7 +6,7 @@
 # ring's flagged lines fall into cases, and how many honest lines (flagged,
 # and below the flag line) the ring's cases hold.
 #
-#     bash benches/cases.sh              # SEED=2 ROWS=200000 BUDGET=1%
+#     bash benches/cases.sh              # SEED=2 ROWS=200000 BUDGET=1% SENTINEL=binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-${SENTINEL_TARGET_DIR:-${HOME:-/root}/.cache/sentinel-target}}"

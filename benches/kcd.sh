@@ -5,7 +5,7 @@
 # ../shared/data/kcd/ (or KCD=DIR) when it is there; the tool itself never
 # reads it.
 #
-#     bash benches/kcd.sh                # MODES="supervised label-free"
+#     bash benches/kcd.sh                # MODES="supervised label-free" SENTINEL=binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 KCD=${KCD:-../shared/data/kcd}

@@ -8,7 +8,7 @@
 # each way flags, how many of them both flag, and the New Jersey and other
 # scheme lines each way finds.
 #
-#     bash benches/overlap.sh            # ROWS=200000 SEED=2 WARM=0 MODEL=models/default
+#     bash benches/overlap.sh            # ROWS=200000 SEED=2 WARM=0 MODEL=models/default SENTINEL=binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-200000}

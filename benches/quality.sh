@@ -5,7 +5,7 @@
 # mean. One seed alone moves PR-AUC by about 0.007 and the New Jersey recall
 # by about 0.03 (docs/quality.md), more than most changes worth measuring.
 #
-#     bash benches/quality.sh            # SEEDS="1 2 3" ROWS=200000
+#     bash benches/quality.sh            # SEEDS="1 2 3" ROWS=200000 SENTINEL=binary
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS=${ROWS:-200000}
