@@ -754,6 +754,24 @@ mod tests {
         b
     }
 
+    /// Scored rows of these shipments, ranked in order, each flagged and in
+    /// a case as `of` says by its index.
+    fn scored(ids: &[&str], of: impl Fn(usize) -> (bool, String)) -> Vec<ScoredRow> {
+        ids.iter()
+            .enumerate()
+            .map(|(k, id)| {
+                let (flagged, case_id) = of(k);
+                ScoredRow {
+                    shipment_id: id.to_string(),
+                    rank: k + 1,
+                    flagged,
+                    case_id,
+                    ..ScoredRow::default()
+                }
+            })
+            .collect()
+    }
+
     #[test]
     fn a_confirmed_line_raises_its_exporters_open_lines_in_other_batches() {
         let dir = tempfile::tempdir().unwrap();
@@ -766,17 +784,8 @@ mod tests {
             let mut b = batch(&ids);
             *b.text_mut(Col::UsppiName) = lines.iter().map(|l| l.1).collect();
             *b.text_mut(Col::UsppiId) = lines.iter().map(|l| l.2).collect();
-            let rows: Vec<ScoredRow> = ids
-                .iter()
-                .enumerate()
-                .map(|(k, id)| ScoredRow {
-                    shipment_id: id.to_string(),
-                    rank: k + 1,
-                    flagged: true,
-                    ..ScoredRow::default()
-                })
-                .collect();
-            s.import(name, &rows, &b).unwrap();
+            s.import(name, &scored(&ids, |_| (true, String::new())), &b)
+                .unwrap();
         };
         import(&mut s, "day 1", &[("S1", "Sandkyan Technology L.L.C.", "77")]);
         import(
@@ -805,17 +814,9 @@ mod tests {
         let mut s = Store::open(&dir.path().join("r.sqlite")).unwrap();
         let ids = ["S1", "S2", "S3", "S4", "S5"];
         // S1, S3 and S5 are one case (S5 below the flag line), S2 and S4 in none.
-        let rows: Vec<ScoredRow> = ids
-            .iter()
-            .enumerate()
-            .map(|(k, id)| ScoredRow {
-                shipment_id: id.to_string(),
-                rank: k + 1,
-                flagged: k < 4,
-                case_id: if k % 2 == 0 { "C1".into() } else { String::new() },
-                ..ScoredRow::default()
-            })
-            .collect();
+        let rows = scored(&ids, |k| {
+            (k < 4, if k % 2 == 0 { "C1".into() } else { String::new() })
+        });
         s.import("b1", &rows, &batch(&ids)).unwrap();
         s.set_queue(&[
             ("S1".into(), false),
