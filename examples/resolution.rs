@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use sentinel::entities;
-use sentinel::history::{RowKeys, NONE};
+use sentinel::history::RowKeys;
 use sentinel::normalize;
 use sentinel::resolve::{resolve, Record, BLOCK_MAX};
 
@@ -66,15 +66,8 @@ fn main() -> anyhow::Result<()> {
             .split('-')
             .fold(0, |acc, p| acc * 40 + p.parse::<i32>().unwrap_or(0));
         lines.date.push(day);
-        let (n, i) = (
-            normalize::party_name(&rec[name]),
-            sentinel::resolve::id_key(&rec[id]),
-        );
-        lines.record.push(if n.is_empty() && i.is_empty() {
-            NONE
-        } else {
-            lines.records.id(&entities::record_key(&n, &i))
-        });
+        let r = entities::record(&mut lines.records, &rec[name], &rec[id]);
+        lines.record.push(r);
         let a = lines.addresses.id(&normalize::address(&rec[address]));
         lines.address.push(a);
         let next = line_entities.len() as u32;

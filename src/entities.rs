@@ -54,19 +54,57 @@ fn split_record(key: &str) -> (&str, &str) {
     key.rsplit_once('|').unwrap_or((key, ""))
 }
 
-fn add_id(ids: &mut Vec<String>, id: &str) {
-    if ids.len() < IDS_MAX && !ids.iter().any(|x| x == id) {
-        ids.push(id.to_string());
-        ids.sort();
+/// The record of an exporter as filed (its name and ID cells), interned in
+/// `records`: [`NONE`] when neither says anything.
+pub fn record(records: &mut Interner, name: &str, id: &str) -> u32 {
+    let (name, id) = (normalize::party_name(name), crate::resolve::id_key(id));
+    if name.is_empty() && id.is_empty() {
+        NONE
+    } else {
+        records.id(&record_key(&name, &id))
+    }
+}
+
+/// Adds an ID to an alias's first [`IDS_MAX`].
+fn add_id(ids: &mut Vec<u32>, id: u32) {
+    if ids.len() < IDS_MAX && !ids.contains(&id) {
+        ids.push(id);
     }
 }
 
 /// The one ID of a set, if it holds exactly one.
-fn only(ids: &[String]) -> Option<&str> {
+fn only(ids: &[u32]) -> Option<u32> {
     match ids {
-        [one] => Some(one),
+        [one] => Some(*one),
         _ => None,
     }
+}
+
+/// An alias of the run, started from what was known when first met.
+fn alias<'m, 'k, K: std::hash::Hash + Eq>(
+    map: &'m mut HashMap<K, Vec<u32>>,
+    key: K,
+    known: impl FnOnce() -> Option<&'k Vec<String>>,
+    ids: &mut Interner,
+) -> &'m mut Vec<u32> {
+    map.entry(key).or_insert_with(|| {
+        known()
+            .map(|v| v.iter().map(|i| ids.id(i)).collect())
+            .unwrap_or_default()
+    })
+}
+
+/// The entity numbered `i` in `cache`, interned in `entities` as `key()`
+/// when first needed.
+fn entity_of(cache: &mut Vec<u32>, i: u32, entities: &mut Interner, key: impl FnOnce() -> String) -> u32 {
+    let i = i as usize;
+    if cache.len() <= i {
+        cache.resize(i + 1, NONE);
+    }
+    if cache[i] == NONE {
+        cache[i] = entities.id(&key());
+    }
+    cache[i]
 }
 
 /// Resolves each row's exporter ([`RowKeys::record`]) to its entity: fills
@@ -74,8 +112,8 @@ fn only(ids: &[String]) -> Option<&str> {
 /// earlier runs (the model's profiles, the party store) learned; returns
 /// the entries of the run's names and addresses as they stand after it.
 pub fn resolve(keys: &mut RowKeys, known: &Aliases) -> Aliases {
-    let n = keys.len();
-    // Each record's name and ID, interned as numbers for the walk.
+    // Each record's name and ID, interned as numbers for the walk; the
+    // aliases hold interned IDs, and each ID and name its entity's number.
     let mut names = Interner::default();
     let mut ids = Interner::default();
     let parts: Vec<(u32, u32)> = keys
@@ -87,12 +125,12 @@ pub fn resolve(keys: &mut RowKeys, known: &Aliases) -> Aliases {
             (names.id(name), ids.id(id))
         })
         .collect();
-    // The run's aliases, each started from what was known when first met.
-    let mut by_name: HashMap<u32, Vec<String>> = HashMap::default();
-    let mut by_at: HashMap<(u32, u32), Vec<String>> = HashMap::default();
     let address_of = |a: u32| -> &str { keys.addresses.list.get(a as usize).map_or("", String::as_str) };
-    let mut entity = vec![NONE; n];
+    let mut by_name: HashMap<u32, Vec<u32>> = HashMap::default();
+    let mut by_at: HashMap<(u32, u32), Vec<u32>> = HashMap::default();
     let mut entities = Interner::default();
+    let (mut of_id, mut of_name) = (Vec::new(), Vec::new());
+    let mut entity = vec![NONE; keys.len()];
     let order = crate::history::date_order(&keys.date);
     let mut start = 0;
     while start < order.len() {
@@ -106,59 +144,64 @@ pub fn resolve(keys: &mut RowKeys, known: &Aliases) -> Aliases {
         for with_id in [true, false] {
             for &i in &order[start..end] {
                 let i = i as usize;
-                let r = keys.record[i];
-                if r == NONE {
+                let Some(&(name, id)) = parts.get(keys.record[i] as usize) else {
                     continue;
-                }
-                let (name, id) = parts[r as usize];
+                };
                 if (id != NONE) != with_id {
                     continue;
                 }
-                let name_text = names.list.get(name as usize).map_or("", String::as_str);
+                let text = |n: u32| names.list.get(n as usize).map_or("", String::as_str);
                 let address = keys.address[i];
-                let at = (name, address);
-                if !by_name.contains_key(&name) && name != NONE {
-                    by_name.insert(name, known.names.get(name_text).cloned().unwrap_or_default());
-                }
-                if address != NONE && name != NONE && !by_at.contains_key(&at) {
-                    let stored = known.at.get(&at_key(name_text, address_of(address)));
-                    by_at.insert(at, stored.cloned().unwrap_or_default());
-                }
-                let key = if id != NONE {
-                    let id_text = &ids.list[id as usize];
+                let told = if id != NONE {
                     if name != NONE {
-                        add_id(by_name.get_mut(&name).expect("started above"), id_text);
-                        if let Some(s) = by_at.get_mut(&at) {
-                            add_id(s, id_text);
+                        add_id(
+                            alias(&mut by_name, name, || known.names.get(text(name)), &mut ids),
+                            id,
+                        );
+                        if address != NONE {
+                            let at = || known.at.get(&at_key(text(name), address_of(address)));
+                            add_id(alias(&mut by_at, (name, address), at, &mut ids), id);
                         }
                     }
-                    format!("#{id_text}")
+                    Some(id)
                 } else {
-                    let here = by_at.get(&at).map(Vec::as_slice).unwrap_or_default();
-                    let anywhere = by_name.get(&name).map(Vec::as_slice).unwrap_or_default();
-                    let id = if here.is_empty() {
-                        only(anywhere)
-                    } else {
-                        only(here)
-                    };
-                    match id {
-                        Some(id) => format!("#{id}"),
-                        None => name_text.to_string(),
-                    }
+                    let anywhere = only(alias(
+                        &mut by_name,
+                        name,
+                        || known.names.get(text(name)),
+                        &mut ids,
+                    ));
+                    // The address tells when any ID was filed there, else the name.
+                    let at = || known.at.get(&at_key(text(name), address_of(address)));
+                    let here = (address != NONE)
+                        .then(|| alias(&mut by_at, (name, address), at, &mut ids))
+                        .filter(|v| !v.is_empty())
+                        .map(|v| only(v));
+                    here.unwrap_or(anywhere)
                 };
-                entity[i] = entities.id(&key);
+                entity[i] = match told {
+                    Some(id) => entity_of(&mut of_id, id, &mut entities, || {
+                        format!("#{}", ids.list[id as usize])
+                    }),
+                    None => entity_of(&mut of_name, name, &mut entities, || text(name).to_string()),
+                };
             }
         }
         start = end;
     }
+    let texts = |v: Vec<u32>| {
+        let mut t: Vec<String> = v.into_iter().map(|i| ids.list[i as usize].clone()).collect();
+        t.sort();
+        t
+    };
     let mut after = Aliases::default();
     for (name, v) in by_name {
-        after.names.insert(names.list[name as usize].clone(), v);
+        after.names.insert(names.list[name as usize].clone(), texts(v));
     }
     for ((name, address), v) in by_at {
         after
             .at
-            .insert(at_key(&names.list[name as usize], address_of(address)), v);
+            .insert(at_key(&names.list[name as usize], address_of(address)), texts(v));
     }
     keys.exporter = entity;
     keys.exporters = entities;
@@ -175,20 +218,10 @@ pub fn of_batch(b: &Batch) -> Vec<String> {
         b.text(Col::UsppiId),
         b.text(Col::UsppiAddress),
     );
-    let dates = b.num(Col::ExportDate);
     let mut k = RowKeys::default();
     for i in 0..b.len {
-        k.date.push(
-            dates
-                .get(i)
-                .map_or(i32::MIN, |d| if d.is_finite() { *d as i32 } else { i32::MIN }),
-        );
-        let (name, id) = (normalize::party_name(&names[i]), crate::resolve::id_key(&ids[i]));
-        let r = if name.is_empty() && id.is_empty() {
-            NONE
-        } else {
-            k.records.id(&record_key(&name, &id))
-        };
+        k.date.push(b.num(Col::ExportDate)[i] as i32);
+        let r = record(&mut k.records, &names[i], &ids[i]);
         k.record.push(r);
         let a = k.addresses.id(&normalize::address(&addresses[i]));
         k.address.push(a);
@@ -203,18 +236,22 @@ pub fn of_batch(b: &Batch) -> Vec<String> {
 /// The alias keys a run's rows may read: their names and names at
 /// addresses (what a party store loads before [`resolve`]).
 pub fn alias_keys(keys: &RowKeys) -> (Vec<String>, Vec<String>) {
+    let pairs: std::collections::BTreeSet<(u32, u32)> = keys
+        .record
+        .iter()
+        .zip(&keys.address)
+        .filter(|(r, _)| **r != NONE)
+        .map(|(r, a)| (*r, *a))
+        .collect();
     let mut names = std::collections::BTreeSet::new();
     let mut at = std::collections::BTreeSet::new();
-    for (i, &r) in keys.record.iter().enumerate() {
-        if r == NONE {
-            continue;
-        }
+    for (r, a) in pairs {
         let (name, _) = split_record(&keys.records.list[r as usize]);
         if name.is_empty() {
             continue;
         }
         names.insert(name.to_string());
-        if let Some(a) = keys.addresses.list.get(keys.address[i] as usize) {
+        if let Some(a) = keys.addresses.list.get(a as usize) {
             at.insert(at_key(name, a));
         }
     }

@@ -219,13 +219,7 @@ impl RowKeys {
             self.date.push(b.num(Col::ExportDate)[i] as i32);
             let records = &mut self.records;
             let e = self.exporter_memo.id(&names[i], &ids[i], || {
-                let name = normalize::party_name(&names[i]);
-                let id = crate::resolve::id_key(&ids[i]);
-                if name.is_empty() && id.is_empty() {
-                    NONE
-                } else {
-                    records.id(&entities::record_key(&name, &id))
-                }
+                entities::record(records, &names[i], &ids[i])
             });
             self.record.push(e);
             let consignees = &mut self.consignees;

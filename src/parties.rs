@@ -140,30 +140,19 @@ impl PartyStore {
     /// The aliases of the run's exporter names: the store's, else the
     /// model's.
     fn aliases(&self, base: &Aliases, keys: &RowKeys) -> Result<Aliases> {
-        let conn = self.conn()?;
-        let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
         let (names, at) = entities::alias_keys(keys);
-        let mut out = Aliases::default();
-        for (kind, list, stored, into) in [
-            ("alias_name", &names, &base.names, &mut out.names),
-            ("alias_at", &at, &base.at, &mut out.at),
-        ] {
-            for key in list {
-                let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
-                let ids: Option<Vec<String>> = match blob {
-                    Some(b) => Some(bincode::deserialize(&b).map_err(|_| {
-                        InputError::new(format!(
-                            "{}: the party store's {kind} entry for {key:?} cannot be read",
-                            self.path.display()
-                        ))
-                    })?),
-                    None => stored.get(key).cloned(),
-                };
-                if let Some(ids) = ids {
-                    into.insert(key.clone(), ids);
-                }
-            }
-        }
+        let of = |map: &BTreeMap<String, Vec<String>>, list: &[String]| -> BTreeMap<String, Vec<String>> {
+            list.iter()
+                .filter_map(|k| map.get(k).map(|v| (k.clone(), v.clone())))
+                .collect()
+        };
+        let mut out = Aliases {
+            names: of(&base.names, &names),
+            at: of(&base.at, &at),
+        };
+        let conn = self.conn()?;
+        self.overlay(&conn, "alias_name", &names, &mut out.names)?;
+        self.overlay(&conn, "alias_at", &at, &mut out.at)?;
         Ok(out)
     }
 
@@ -171,38 +160,36 @@ impl PartyStore {
     /// entries for the run's parties over them (exporters resolved).
     fn load(&self, base: &Profiles, keys: &RowKeys) -> Result<Profiles> {
         let conn = self.conn()?;
-        let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
-        // The stored entries of one kind of party over `into`.
-        let mut read =
-            |kind: &str, list: &[String], into: &mut dyn FnMut(String, &[u8]) -> bool| -> Result<()> {
-                for key in list {
-                    let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
-                    if let Some(b) = blob {
-                        if !into(key.clone(), &b) {
-                            return Err(InputError::new(format!(
-                                "{}: the party store's {kind} entry for {key:?} cannot be read",
-                                self.path.display()
-                            ))
-                            .into());
-                        }
-                    }
-                }
-                Ok(())
-            };
-        fn put<T: serde::de::DeserializeOwned>(map: &mut BTreeMap<String, T>, key: String, b: &[u8]) -> bool {
-            bincode::deserialize(b).map(|v| map.insert(key, v)).is_ok()
-        }
         let mut p = base.clone();
-        read("exporter", &keys.exporters.list, &mut |k, b| {
-            put(&mut p.exporters, k, b)
-        })?;
-        read("consignee", &keys.consignees.list, &mut |k, b| {
-            put(&mut p.consignees, k, b)
-        })?;
-        read("address", &keys.addresses.list, &mut |k, b| {
-            put(&mut p.addresses, k, b)
-        })?;
+        self.overlay(&conn, "exporter", &keys.exporters.list, &mut p.exporters)?;
+        self.overlay(&conn, "consignee", &keys.consignees.list, &mut p.consignees)?;
+        self.overlay(&conn, "address", &keys.addresses.list, &mut p.addresses)?;
         Ok(p)
+    }
+
+    /// The store's entries of one kind for `list` over `into`; an entry
+    /// that cannot be read is an error naming the store, kind and key.
+    fn overlay<T: serde::de::DeserializeOwned>(
+        &self,
+        conn: &Connection,
+        kind: &str,
+        list: &[String],
+        into: &mut BTreeMap<String, T>,
+    ) -> Result<()> {
+        let mut get = conn.prepare_cached("SELECT hist FROM parties WHERE kind = ?1 AND key = ?2")?;
+        for key in list {
+            let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
+            if let Some(b) = blob {
+                let v = bincode::deserialize(&b).map_err(|_| {
+                    InputError::new(format!(
+                        "{}: the party store's {kind} entry for {key:?} cannot be read",
+                        self.path.display()
+                    ))
+                })?;
+                into.insert(key.clone(), v);
+            }
+        }
+        Ok(())
     }
 
     /// Writes the run's parties and aliases as they stand after it (not

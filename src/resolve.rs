@@ -46,12 +46,21 @@ impl Record {
     }
 }
 
-/// A normalised ID (letters and digits, upper case), empty for none.
+/// A normalised ID (letters and digits, upper case), empty for none. A
+/// filer's placeholder ("N/A", "NONE", "UNKNOWN", "0", "00-0000000": no
+/// digit, or no digit but 0) is none, or every line carrying it would be
+/// one company.
 pub fn id_key(id: &str) -> String {
-    id.chars()
+    let key: String = id
+        .chars()
         .filter(char::is_ascii_alphanumeric)
         .map(|c| c.to_ascii_uppercase())
-        .collect()
+        .collect();
+    let mut digits = key.chars().filter(char::is_ascii_digit).peekable();
+    if digits.peek().is_none() || digits.all(|c| c == '0') {
+        return String::new();
+    }
+    key
 }
 
 struct Groups<'a> {
@@ -234,6 +243,16 @@ mod tests {
 
     fn rec(name: &str, id: &str, address: &str) -> Record {
         Record::filed(name, id, address)
+    }
+
+    #[test]
+    fn a_placeholder_is_no_id() {
+        for none in ["", "N/A", "none", "UNKNOWN", "0", "00-0000000", " - "] {
+            assert_eq!(id_key(none), "", "{none:?}");
+        }
+        assert_eq!(id_key(" 12-3456789 "), "123456789");
+        assert_eq!(id_key("ab-0012"), "AB0012");
+        assert_eq!(id_key("11-1111111"), "111111111");
     }
 
     #[test]
