@@ -10,13 +10,14 @@ use linfa::prelude::*;
 use linfa_logistic::LogisticRegression;
 use ndarray::{Array1, Array2};
 use sentinel::features;
-use sentinel::history::{self, Profiles, RowKeys};
+use sentinel::history::{self, Profiles};
+use sentinel::in_memory;
+use sentinel::keys::RowKeys;
 use sentinel::metrics::{at_k, budget_rows, pr_auc};
 use sentinel::model::gbm::GbmParams;
 use sentinel::model::{Manifest, Model};
 use sentinel::pipeline::{self, Mode};
 use sentinel::reader::{Input, Reader, RejectSink};
-use sentinel::run;
 use sentinel::sampling::Negatives;
 use sentinel::schema::Col;
 use sentinel::tables::Tables;
@@ -82,11 +83,11 @@ fn main() {
     let anomaly = features::anomaly(&d, &model.parts.stats);
     let (hist_tr, _) = history::compute(
         &Profiles::default(),
-        &mut RowKeys::from_batch(&tr, &d, &anomaly),
+        &mut RowKeys::from_batch(&tr, &d.category, &d.hs6, &anomaly),
         n_cat,
     );
     let ev_tr = pipeline::evidence(&model.parts, &tr, &hist_tr);
-    let ev_te = pipeline::evidence(&model.parts, &te, &run::histories(&model, &te));
+    let ev_te = pipeline::evidence(&model.parts, &te, &in_memory::histories(&model, &te));
     let labels_te: Vec<bool> = te.num(Col::Label).iter().map(|v| *v > 0.5).collect();
     let labels_tr: Vec<bool> = tr.num(Col::Label).iter().map(|v| *v > 0.5).collect();
     let gbm = pipeline::score(&model.parts, &ev_te, Mode::Supervised);

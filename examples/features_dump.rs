@@ -12,7 +12,7 @@ use std::path::Path;
 use sentinel::model::{labelfree, Model};
 use sentinel::reader::{Input, Reader};
 use sentinel::schema::Col;
-use sentinel::{pipeline, run};
+use sentinel::{in_memory, pipeline};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
@@ -22,7 +22,7 @@ fn main() -> anyhow::Result<()> {
     };
     let model = Model::load(Path::new(dir))?;
     let b = Reader::open(&[Input::parse(input)], None, None)?.read_all()?;
-    let hist = run::histories(&model, &b);
+    let hist = in_memory::histories(&model, &b);
     let ev = pipeline::evidence(&model.parts, &b, &hist);
     let (terms, raw) = model.parts.labelfree.terms(&ev.frame);
     let names = labelfree::term_names();

@@ -13,7 +13,7 @@
 use std::collections::HashMap;
 
 use sentinel::entities;
-use sentinel::history::RowKeys;
+use sentinel::keys::RowKeys;
 use sentinel::normalize;
 use sentinel::resolve::{resolve, Record, BLOCK_MAX};
 
@@ -66,7 +66,7 @@ fn main() -> anyhow::Result<()> {
             .split('-')
             .fold(0, |acc, p| acc * 40 + p.parse::<i32>().unwrap_or(0));
         lines.date.push(day);
-        let r = entities::record(&mut lines.records, &rec[name], &rec[id]);
+        let r = sentinel::keys::record(&mut lines.records, &rec[name], &rec[id]);
         lines.record.push(r);
         let a = lines.addresses.id(&normalize::address(&rec[address]));
         lines.address.push(a);
@@ -141,7 +141,7 @@ fn main() -> anyhow::Result<()> {
         })
         .collect();
     let t = std::time::Instant::now();
-    entities::resolve(&mut lines, &entities::Aliases::default());
+    entities::resolve(&mut lines, &sentinel::keys::Aliases::default());
     let secs = t.elapsed().as_secs_f64();
     println!("{} lines of {} companies", lines.len(), line_entities.len());
     score("lines: normalised name alone", &line_truth, &by_line_name);

@@ -21,4 +21,4 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-exec cargo test --release "$@"
+exec cargo test --release --workspace "$@"

@@ -1,42 +1,22 @@
 //! manifest-sentinel: ranks export filings by how likely they are relabelled
-//! controlled GPUs. Data flows one way: `reader` -> features -> models ->
-//! scores -> reports; `cmd` holds one thin module per subcommand.
+//! controlled GPUs. The layers are crates (README, "Layers"), each depending
+//! only on those below it, so data flows one way: manifest (reading) ->
+//! parties -> detect (features, models) -> scoring -> review (reports, the
+//! desk); `generate` stands on the manifest layer alone. This crate is the
+//! command line: [`cmd`] holds one thin module per subcommand. The layers'
+//! modules are re-exported under their names for tests and examples.
 
-pub mod batch;
-pub mod cases;
-pub mod catstats;
 pub mod cmd;
-pub mod desk;
-pub mod domain;
-pub mod drift;
-pub mod entities;
-pub mod error;
-pub mod evaluation;
-pub mod features;
-pub mod generate;
-pub mod hash;
-pub mod history;
-pub mod mapping;
-pub mod metrics;
-pub mod model;
-pub mod normalize;
-pub mod outcome;
-pub mod output;
-pub mod par;
-pub mod parties;
-pub mod pipeline;
-pub mod progress;
-pub mod reader;
-pub mod reasons;
-pub mod report;
-pub mod resolve;
-pub mod review;
-pub mod run;
-pub mod sampling;
-pub mod schema;
-pub mod scoring;
-pub mod strcol;
-pub mod tables;
-pub mod teardown;
-pub mod text;
-pub mod training;
+
+pub use sentinel_detect::{
+    catstats, describe, drift, evaluation, features, in_memory, metrics, model, outcome, pipeline, reasons,
+    sampling, training,
+};
+pub use sentinel_generate as generate;
+pub use sentinel_manifest::{
+    atomic, batch, domain, error, hash, mapping, par, progress, reader, safe_text, schema, strcol, tables,
+    teardown,
+};
+pub use sentinel_parties::{entities, history, keys, normalize, resolve, store};
+pub use sentinel_review::{case_summary, desk, report, review};
+pub use sentinel_scoring::{self as scoring, cases, scored};

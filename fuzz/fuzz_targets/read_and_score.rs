@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 use sentinel::model::{embedded, Model};
 use sentinel::pipeline::{self, Mode};
 use sentinel::reader::Reader;
-use sentinel::{reasons, run};
+use sentinel::{in_memory, reasons};
 
 fn model() -> &'static Model {
     static M: OnceLock<Model> = OnceLock::new();
@@ -34,7 +34,7 @@ fuzz_target!(|data: &[u8]| {
         return;
     }
     let m = model();
-    let h = run::histories(m, &b);
+    let h = in_memory::histories(m, &b);
     let ev = pipeline::evidence(&m.parts, &b, &h);
     for mode in [Mode::Supervised, Mode::LabelFree] {
         let s = pipeline::score(&m.parts, &ev, mode);

@@ -5,10 +5,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::cases;
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
-use crate::output::AtomicFile;
-use crate::report;
+use sentinel_manifest::atomic::AtomicFile;
+use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_review::case_summary;
+use sentinel_scoring::scored;
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -31,18 +31,18 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<u8> {
     // The header first: a file scored before cases is refused unread.
-    if !report::has_cases(&a.scored)? {
+    if !scored::has_cases(&a.scored)? {
         return Err(InputError::new(format!(
             "{}: has no case_id column (scored by an older sentinel); score the batch again",
             a.scored.display()
         ))
         .into());
     }
-    let scored = report::read_scored(&a.scored)?;
+    let scored = scored::read_scored(&a.scored)?;
     let (batch, rejected) = a.from.read(None, None)?;
-    let summaries = cases::summarise(&scored, &batch);
+    let summaries = case_summary::summarise(&scored, &batch);
     let mut out = AtomicFile::create(&a.out, std::slice::from_ref(&a.scored))?;
-    cases::write_csv(&summaries, out.writer(), a.spreadsheet_safe)?;
+    case_summary::write_csv(&summaries, out.writer(), a.spreadsheet_safe)?;
     out.commit()?;
     if !a.quiet {
         let flagged: usize = summaries.iter().map(|c| c.flagged_lines).sum();

@@ -4,8 +4,8 @@
 
 use anyhow::Result;
 
-use crate::error::{EXIT_OK, EXIT_REJECTS};
-use crate::reader::{Input, ReadStats, Reader, RejectSink};
+use sentinel_manifest::error::{EXIT_OK, EXIT_REJECTS};
+use sentinel_manifest::reader::{Input, ReadStats, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
 #[command(

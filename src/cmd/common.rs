@@ -4,9 +4,9 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::batch::Batch;
-use crate::mapping::Mapping;
-use crate::reader::{Input, Reader, RejectSink};
+use sentinel_manifest::batch::Batch;
+use sentinel_manifest::mapping::Mapping;
+use sentinel_manifest::reader::{Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
 pub struct Inputs {

@@ -3,7 +3,7 @@
 use clap::CommandFactory;
 use clap_complete::Shell;
 
-use crate::error::EXIT_OK;
+use sentinel_manifest::error::EXIT_OK;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Example:\n  sentinel completions bash > /etc/bash_completion.d/sentinel")]

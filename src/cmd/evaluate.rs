@@ -5,11 +5,11 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
-use crate::evaluation::{evaluate, text};
-use crate::model::Model;
-use crate::pipeline::Mode;
-use crate::reader::{Input, Reader, RejectSink};
+use sentinel_detect::evaluation::{evaluate, text};
+use sentinel_detect::model::Model;
+use sentinel_detect::pipeline::Mode;
+use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_manifest::reader::{Input, Reader, RejectSink};
 
 #[derive(Debug, clap::Args)]
 #[command(

@@ -7,11 +7,11 @@ use anyhow::Result;
 use clap::ValueEnum;
 use polars::prelude::*;
 
-use crate::domain::Date;
-use crate::error::{InputError, EXIT_OK};
-use crate::generate::{generate, ColumnSink, CsvSink, GenerateConfig, Scheme};
-use crate::output::{is_parquet, AtomicFile};
-use crate::progress;
+use sentinel_generate::{generate, ColumnSink, CsvSink, GenerateConfig, Scheme};
+use sentinel_manifest::atomic::{is_parquet, AtomicFile};
+use sentinel_manifest::domain::Date;
+use sentinel_manifest::error::{InputError, EXIT_OK};
+use sentinel_manifest::progress;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -82,11 +82,11 @@ pub fn run(a: Args) -> Result<u8> {
     if !(0.0..=1.0).contains(&a.unusual) {
         return Err(InputError::new(format!("--unusual {} must be between 0 and 1", a.unusual)).into());
     }
-    if a.variant > crate::generate::MAX_VARIANT {
+    if a.variant > sentinel_generate::MAX_VARIANT {
         return Err(InputError::new(format!(
             "--variant {} must be between 0 and {}",
             a.variant,
-            crate::generate::MAX_VARIANT
+            sentinel_generate::MAX_VARIANT
         ))
         .into());
     }

@@ -8,10 +8,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::ValueEnum;
 
-use crate::error::{EXIT_OK, EXIT_REJECTS};
-use crate::model::{embedded, Model};
-use crate::output::AtomicFile;
-use crate::report;
+use sentinel_detect::model::{embedded, Model};
+use sentinel_manifest::atomic::AtomicFile;
+use sentinel_manifest::error::{EXIT_OK, EXIT_REJECTS};
+use sentinel_review::report;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum ReportFormat {
@@ -45,7 +45,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let scored = report::read_scored(&a.scored)?;
+    let scored = sentinel_scoring::scored::read_scored(&a.scored)?;
     let scored_id = scored.first().map(|s| s.model_id.clone()).unwrap_or_default();
     let model = match &a.model {
         Some(dir) => Some(Model::load(dir)?),
@@ -54,7 +54,7 @@ pub fn run(a: Args) -> Result<u8> {
     let sink = a
         .rejects
         .as_deref()
-        .map(crate::reader::RejectSink::create)
+        .map(sentinel_manifest::reader::RejectSink::create)
         .transpose()?;
     let (batch, rejected) = a
         .from
@@ -64,7 +64,9 @@ pub fn run(a: Args) -> Result<u8> {
         &batch,
         model.as_ref().map(|m| m.manifest.metrics.clone()),
     );
-    r.drift = model.as_ref().map(|m| crate::drift::measure(m, &batch));
+    r.drift = model
+        .as_ref()
+        .map(|m| sentinel_detect::in_memory::drift(m, &batch));
     let mut out = AtomicFile::create(&a.out, std::slice::from_ref(&a.scored))?;
     match a.format {
         ReportFormat::Html => out.writer().write_all(report::html(&r).as_bytes())?,

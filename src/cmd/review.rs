@@ -6,10 +6,9 @@ use std::path::PathBuf;
 use anyhow::Result;
 use clap::Subcommand;
 
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
-use crate::output::AtomicFile;
-use crate::report;
-use crate::review::{self, Decision, Store};
+use sentinel_manifest::atomic::AtomicFile;
+use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_review::review::{self, Decision, Store};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -169,28 +168,28 @@ fn serve(a: ServeArgs) -> Result<u8> {
         return Err(InputError::new(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
     }
     let token = match (&a.token_file, a.no_token) {
-        (Some(f), _) => Some(crate::desk::access::token_from_file(f)?),
+        (Some(f), _) => Some(sentinel_review::desk::access::token_from_file(f)?),
         (None, true) => None,
-        (None, false) => Some(crate::desk::access::random_token()),
+        (None, false) => Some(sentinel_review::desk::access::random_token()),
     };
     // Refused before the store is touched.
-    crate::desk::access::check_bind(token.is_some(), &a.bind)?;
-    let scored = report::read_scored(&a.scored)?;
+    sentinel_review::desk::access::check_bind(token.is_some(), &a.bind)?;
+    let scored = sentinel_scoring::scored::read_scored(&a.scored)?;
     let (batch, _) = a.from.read(None, None)?;
-    let queue = crate::desk::build_queue(&scored, a.explore, a.seed);
-    let rows = crate::desk::rows_to_load(&scored, &queue);
+    let queue = sentinel_review::desk::build_queue(&scored, a.explore, a.seed);
+    let rows = sentinel_review::desk::rows_to_load(&scored, &queue);
     let mut store = Store::open(&a.db)?;
     store.import(&review::batch_name(&a.scored)?, &rows, &batch)?;
     store.set_queue(&queue)?;
     drop(store);
-    crate::desk::serve(a.db.clone(), &a.bind, a.port, token, 4, &|url| {
+    sentinel_review::desk::serve(a.db.clone(), &a.bind, a.port, token, 4, &|url| {
         eprintln!("listening on {url}")
     })?;
     Ok(EXIT_OK)
 }
 
 fn import(a: ImportArgs) -> Result<u8> {
-    let scored = report::read_scored(&a.scored)?;
+    let scored = sentinel_scoring::scored::read_scored(&a.scored)?;
     let (batch, rejected) = a.from.read(None, None)?;
     let rows: Vec<_> = scored.into_iter().filter(|s| a.all || s.flagged).collect();
     let mut store = Store::open(&a.db)?;

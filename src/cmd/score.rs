@@ -5,15 +5,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::domain::Budget;
-use crate::error::InputError;
-use crate::model::{embedded, Model};
-use crate::output::{is_parquet, AtomicFile};
-use crate::parties::PartyStore;
-use crate::pipeline::Mode;
-use crate::progress;
-use crate::reader::{self, Input};
-use crate::scoring::{self, FlagRule, Format, RunConfig};
+use sentinel_detect::model::{embedded, Model};
+use sentinel_detect::pipeline::Mode;
+use sentinel_manifest::atomic::{is_parquet, AtomicFile};
+use sentinel_manifest::domain::Budget;
+use sentinel_manifest::error::InputError;
+use sentinel_manifest::progress;
+use sentinel_manifest::reader::{self, Input};
+use sentinel_parties::store::PartyStore;
+use sentinel_scoring::{self as scoring, FlagRule, Format, RunConfig};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -130,7 +130,7 @@ pub fn run(a: Args) -> Result<u8> {
         rule,
         keep_columns: a.keep_columns,
         chunk_rows: a.chunk_rows as usize,
-        in_memory_rows: scoring::IN_MEMORY_ROWS,
+        in_memory_rows: scoring::score::IN_MEMORY_ROWS,
         temp_dir,
         progress: Box::new(move |stage, n| {
             pb.set_message(stage.to_string());
@@ -199,7 +199,7 @@ fn text(s: &scoring::Summary) -> String {
         out.push_str(&format!(
             "  #{:<3} {:<20} {:.3}  {}\n",
             t.rank,
-            crate::text::printable(&crate::text::cut(&t.shipment_id, 20)),
+            sentinel_manifest::safe_text::printable(&sentinel_manifest::safe_text::cut(&t.shipment_id, 20)),
             t.risk_score,
             t.first_reason
         ));

@@ -1,23 +1,20 @@
 //! `sentinel train`: fits the models on labelled (or unlabelled) manifests
 //! and writes a model directory that scores on its own.
 
-use std::io::Read;
-use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
-use sha2::{Digest, Sha256};
 
-use crate::error::{InputError, EXIT_OK, EXIT_REJECTS};
-use crate::features::FEATURE_SET_VERSION;
-use crate::mapping::Mapping;
-use crate::model::gbm::GbmParams;
-use crate::model::{feature_infos, sha256_hex, Manifest, Model, TrainingFile, FORMAT_VERSION};
-use crate::pipeline::Mode;
-use crate::progress;
-use crate::reader::{Input, Reader, RejectSink};
-use crate::sampling::Negatives;
-use crate::training::{train, TrainConfig, TrainData};
+use sentinel_detect::model::gbm::GbmParams;
+use sentinel_detect::model::{Model, TrainingFile};
+use sentinel_detect::sampling::Negatives;
+use sentinel_detect::training::{train, Provenance, TrainConfig, TrainData};
+use sentinel_manifest::batch::Batch;
+use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_manifest::mapping::Mapping;
+use sentinel_manifest::progress;
+use sentinel_manifest::reader::{Input, ReadStats, Reader, RejectSink};
+use sentinel_review::review::{labels_csv, Store};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -83,28 +80,58 @@ pub struct Args {
     pub quiet: bool,
 }
 
-fn file_digest(path: &str) -> Result<TrainingFile> {
-    let mut f = std::fs::File::open(path).with_context(|| format!("cannot open {path}"))?;
-    let mut h = Sha256::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut bytes = 0u64;
-    loop {
-        let k = f.read(&mut buf)?;
-        if k == 0 {
-            break;
+pub fn run(a: Args) -> Result<u8> {
+    check(&a)?;
+    let started = std::time::Instant::now();
+    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
+    let inputs: Vec<Input> = a.data.iter().map(|s| Input::parse(s)).collect();
+    let tmp_rejects = std::env::temp_dir().join(format!("sentinel-train-rejects-{}.csv", std::process::id()));
+    let sink = RejectSink::create(a.rejects.as_deref().unwrap_or(&tmp_rejects))?;
+    let (reviewed, reviews) = match &a.reviews {
+        Some(db) => {
+            let (n, batch) = reviews(db)?;
+            (n, Some(batch))
         }
-        bytes += k as u64;
-        h.update(&buf[..k]);
+        None => (0, None),
+    };
+    let data = TrainData {
+        inputs: &inputs,
+        mapping: mapping.as_ref(),
+        rejects: sink,
+        reviews,
+    };
+    let bars = Bars::new(a.quiet, started);
+    let trained = train(data, &config(&a), &|stage, done, total| {
+        bars.show(stage, done, total)
+    })?;
+    bars.finish();
+    let stats = trained.read.clone();
+    for (name, disables) in &trained.absent {
+        eprintln!("train: expected column {name} is absent: switched off: {disables}");
     }
-    let sha256 = h.finalize().iter().map(|b| format!("{b:02x}")).collect();
-    Ok(TrainingFile {
-        name: path.to_string(),
-        sha256,
-        bytes,
-    })
+    let files: Vec<TrainingFile> = a
+        .data
+        .iter()
+        .map(|d| TrainingFile::digest(d))
+        .collect::<Result<_>>()?;
+    let mut model = trained.into_model(Provenance {
+        files,
+        reviewed_rows: reviewed,
+        seed: a.seed,
+        tool_version: env!("CARGO_PKG_VERSION").to_string(),
+        command_line: std::env::args().collect(),
+    });
+    model.save(&a.out, a.force)?;
+    let rejects_at = keep_rejects(&a, stats.rejected, &tmp_rejects)?;
+    if !a.quiet {
+        summary(&a, &model, &stats, rejects_at, started);
+    }
+    Ok(if stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
 }
 
-pub fn run(a: Args) -> Result<u8> {
+/// Refuses what cannot be trained: a bad weight, standard input, or an
+/// output directory with a model in it (without --force).
+fn check(a: &Args) -> Result<()> {
     if let Some(w) = a.positive_weight.filter(|w| !(w.is_finite() && *w > 0.0)) {
         return Err(InputError::new(format!("--positive-weight {w} must be a finite number > 0")).into());
     }
@@ -125,29 +152,24 @@ pub fn run(a: Args) -> Result<u8> {
         ))
         .into());
     }
-    let started = std::time::Instant::now();
-    let mapping = a.mapping.as_deref().map(Mapping::load).transpose()?;
-    let inputs: Vec<Input> = a.data.iter().map(|s| Input::parse(s)).collect();
-    let tmp_rejects = std::env::temp_dir().join(format!("sentinel-train-rejects-{}.csv", std::process::id()));
-    let sink = RejectSink::create(a.rejects.as_deref().unwrap_or(&tmp_rejects))?;
-    let mut reviewed = 0u64;
-    let reviews = match &a.reviews {
-        Some(db) => {
-            let store = crate::review::Store::open(db)?;
-            let (n, bytes) = crate::review::labels_csv(&store)?;
-            reviewed = n as u64;
-            let mut rr =
-                Reader::from_csv_reader("<reviews>", Box::new(std::io::Cursor::new(bytes)), None, None)?;
-            Some(rr.read_all()?)
-        }
-        None => None,
-    };
-    let cfg = TrainConfig {
+    Ok(())
+}
+
+/// The review database's decided shipments, as rows with labels.
+fn reviews(db: &Path) -> Result<(u64, Batch)> {
+    let store = Store::open(db)?;
+    let (n, bytes) = labels_csv(&store)?;
+    let mut rr = Reader::from_csv_reader("<reviews>", Box::new(std::io::Cursor::new(bytes)), None, None)?;
+    Ok((n as u64, rr.read_all()?))
+}
+
+fn config(a: &Args) -> TrainConfig {
+    TrainConfig {
         seed: a.seed,
         ignore_labels: a.ignore_labels,
         party_outcomes: a.party_outcomes,
         negatives: a.negatives,
-        in_memory_bytes: crate::training::IN_MEMORY_BYTES,
+        in_memory_bytes: sentinel_detect::training::IN_MEMORY_BYTES,
         gbm: GbmParams {
             iterations: a.iterations,
             learning_rate: a.learning_rate,
@@ -155,96 +177,55 @@ pub fn run(a: Args) -> Result<u8> {
             positive_weight: a.positive_weight,
             seed: a.seed,
         },
-    };
-    let data = TrainData {
-        inputs: &inputs,
-        mapping: mapping.as_ref(),
-        rejects: sink,
-        reviews,
-    };
-    let bars = Bars::new(a.quiet, started);
-    let trained = train(data, &cfg, &|stage, done, total| bars.show(stage, done, total))?;
-    bars.finish();
-    let stats = trained.read.clone();
-    for (name, disables) in &trained.absent {
-        eprintln!("train: expected column {name} is absent: switched off: {disables}");
     }
-    let files: Vec<TrainingFile> = a.data.iter().map(|d| file_digest(d)).collect::<Result<_>>()?;
-    let mut fp = Sha256::new();
-    for f in &files {
-        fp.update(f.sha256.as_bytes());
-    }
-    fp.update((trained.rows as usize).to_le_bytes());
-    let manifest = Manifest {
-        format_version: FORMAT_VERSION,
-        feature_set_version: FEATURE_SET_VERSION,
-        model_id: String::new(),
-        tool_version: env!("CARGO_PKG_VERSION").to_string(),
-        created_unix: SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0),
-        command_line: std::env::args().collect(),
-        mode: if trained.parts.risk.is_some() {
-            Mode::Supervised
-        } else {
-            Mode::LabelFree
-        }
-        .to_string(),
-        seed: a.seed,
-        training_rows: trained.rows,
-        training_positives: trained.positives,
-        reviewed_rows: reviewed,
-        training_files: files,
-        training_fingerprint: sha256_hex(&fp.finalize()),
-        features: feature_infos(&trained.parts),
-        metrics: trained.metrics,
-        files: Default::default(),
-        sampling: Some(trained.sampling),
-    };
-    let mut model = Model {
-        manifest,
-        parts: trained.parts,
-        profiles: trained.profiles,
-    };
-    model.save(&a.out, a.force)?;
-    let rejects_at = match (&a.rejects, stats.rejected) {
+}
+
+/// Where the rejected training rows end up: --rejects, else beside the
+/// model when there are any.
+fn keep_rejects(a: &Args, rejected: u64, tmp: &Path) -> Result<Option<PathBuf>> {
+    Ok(match (&a.rejects, rejected) {
         (Some(p), _) => Some(p.clone()),
         (None, 0) => {
-            let _ = std::fs::remove_file(&tmp_rejects);
+            let _ = std::fs::remove_file(tmp);
             None
         }
         (None, _) => {
             let dest = a.out.join("training-rejects.csv");
-            std::fs::copy(&tmp_rejects, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
-            let _ = std::fs::remove_file(&tmp_rejects);
+            std::fs::copy(tmp, &dest).with_context(|| format!("cannot write {}", dest.display()))?;
+            let _ = std::fs::remove_file(tmp);
             Some(dest)
         }
-    };
-    if !a.quiet {
-        eprintln!(
-            "train: model {} ({}) written to {} in {:.1} s: {} rows read, {} accepted, {} rejected{}; {} positives",
-            model.id(),
-            model.manifest.mode,
-            a.out.display(),
-            started.elapsed().as_secs_f64(),
-            stats.rows,
-            stats.accepted,
-            stats.rejected,
-            rejects_at.map(|p| format!(" (see {})", p.display())).unwrap_or_default(),
-            model.manifest.training_positives
-        );
-        eprintln!("train: in-sample metrics {}", model.manifest.metrics);
-        if let Some(sm) = &model.manifest.sampling {
-            if sm.negatives_kept < sm.negatives_seen {
-                eprintln!(
-                    "train: trained on {} of {} honest rows (--negatives {}; stratified by HS chapter, month and exporter) and all {} positive or reviewed rows",
-                    sm.negatives_kept, sm.negatives_seen, sm.negatives_requested, sm.always_kept
-                );
-            }
+    })
+}
+
+fn summary(
+    a: &Args,
+    model: &Model,
+    stats: &ReadStats,
+    rejects_at: Option<PathBuf>,
+    started: std::time::Instant,
+) {
+    eprintln!(
+        "train: model {} ({}) written to {} in {:.1} s: {} rows read, {} accepted, {} rejected{}; {} positives",
+        model.id(),
+        model.manifest.mode,
+        a.out.display(),
+        started.elapsed().as_secs_f64(),
+        stats.rows,
+        stats.accepted,
+        stats.rejected,
+        rejects_at.map(|p| format!(" (see {})", p.display())).unwrap_or_default(),
+        model.manifest.training_positives
+    );
+    eprintln!("train: in-sample metrics {}", model.manifest.metrics);
+    if let Some(sm) = &model.manifest.sampling {
+        if sm.negatives_kept < sm.negatives_seen {
+            eprintln!(
+                "train: trained on {} of {} honest rows (--negatives {}; stratified by HS chapter, month and exporter) and all {} positive or reviewed rows",
+                sm.negatives_kept, sm.negatives_seen, sm.negatives_requested, sm.always_kept
+            );
         }
     }
-    Ok(if stats.rejected > 0 { EXIT_REJECTS } else { EXIT_OK })
 }
 
 /// Progress on stderr: a line as each stage starts (with the time so far),

@@ -3,10 +3,10 @@
 //! cases are scored or rejected, never crash.
 
 use proptest::prelude::*;
+use sentinel::in_memory;
 use sentinel::model::embedded;
 use sentinel::pipeline::{self, Mode};
 use sentinel::reader::Reader;
-use sentinel::run;
 
 use crate::util::{read_csv, Workdir};
 
@@ -21,7 +21,7 @@ fn read_and_score(bytes: Vec<u8>) -> (u64, u64, u64) {
     let b = r.read_all().expect("reading from memory does not fail");
     if b.len > 0 {
         let model = embedded::load().unwrap();
-        let h = run::histories(&model, &b);
+        let h = in_memory::histories(&model, &b);
         let ev = pipeline::evidence(&model.parts, &b, &h);
         let s = pipeline::score(&model.parts, &ev, Mode::Supervised);
         assert!(

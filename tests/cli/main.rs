@@ -10,6 +10,7 @@ mod demo;
 mod evaluate;
 mod generate;
 mod hardening;
+mod layers;
 mod parties;
 mod report;
 mod review;

@@ -3,10 +3,11 @@
 
 use sentinel::batch::Batch;
 use sentinel::features;
-use sentinel::history::{self, HistFeatures, RowKeys};
+use sentinel::history::{self, HistFeatures};
+use sentinel::keys::RowKeys;
 use sentinel::model::Model;
-use sentinel::parties::PartyStore;
 use sentinel::reader::{Input, Reader};
+use sentinel::store::PartyStore;
 use sentinel::tables::Tables;
 
 use crate::util::{fixture, read_csv, Workdir};
@@ -58,7 +59,7 @@ fn read(path: &std::path::Path) -> Batch {
 fn keys_of(model: &Model, b: &Batch) -> RowKeys {
     let d = features::declared(b, &model.parts.text);
     let a = features::anomaly(&d, &model.parts.stats);
-    RowKeys::from_batch(b, &d, &a)
+    RowKeys::from_batch(b, &d.category, &d.hs6, &a)
 }
 
 /// The history figures that come from earlier lines (the run-level facts,

@@ -525,7 +525,7 @@ fn description_reasons_state_only_what_the_description_model_holds() {
     let model = sentinel::model::Model::load(&root("models/default")).unwrap();
     let mut r = Reader::open(&[Input::Path(root("datasets/sample.csv"))], None, None).unwrap();
     let b = r.read_all().unwrap();
-    let ev = sentinel::pipeline::evidence(&model.parts, &b, &sentinel::run::histories(&model, &b));
+    let ev = sentinel::pipeline::evidence(&model.parts, &b, &sentinel::in_memory::histories(&model, &b));
     let mismatch = ev.frame.col("desc_mismatch").unwrap();
     let (mut seen, mut strong) = (0, 0);
     for (i, m) in mismatch.iter().enumerate() {

@@ -1,11 +1,11 @@
 //! `sentinel train`: deterministic artifacts that round-trip, refuse
 //! tampering, and explain rows by their own largest contributions.
 
+use sentinel::in_memory;
 use sentinel::model::Model;
 use sentinel::pipeline::{self, Mode};
 use sentinel::reader::{Input, Reader};
 use sentinel::reasons;
-use sentinel::run;
 
 use crate::util::{copy_dir, fixture, Workdir};
 
@@ -66,7 +66,7 @@ fn the_artifact_round_trips_to_identical_scores() {
     let mut r = Reader::open(&[Input::Path(f.test.clone())], None, None).unwrap();
     let b = r.read_all().unwrap();
     let score = |m: &Model| {
-        let h = run::histories(m, &b);
+        let h = in_memory::histories(m, &b);
         let ev = pipeline::evidence(&m.parts, &b, &h);
         pipeline::score(&m.parts, &ev, Mode::Supervised).risk
     };
@@ -180,7 +180,7 @@ fn neutralising_the_top_reason_lowers_the_score() {
     let model = Model::load(&f.model).unwrap();
     let mut r = Reader::open(&[Input::Path(f.test.clone())], None, None).unwrap();
     let b = r.read_all().unwrap();
-    let h = run::histories(&model, &b);
+    let h = in_memory::histories(&model, &b);
     let ev = pipeline::evidence(&model.parts, &b, &h);
     let s = pipeline::score(&model.parts, &ev, Mode::Supervised);
     let forest = model.parts.risk.as_ref().unwrap();

@@ -1,0 +1,145 @@
+//! The scored-output contract, in one place for every layer that writes or
+//! reads it (`datasets/manifest-spec.md`, "Scored output"): the columns
+//! ([`output_names`]), writing them ([`write`]), reading a scored file back
+//! ([`read_scored`], for the report, `cases` and the review desk), and
+//! cells made safe for a spreadsheet ([`spreadsheet_safe`]).
+
+use anyhow::{Context, Result};
+
+use sentinel_manifest::error::InputError;
+use sentinel_manifest::schema::Col;
+
+mod write;
+
+pub(crate) use write::{write_rows, OutputRows};
+
+/// Fixed output columns (before the input's, with `--keep-columns`).
+fn fixed_names(has_filing: bool) -> Vec<&'static str> {
+    let mut v = vec!["shipment_id"];
+    if has_filing {
+        v.push("filing_id");
+    }
+    v.extend([
+        "risk_score",
+        "flagged",
+        "rank",
+        "case_id",
+        "declared_category",
+        "likely_category",
+        "likely_probability",
+        "reason_codes",
+        "reasons",
+        "model_id",
+    ]);
+    v
+}
+
+/// All output column names.
+pub fn output_names(keep: bool, has_filing: bool, carry: &[String]) -> Vec<String> {
+    let fixed = fixed_names(has_filing);
+    let mut names: Vec<String> = fixed.iter().map(|s| s.to_string()).collect();
+    if keep {
+        let rename = |n: &str| {
+            if fixed.contains(&n) {
+                format!("input_{n}")
+            } else {
+                n.to_string()
+            }
+        };
+        for c in Col::ALL {
+            names.push(rename(c.name()));
+        }
+        for c in carry {
+            names.push(rename(c));
+        }
+    }
+    names
+}
+
+/// One scored row as read back from `score`'s output.
+#[derive(Debug, Clone, Default)]
+pub struct ScoredRow {
+    pub shipment_id: String,
+    pub risk: f64,
+    pub flagged: bool,
+    pub rank: usize,
+    pub declared: String,
+    pub likely: String,
+    pub likely_p: f64,
+    pub codes: String,
+    pub reasons: String,
+    pub model_id: String,
+    /// Empty for a line in no case (and for files scored before cases).
+    pub case_id: String,
+}
+
+/// Reads `score`'s CSV output; an unreadable or foreign file is the user's
+/// input error (exit 2).
+pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
+    read_scored_rows(path).map_err(|e| InputError::new(format!("{e:#}")).into())
+}
+
+/// Whether a scored file has the `case_id` column (files scored before
+/// cases do not).
+pub fn has_cases(path: &std::path::Path) -> Result<bool> {
+    let refuse =
+        |e: csv::Error| InputError::new(format!("{}: not a readable scored file: {e}", path.display()));
+    let mut rd = csv::Reader::from_path(path).map_err(refuse)?;
+    let found = rd.headers().map_err(refuse)?.iter().any(|h| h == "case_id");
+    Ok(found)
+}
+
+fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
+    let shown = path.display();
+    let mut rd =
+        csv::Reader::from_path(path).with_context(|| format!("{shown}: cannot open the scored file"))?;
+    let header: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
+    let col = |n: &str| -> Result<usize> {
+        header
+            .iter()
+            .position(|h| h == n)
+            .with_context(|| format!("{shown}: not a scored file (no `{n}` column)"))
+    };
+    let (id, risk, flagged, rank, decl, likely, lp, codes, reasons, model) = (
+        col("shipment_id")?,
+        col("risk_score")?,
+        col("flagged")?,
+        col("rank")?,
+        col("declared_category")?,
+        col("likely_category")?,
+        col("likely_probability")?,
+        col("reason_codes")?,
+        col("reasons")?,
+        col("model_id")?,
+    );
+    // Files scored before cases have no case_id column.
+    let case = header.iter().position(|h| h == "case_id");
+    let mut out = Vec::new();
+    for rec in rd.records() {
+        // csv's error names the line and the field.
+        let rec = rec.with_context(|| format!("{shown}: not a readable scored file"))?;
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        out.push(ScoredRow {
+            shipment_id: get(id),
+            risk: get(risk).parse().unwrap_or(f64::NAN),
+            flagged: get(flagged) == "true",
+            rank: get(rank).parse().unwrap_or(usize::MAX),
+            declared: get(decl),
+            likely: get(likely),
+            likely_p: get(lp).parse().unwrap_or(f64::NAN),
+            codes: get(codes),
+            reasons: get(reasons),
+            model_id: get(model),
+            case_id: case.map(get).unwrap_or_default(),
+        });
+    }
+    Ok(out)
+}
+
+/// Neutralises a cell that a spreadsheet would run as a formula.
+pub fn spreadsheet_safe(s: &str) -> String {
+    match s.chars().next() {
+        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{s}"),
+        _ => s.to_string(),
+    }
+}
