@@ -5,8 +5,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use sentinel::cmd::{run, Cli};
-use sentinel::error::exit_code;
+use sentinel::cmd::{exit_code, run, Cli};
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;

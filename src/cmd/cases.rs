@@ -32,7 +32,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<u8> {
     // The header first: a file scored before cases is refused unread.
     if !scored::has_cases(&a.scored)? {
-        return Err(InputError::new(format!(
+        return Err(InputError::Usage(format!(
             "{}: has no case_id column (scored by an older sentinel); score the batch again",
             a.scored.display()
         ))

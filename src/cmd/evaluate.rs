@@ -43,7 +43,7 @@ pub fn run(a: Args) -> Result<u8> {
     let batch = reader.read_all()?;
     reader.finish()?;
     if batch.len == 0 {
-        return Err(InputError::new("no rows to evaluate").into());
+        return Err(InputError::Usage("no rows to evaluate".to_string()).into());
     }
     let mode = if a.ignore_labels || !model.supervised() {
         Mode::LabelFree

@@ -69,21 +69,21 @@ pub struct Args {
 
 pub fn run(a: Args) -> Result<u8> {
     if a.rows == 0 {
-        return Err(InputError::new("--rows must be at least 1").into());
+        return Err(InputError::Usage("--rows must be at least 1".to_string()).into());
     }
     if !(0.0..=0.5).contains(&a.fraud_rate) {
         return Err(
-            InputError::new(format!("--fraud-rate {} must be between 0 and 0.5", a.fraud_rate)).into(),
+            InputError::Usage(format!("--fraud-rate {} must be between 0 and 0.5", a.fraud_rate)).into(),
         );
     }
     if !(0.0..=1.0).contains(&a.irregular) {
-        return Err(InputError::new(format!("--irregular {} must be between 0 and 1", a.irregular)).into());
+        return Err(InputError::Usage(format!("--irregular {} must be between 0 and 1", a.irregular)).into());
     }
     if !(0.0..=1.0).contains(&a.unusual) {
-        return Err(InputError::new(format!("--unusual {} must be between 0 and 1", a.unusual)).into());
+        return Err(InputError::Usage(format!("--unusual {} must be between 0 and 1", a.unusual)).into());
     }
     if a.variant > sentinel_generate::MAX_VARIANT {
-        return Err(InputError::new(format!(
+        return Err(InputError::Usage(format!(
             "--variant {} must be between 0 and {}",
             a.variant,
             sentinel_generate::MAX_VARIANT
@@ -91,7 +91,7 @@ pub fn run(a: Args) -> Result<u8> {
         .into());
     }
     if a.days == 0 || a.days > 3660 {
-        return Err(InputError::new(format!("--days {} must be between 1 and 3660", a.days)).into());
+        return Err(InputError::Usage(format!("--days {} must be between 1 and 3660", a.days)).into());
     }
     let cfg = GenerateConfig {
         rows: a.rows,

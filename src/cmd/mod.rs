@@ -16,6 +16,12 @@ pub mod train;
 
 use clap::{Parser, Subcommand};
 
+use sentinel_detect::model::ModelError;
+use sentinel_manifest::error::{InputError, EXIT_FAILURE};
+use sentinel_parties::store::StoreError;
+use sentinel_review::review::ReviewError;
+use sentinel_scoring::scored::ScoredError;
+
 /// Ranks export filings by how likely they are relabelled controlled GPUs.
 #[derive(Debug, Parser)]
 #[command(name = "sentinel", version, about, long_about = None, propagate_version = true)]
@@ -69,4 +75,20 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Review(a) => review::run(a),
         Command::Evaluate(a) => evaluate::run(a),
     }
+}
+
+/// The exit code of an error that ended a run: what a layer refused of the
+/// user's input says its own (2), anything else is 1.
+pub fn exit_code(err: &anyhow::Error) -> u8 {
+    err.chain().find_map(refused).unwrap_or(EXIT_FAILURE)
+}
+
+/// The exit code of one layer's refusal, if `e` is one.
+fn refused(e: &(dyn std::error::Error + 'static)) -> Option<u8> {
+    e.downcast_ref::<InputError>()
+        .map(InputError::exit_code)
+        .or_else(|| e.downcast_ref::<StoreError>().map(StoreError::exit_code))
+        .or_else(|| e.downcast_ref::<ModelError>().map(ModelError::exit_code))
+        .or_else(|| e.downcast_ref::<ScoredError>().map(ScoredError::exit_code))
+        .or_else(|| e.downcast_ref::<ReviewError>().map(ReviewError::exit_code))
 }

@@ -165,7 +165,7 @@ pub fn run(a: Args) -> Result<u8> {
 
 fn serve(a: ServeArgs) -> Result<u8> {
     if !(0.0..=0.9).contains(&a.explore) {
-        return Err(InputError::new(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
+        return Err(InputError::Usage(format!("--explore {} must be between 0 and 0.9", a.explore)).into());
     }
     let token = match (&a.token_file, a.no_token) {
         (Some(f), _) => Some(sentinel_review::desk::access::token_from_file(f)?),

@@ -61,7 +61,7 @@ pub struct Args {
 pub fn run(a: Args) -> Result<u8> {
     let rule = match (a.budget, a.threshold) {
         (_, Some(t)) if !(0.0..=1.0).contains(&t) => {
-            return Err(InputError::new(format!("--threshold {t} must be between 0 and 1")).into())
+            return Err(InputError::Usage(format!("--threshold {t} must be between 0 and 1")).into())
         }
         (_, Some(t)) => FlagRule::Threshold(t),
         (Some(b), None) => FlagRule::Budget(b),
@@ -96,7 +96,9 @@ pub fn run(a: Args) -> Result<u8> {
         if !to_stdout || p == &rejects_path {
             if let Ok(c) = p.canonicalize() {
                 if input_paths.iter().any(|i| i.canonicalize().is_ok_and(|x| x == c)) {
-                    return Err(InputError::new(format!("{}: would overwrite an input", p.display())).into());
+                    return Err(
+                        InputError::Output(format!("{}: would overwrite an input", p.display())).into(),
+                    );
                 }
             }
         }

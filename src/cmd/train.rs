@@ -133,12 +133,13 @@ pub fn run(a: Args) -> Result<u8> {
 /// output directory with a model in it (without --force).
 fn check(a: &Args) -> Result<()> {
     if let Some(w) = a.positive_weight.filter(|w| !(w.is_finite() && *w > 0.0)) {
-        return Err(InputError::new(format!("--positive-weight {w} must be a finite number > 0")).into());
+        return Err(InputError::Usage(format!("--positive-weight {w} must be a finite number > 0")).into());
     }
     if a.data.iter().any(|d| d == "-") {
-        return Err(
-            InputError::new("train reads files, not stdin (the training data is fingerprinted)").into(),
-        );
+        return Err(InputError::Usage(
+            "train reads files, not stdin (the training data is fingerprinted)".to_string(),
+        )
+        .into());
     }
     if a.out.exists()
         && !a.force
@@ -146,7 +147,7 @@ fn check(a: &Args) -> Result<()> {
             .map(|mut d| d.next().is_some())
             .unwrap_or(true)
     {
-        return Err(InputError::new(format!(
+        return Err(InputError::Usage(format!(
             "{}: exists and is not empty; pass --force to replace the model in it",
             a.out.display()
         ))

@@ -24,7 +24,7 @@ impl AtomicFile {
         if let Ok(d) = dest.canonicalize() {
             for i in inputs {
                 if i.canonicalize().is_ok_and(|c| c == d) {
-                    return Err(InputError::new(format!(
+                    return Err(InputError::Output(format!(
                         "{}: the output would overwrite an input",
                         dest.display()
                     ))
@@ -37,7 +37,7 @@ impl AtomicFile {
             _ => PathBuf::from("."),
         };
         if !dir.is_dir() {
-            return Err(InputError::new(format!(
+            return Err(InputError::Output(format!(
                 "{}: directory {} does not exist",
                 dest.display(),
                 dir.display()

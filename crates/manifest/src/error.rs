@@ -1,8 +1,12 @@
 //! Errors and exit codes. Input and usage problems (a refused file, a bad
 //! flag value, a missing or corrupt model) exit 2; anything else exits 1;
 //! a run that succeeded but rejected rows exits 3.
-
-use std::fmt;
+//!
+//! Each layer names what it refuses in an enum of its own, with the exit
+//! code: [`InputError`] here (files, headers, mappings, outputs, flags),
+//! `StoreError` of the party store, `ModelError` of the models,
+//! `ScoredError` of a scored file and `ReviewError` of the review database
+//! and desk. Tests match on the kind; the message is the text people read.
 
 /// Exit code of a successful run.
 pub const EXIT_OK: u8 = 0;
@@ -14,32 +18,28 @@ pub const EXIT_INPUT: u8 = 2;
 pub const EXIT_REJECTS: u8 = 3;
 
 /// The user's input or invocation cannot be used: exit 2.
-#[derive(Debug, Clone, PartialEq)]
-pub struct InputError {
-    pub message: String,
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// An input file cannot be opened or read, or is not of its format.
+    #[error("{0}")]
+    Unreadable(String),
+    /// A header the contract cannot use: an empty file, a column twice, a
+    /// core column missing.
+    #[error("{0}")]
+    Layout(String),
+    /// A mapping file that cannot be read or does not parse.
+    #[error("{0}")]
+    Mapping(String),
+    /// An output that would overwrite an input, or whose folder is missing.
+    #[error("{0}")]
+    Output(String),
+    /// A flag or argument value the command cannot use.
+    #[error("{0}")]
+    Usage(String),
 }
 
 impl InputError {
-    pub fn new(message: impl Into<String>) -> InputError {
-        InputError {
-            message: message.into(),
-        }
-    }
-}
-
-impl fmt::Display for InputError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
-    }
-}
-
-impl std::error::Error for InputError {}
-
-/// Exit code for an error that ended a run.
-pub fn exit_code(err: &anyhow::Error) -> u8 {
-    if err.chain().any(|e| e.downcast_ref::<InputError>().is_some()) {
+    pub fn exit_code(&self) -> u8 {
         EXIT_INPUT
-    } else {
-        EXIT_FAILURE
     }
 }

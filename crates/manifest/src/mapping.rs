@@ -80,8 +80,8 @@ impl Mapping {
     /// Reads and checks a mapping file.
     pub fn load(path: &Path) -> Result<Mapping, InputError> {
         let text = std::fs::read_to_string(path)
-            .map_err(|e| InputError::new(format!("{}: cannot read mapping file: {e}", path.display())))?;
-        Mapping::parse(&text).map_err(|e| InputError::new(format!("{}: {e}", path.display())))
+            .map_err(|e| InputError::Mapping(format!("{}: cannot read mapping file: {e}", path.display())))?;
+        Mapping::parse(&text).map_err(|e| InputError::Mapping(format!("{}: {e}", path.display())))
     }
 
     pub fn parse(text: &str) -> Result<Mapping, String> {

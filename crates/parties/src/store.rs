@@ -31,7 +31,33 @@ use crate::entities;
 use crate::history::{self, HistFeatures, Profiles};
 use crate::keys::Aliases;
 use crate::keys::RowKeys;
-use sentinel_manifest::error::InputError;
+
+/// What the party store refuses: exit 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    /// Another run holds the store.
+    #[error("{0}")]
+    Busy(String),
+    /// The file is not a party store (another application's database, or
+    /// no database).
+    #[error("{0}")]
+    NotAStore(String),
+    /// A store of another schema version.
+    #[error("{0}")]
+    Version(String),
+    /// A store built with another model.
+    #[error("{0}")]
+    OtherModel(String),
+    /// An entry that cannot be read.
+    #[error("{0}")]
+    Damaged(String),
+}
+
+impl StoreError {
+    pub fn exit_code(&self) -> u8 {
+        sentinel_manifest::error::EXIT_INPUT
+    }
+}
 
 /// Version of the store's tables.
 pub const SCHEMA_VERSION: i64 = 2;
@@ -55,21 +81,21 @@ impl PartyStore {
         conn.busy_timeout(std::time::Duration::ZERO)?;
         if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
             if e.sqlite_error_code() == Some(ErrorCode::DatabaseBusy) {
-                return Err(InputError::new(format!(
+                return Err(StoreError::Busy(format!(
                     "{shown}: another run is using this party store; run again when it has finished"
                 ))
                 .into());
             }
-            return Err(InputError::new(format!("{shown}: not a party store ({e})")).into());
+            return Err(StoreError::NotAStore(format!("{shown}: not a party store ({e})")).into());
         }
         // Another application's database (a review database given by
         // mistake, say) is refused rather than given the store's tables.
         let tables: Vec<String> = conn
             .prepare("SELECT name FROM sqlite_master WHERE type = 'table'")
             .and_then(|mut q| q.query_map([], |r| r.get(0))?.collect())
-            .map_err(|e| InputError::new(format!("{shown}: not a party store ({e})")))?;
+            .map_err(|e| StoreError::NotAStore(format!("{shown}: not a party store ({e})")))?;
         if !tables.is_empty() && !tables.iter().any(|t| t == "parties") {
-            return Err(InputError::new(format!(
+            return Err(StoreError::NotAStore(format!(
                 "{shown}: not a party store (it holds other tables: {})",
                 tables.join(", ")
             ))
@@ -84,7 +110,7 @@ impl PartyStore {
                  id INTEGER PRIMARY KEY, at_unix INTEGER NOT NULL, rows INTEGER NOT NULL,
                  first_date INTEGER, last_date INTEGER);",
         )
-        .map_err(|e| InputError::new(format!("{shown}: not a party store ({e})")))?;
+        .map_err(|e| StoreError::NotAStore(format!("{shown}: not a party store ({e})")))?;
         let meta = |k: &str| -> Result<Option<String>> {
             Ok(conn
                 .query_row("SELECT value FROM meta WHERE key = ?1", [k], |r| r.get(0))
@@ -98,7 +124,7 @@ impl PartyStore {
                 )?;
             }
             Some(v) if v != SCHEMA_VERSION.to_string() => {
-                return Err(InputError::new(format!(
+                return Err(StoreError::Version(format!(
                     "{shown}: party store version {v}, this sentinel reads version {SCHEMA_VERSION}"
                 ))
                 .into());
@@ -106,7 +132,7 @@ impl PartyStore {
             Some(_) => {
                 let built = meta("model_id")?.unwrap_or_default();
                 if built != model_id {
-                    return Err(InputError::new(format!(
+                    return Err(StoreError::OtherModel(format!(
                         "{shown}: the party store was built with model {built}, this run uses {model_id}: \
                          use a new store for this model, or score with the model it was built with"
                     ))
@@ -183,7 +209,7 @@ impl PartyStore {
             let blob: Option<Vec<u8>> = get.query_row(params![kind, key], |r| r.get(0)).optional()?;
             if let Some(b) = blob {
                 let v = bincode::deserialize(&b).map_err(|_| {
-                    InputError::new(format!(
+                    StoreError::Damaged(format!(
                         "{}: the party store's {kind} entry for {key:?} cannot be read",
                         self.path.display()
                     ))
@@ -251,5 +277,43 @@ impl PartyStore {
             .map_err(|_| anyhow!("{path}: the party store's lock is poisoned"))?;
         conn.execute_batch("COMMIT")
             .with_context(|| format!("{path}: cannot save the party store"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(path: &Path, model_id: &str) -> StoreError {
+        let err = PartyStore::open(path, model_id).err().expect("refused");
+        err.downcast_ref::<StoreError>()
+            .cloned()
+            .unwrap_or_else(|| panic!("{err:#}"))
+    }
+
+    #[test]
+    fn what_is_no_party_store_or_another_models_is_refused_by_kind() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = dir.path().join("notes.txt");
+        std::fs::write(&text, "not a database at all, but long enough to be read as one").unwrap();
+        assert!(matches!(refusal(&text, "m1"), StoreError::NotAStore(_)));
+        let other = dir.path().join("other.db");
+        let conn = Connection::open(&other).unwrap();
+        conn.execute_batch("CREATE TABLE decisions (id TEXT);").unwrap();
+        drop(conn);
+        let e = refusal(&other, "m1");
+        assert!(matches!(e, StoreError::NotAStore(_)), "{e}");
+        assert!(
+            e.to_string()
+                .ends_with("not a party store (it holds other tables: decisions)"),
+            "{e}"
+        );
+        let store = dir.path().join("parties.db");
+        PartyStore::open(&store, "m1").unwrap().commit().unwrap();
+        assert!(matches!(refusal(&store, "m2"), StoreError::OtherModel(_)));
+        assert_eq!(
+            refusal(&store, "m2").exit_code(),
+            sentinel_manifest::error::EXIT_INPUT
+        );
     }
 }

@@ -13,10 +13,40 @@ use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use serde::Serialize;
 
 use sentinel_manifest::batch::Batch;
-use sentinel_manifest::error::InputError;
 use sentinel_manifest::schema::Col;
 use sentinel_manifest::tables::Tables;
 use sentinel_scoring::scored::{spreadsheet_safe, ScoredRow};
+
+/// What the review database and the desk refuse: exit 2 (and HTTP 400 at
+/// the desk).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ReviewError {
+    /// A database of another schema, or a damaged one.
+    #[error("{0}")]
+    Schema(String),
+    /// A scored file that cannot be read.
+    #[error("{0}")]
+    Unreadable(String),
+    /// A shipment the database does not hold.
+    #[error("{0}")]
+    Unknown(String),
+    /// A case decision for a shipment in no case, or lines not of its case.
+    #[error("{0}")]
+    NotInCase(String),
+    /// A decision without a reviewer, or with goods found that are no
+    /// category.
+    #[error("{0}")]
+    Decision(String),
+    /// A desk token or bind address that would leave the desk open.
+    #[error("{0}")]
+    Access(String),
+}
+
+impl ReviewError {
+    pub fn exit_code(&self) -> u8 {
+        sentinel_manifest::error::EXIT_INPUT
+    }
+}
 
 /// Version of the database layout. Version 2 adds each shipment's case and
 /// the record of case decisions; a version 1 database is brought up to it
@@ -129,14 +159,14 @@ impl Store {
                 tx.commit()?;
             }
             Some(Ok(v)) => {
-                return Err(InputError::new(format!(
+                return Err(ReviewError::Schema(format!(
                     "{}: review database schema {v}, this sentinel reads schema {SCHEMA_VERSION}",
                     path.display()
                 ))
                 .into())
             }
             Some(Err(_)) => {
-                return Err(InputError::new(format!(
+                return Err(ReviewError::Schema(format!(
                     "{}: review database has a damaged schema version",
                     path.display()
                 ))
@@ -277,15 +307,16 @@ impl Store {
     ) -> Result<CaseDecided> {
         check_decision(goods, reviewer)?;
         let Some((batch, case_id)) = self.case_of(shipment_id)? else {
-            return Err(InputError::new(format!("shipment `{shipment_id}` is in no case")).into());
+            return Err(ReviewError::NotInCase(format!("shipment `{shipment_id}` is in no case")).into());
         };
         let all = self.case_lines(&batch, &case_id)?;
         let chosen: Vec<String> = match lines {
             Some(ids) => {
                 if let Some(bad) = ids.iter().find(|id| !all.iter().any(|l| &l.shipment_id == *id)) {
-                    return Err(
-                        InputError::new(format!("shipment `{bad}` is not a line of case {case_id}")).into(),
-                    );
+                    return Err(ReviewError::NotInCase(format!(
+                        "shipment `{bad}` is not a line of case {case_id}"
+                    ))
+                    .into());
                 }
                 all.iter()
                     .filter(|l| ids.contains(&l.shipment_id))
@@ -599,8 +630,9 @@ pub struct ShipmentView {
 /// again keeps its name (and its cases' decisions).
 pub fn batch_name(path: &Path) -> Result<String> {
     use std::io::Read;
-    let mut f = std::fs::File::open(path)
-        .map_err(|e| InputError::new(format!("{}: cannot open the scored file: {e}", path.display())))?;
+    let mut f = std::fs::File::open(path).map_err(|e| {
+        ReviewError::Unreadable(format!("{}: cannot open the scored file: {e}", path.display()))
+    })?;
     let mut h = sentinel_manifest::hash::Fnv64::new();
     let mut buf = vec![0u8; 1 << 16];
     loop {
@@ -616,13 +648,14 @@ pub fn batch_name(path: &Path) -> Result<String> {
 /// A decision's goods and reviewer, checked before anything is written.
 fn check_decision(goods: Option<&str>, reviewer: &str) -> Result<()> {
     if reviewer.trim().is_empty() {
-        return Err(InputError::new("a decision needs the reviewer's name").into());
+        return Err(ReviewError::Decision("a decision needs the reviewer's name".to_string()).into());
     }
     if let Some(g) = goods {
         if Tables::get().category_index(g).is_none() {
-            return Err(
-                InputError::new(format!("goods found `{g}` is not a cargo category of the spec")).into(),
-            );
+            return Err(ReviewError::Decision(format!(
+                "goods found `{g}` is not a cargo category of the spec"
+            ))
+            .into());
         }
     }
     Ok(())
@@ -646,7 +679,7 @@ fn decide_in(
         .optional()?;
     if known.is_none() {
         return Err(
-            InputError::new(format!("shipment `{shipment_id}` is not in the review database")).into(),
+            ReviewError::Unknown(format!("shipment `{shipment_id}` is not in the review database")).into(),
         );
     }
     let before: Option<(String, Option<String>, i64)> = tx

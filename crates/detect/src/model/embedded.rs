@@ -5,7 +5,7 @@
 use anyhow::Result;
 
 use super::Model;
-use sentinel_manifest::error::InputError;
+use super::ModelError;
 
 macro_rules! files {
     ($($name:literal),* $(,)?) => {
@@ -45,7 +45,7 @@ pub fn load() -> Result<Model> {
             .iter()
             .find(|f| f.0 == name)
             .map(|f| f.1.to_vec())
-            .ok_or_else(|| InputError::new(format!("{NAME}: file {name} is not embedded")))
+            .ok_or_else(|| ModelError::Missing(format!("{NAME}: file {name} is not embedded")))
     })
 }
 
@@ -67,7 +67,13 @@ mod tests {
         forest.trees[3][k].right = k as u32;
         let dir = tempfile::tempdir().unwrap();
         m.save(dir.path(), true).unwrap();
-        let err = format!("{:#}", crate::model::Model::load(dir.path()).unwrap_err());
+        let err = crate::model::Model::load(dir.path()).unwrap_err();
+        let kind = err.downcast_ref::<crate::model::ModelError>();
+        assert!(
+            matches!(kind, Some(crate::model::ModelError::Corrupt(_))),
+            "{err:#}"
+        );
+        let err = format!("{err:#}");
         assert!(err.contains("model.bin: risk tree 3 node"), "{err}");
     }
 }

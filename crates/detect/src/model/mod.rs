@@ -22,7 +22,6 @@ use crate::features::{
     ExtraEncoders, FeatureDef, FEATURES, FEATURE_SET_VERSION, LIKELY_FEATURES, OUTCOME_FEATURES,
 };
 use crate::outcome::OutcomeRates;
-use sentinel_manifest::error::InputError;
 use sentinel_manifest::mapping::Mapping;
 use sentinel_manifest::tables;
 use sentinel_parties::history::Profiles;
@@ -58,6 +57,30 @@ pub struct Parts {
 pub struct FeatureInfo {
     pub name: String,
     pub meaning: String,
+}
+
+/// What loading or saving a model refuses: exit 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ModelError {
+    /// No model where one was named.
+    #[error("{0}")]
+    Missing(String),
+    /// A model file that cannot be read.
+    #[error("{0}")]
+    Unreadable(String),
+    /// A model of another format or feature set, damaged, or made with other
+    /// tables.
+    #[error("{0}")]
+    Corrupt(String),
+    /// A model would be written over another without --force.
+    #[error("{0}")]
+    Exists(String),
+}
+
+impl ModelError {
+    pub fn exit_code(&self) -> u8 {
+        sentinel_manifest::error::EXIT_INPUT
+    }
 }
 
 /// One training input.
@@ -180,7 +203,7 @@ impl Model {
                 .map(|mut d| d.next().is_some())
                 .unwrap_or(true);
             if non_empty && !force {
-                return Err(InputError::new(format!(
+                return Err(ModelError::Exists(format!(
                     "{}: exists and is not empty; pass --force to replace the model in it",
                     dir.display()
                 ))
@@ -214,20 +237,22 @@ impl Model {
     pub fn load(dir: &Path) -> Result<Model> {
         let shown = dir.display().to_string();
         if !dir.is_dir() {
-            return Err(InputError::new(format!("{shown}: no such model directory")).into());
+            return Err(ModelError::Missing(format!("{shown}: no such model directory")).into());
         }
-        let read = |name: &str| -> Result<Vec<u8>, InputError> {
+        let read = |name: &str| -> Result<Vec<u8>, ModelError> {
             let p = dir.join(name);
-            let meta = std::fs::metadata(&p)
-                .map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))?;
+            let meta = std::fs::metadata(&p).map_err(|e| {
+                ModelError::Unreadable(format!("{shown}: model file {name} cannot be read: {e}"))
+            })?;
             if meta.len() > MAX_FILE {
-                return Err(InputError::new(format!(
+                return Err(ModelError::Corrupt(format!(
                     "{shown}: model file {name} is {} bytes, more than any model holds",
                     meta.len()
                 )));
             }
-            std::fs::read(&p)
-                .map_err(|e| InputError::new(format!("{shown}: model file {name} cannot be read: {e}")))
+            std::fs::read(&p).map_err(|e| {
+                ModelError::Unreadable(format!("{shown}: model file {name} cannot be read: {e}"))
+            })
         };
         let manifest_bytes = read("manifest.json")?;
         Model::from_files(&shown, &manifest_bytes, &mut |name| read(name))
@@ -237,9 +262,9 @@ impl Model {
     pub fn from_files(
         shown: &str,
         manifest_bytes: &[u8],
-        read: &mut dyn FnMut(&str) -> Result<Vec<u8>, InputError>,
+        read: &mut dyn FnMut(&str) -> Result<Vec<u8>, ModelError>,
     ) -> Result<Model> {
-        let bad = |m: String| -> anyhow::Error { InputError::new(format!("{shown}: {m}")).into() };
+        let bad = |m: String| -> anyhow::Error { ModelError::Corrupt(format!("{shown}: {m}")).into() };
         let value: serde_json::Value = serde_json::from_slice(manifest_bytes).map_err(|e| {
             bad(format!(
                 "manifest.json is not valid JSON ({e}); the model is corrupt"

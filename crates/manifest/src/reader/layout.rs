@@ -143,7 +143,7 @@ pub(super) fn layout_for(
         if let Some(s) = src {
             if let Some(&i) = pos.get(s) {
                 if carried_dupes.iter().any(|d| d == s) {
-                    return Err(InputError::new(format!("{file}: column `{s}` appears more than once in the header; which one holds {} is ambiguous", c.name())));
+                    return Err(InputError::Layout(format!("{file}: column `{s}` appears more than once in the header; which one holds {} is ambiguous", c.name())));
                 }
                 canon[c as usize] = Some(i);
                 used[i] = true;
@@ -156,7 +156,7 @@ pub(super) fn layout_for(
         .filter(|c| c.spec().presence == Presence::Core && canon[*c as usize].is_none())
         .collect();
     if !missing.is_empty() {
-        return Err(InputError::new(core_missing_message(
+        return Err(InputError::Layout(core_missing_message(
             file, header, &missing, mapping,
         )));
     }

@@ -216,7 +216,8 @@ impl Reader {
                 let rd: Box<dyn Read + Send> = match input {
                     Input::Stdin => Box::new(std::io::stdin()),
                     Input::Path(p) | Input::Spooled(p) => Box::new(
-                        File::open(p).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?,
+                        File::open(p)
+                            .map_err(|e| InputError::Unreadable(format!("{name}: cannot open: {e}")))?,
                     ),
                 };
                 r.add_csv(&name, rd)?;
@@ -301,11 +302,11 @@ impl Reader {
             .from_reader(buffered);
         let raw = csv
             .byte_headers()
-            .map_err(|e| InputError::new(format!("{name}: cannot read the header: {e}")))?
+            .map_err(|e| InputError::Unreadable(format!("{name}: cannot read the header: {e}")))?
             .clone();
         if raw.is_empty() || (raw.len() == 1 && raw[0].is_empty()) {
             return Err(
-                InputError::new(format!("{name}: the file is empty (a header row is required)")).into(),
+                InputError::Layout(format!("{name}: the file is empty (a header row is required)")).into(),
             );
         }
         let header = header_names(&raw);
@@ -326,10 +327,10 @@ impl Reader {
     }
 
     fn add_parquet(&mut self, name: &str, path: &Path) -> Result<()> {
-        let f = File::open(path).map_err(|e| InputError::new(format!("{name}: cannot open: {e}")))?;
+        let f = File::open(path).map_err(|e| InputError::Unreadable(format!("{name}: cannot open: {e}")))?;
         let df = ParquetReader::new(f)
             .finish()
-            .map_err(|e| InputError::new(format!("{name}: not a readable Parquet file: {e}")))?;
+            .map_err(|e| InputError::Unreadable(format!("{name}: not a readable Parquet file: {e}")))?;
         let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
         let layout = self.register(name, &header)?;
         let mut columns = Vec::with_capacity(header.len());
@@ -343,14 +344,14 @@ impl Reader {
                 continue;
             }
             let s = c.cast(&DataType::String).map_err(|e| {
-                InputError::new(format!(
+                InputError::Unreadable(format!(
                     "{name}: column `{}` cannot be read as text: {e}",
                     header[i]
                 ))
             })?;
             let ca = s
                 .str()
-                .map_err(|e| InputError::new(format!("{name}: column `{}`: {e}", header[i])))?;
+                .map_err(|e| InputError::Unreadable(format!("{name}: column `{}`: {e}", header[i])))?;
             columns.push(ca.iter().map(|v| v.map(str::to_string)).collect());
         }
         let index = (self.file_names.len() - 1) as u32;

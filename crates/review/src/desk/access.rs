@@ -20,7 +20,7 @@ use std::path::Path;
 use anyhow::{Context, Result};
 use rand::RngCore;
 
-use sentinel_manifest::error::InputError;
+use crate::review::ReviewError;
 
 /// Bytes of randomness in a generated token (printed as hex).
 const TOKEN_BYTES: usize = 24;
@@ -85,7 +85,7 @@ pub fn token_from_file(path: &Path) -> Result<String> {
             .bytes()
             .all(|b| b.is_ascii_graphic() && !b";,%&=?#+\"\\".contains(&b));
     if !valid {
-        return Err(InputError::new(format!(
+        return Err(ReviewError::Access(format!(
             "{}: line 1: the token must be at least {MIN_TOKEN_LEN} visible ASCII characters without spaces or any of ;,%&=?#+\"\\",
             path.display()
         ))
@@ -105,7 +105,7 @@ pub fn check_bind(has_token: bool, bind: &str) -> Result<()> {
     if has_token || is_loopback(bind) {
         Ok(())
     } else {
-        Err(InputError::new(format!(
+        Err(ReviewError::Access(format!(
             "--bind {bind} is not a loopback address: the desk needs its token there (drop --no-token)"
         ))
         .into())
@@ -440,7 +440,11 @@ mod tests {
     fn no_token_is_for_loopback_only() {
         assert!(Access::new(None, "127.0.0.1", 1).is_ok());
         assert!(Access::new(None, "::1", 1).is_ok());
-        assert!(Access::new(None, "0.0.0.0", 1).is_err());
+        let refused = Access::new(None, "0.0.0.0", 1).err().unwrap();
+        assert!(matches!(
+            refused.downcast_ref::<ReviewError>(),
+            Some(ReviewError::Access(_))
+        ));
         assert!(Access::new(None, "192.0.2.7", 1).is_err());
         let open = Access::new(None, "127.0.0.1", 1).unwrap();
         assert!(open.check(&get("127.0.0.1:1")).is_ok());

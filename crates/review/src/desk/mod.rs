@@ -186,7 +186,7 @@ pub fn queue_cases(q: &[crate::review::QueueEntry]) -> Vec<QueueCase> {
 /// A decision request's answer: 400 for the user's mistakes, 500 otherwise.
 fn decision_error(e: anyhow::Error) -> Reply {
     error(
-        if e.downcast_ref::<sentinel_manifest::error::InputError>().is_some() {
+        if e.downcast_ref::<crate::review::ReviewError>().is_some() {
             400
         } else {
             500

@@ -6,8 +6,21 @@
 
 use anyhow::{Context, Result};
 
-use sentinel_manifest::error::InputError;
 use sentinel_manifest::schema::Col;
+
+/// What reading a scored file back refuses: exit 2.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ScoredError {
+    /// Not a file `score` wrote (unreadable, or without its columns).
+    #[error("{0}")]
+    NotScored(String),
+}
+
+impl ScoredError {
+    pub fn exit_code(&self) -> u8 {
+        sentinel_manifest::error::EXIT_INPUT
+    }
+}
 
 mod write;
 
@@ -76,14 +89,15 @@ pub struct ScoredRow {
 /// Reads `score`'s CSV output; an unreadable or foreign file is the user's
 /// input error (exit 2).
 pub fn read_scored(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
-    read_scored_rows(path).map_err(|e| InputError::new(format!("{e:#}")).into())
+    read_scored_rows(path).map_err(|e| ScoredError::NotScored(format!("{e:#}")).into())
 }
 
 /// Whether a scored file has the `case_id` column (files scored before
 /// cases do not).
 pub fn has_cases(path: &std::path::Path) -> Result<bool> {
-    let refuse =
-        |e: csv::Error| InputError::new(format!("{}: not a readable scored file: {e}", path.display()));
+    let refuse = |e: csv::Error| {
+        ScoredError::NotScored(format!("{}: not a readable scored file: {e}", path.display()))
+    };
     let mut rd = csv::Reader::from_path(path).map_err(refuse)?;
     let found = rd.headers().map_err(refuse)?.iter().any(|h| h == "case_id");
     Ok(found)
