@@ -134,7 +134,7 @@ fn main() -> anyhow::Result<()> {
         .record
         .iter()
         .map(|&r| {
-            let rec = lines.records.list.get(r as usize).map_or("", String::as_str);
+            let rec = r.map_or("", |r| lines.records.key(r));
             let name = rec.rsplit_once('|').map_or(rec, |(n, _)| n);
             let next = names_of_lines.len() as u32;
             *names_of_lines.entry(name.to_string()).or_insert(next)
@@ -148,7 +148,11 @@ fn main() -> anyhow::Result<()> {
     score(
         "lines: histories' entities (point in time)",
         &line_truth,
-        &lines.exporter,
+        &lines
+            .exporter
+            .iter()
+            .map(|e| e.map_or(u32::MAX, |e| e.index() as u32))
+            .collect::<Vec<u32>>(),
     );
     println!("the histories' entities took {secs:.3} s");
     Ok(())

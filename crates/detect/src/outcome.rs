@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
 
 use sentinel_parties::history::{HistFeatures, PartyFacts};
-use sentinel_parties::keys::NONE;
+use sentinel_parties::keys::PartyId;
 
 /// Outcomes that weigh as much as the prior: a party with this many
 /// labelled lines sits halfway between its own rate and the base rate.
@@ -111,9 +111,9 @@ fn fold_of(seed: u64, i: usize) -> usize {
     (z % FOLDS as u64) as usize
 }
 
-/// Keys of one kind per row, as dense ids ([`NONE`] for none).
+/// Keys of one kind per row, as dense ids (`None` for none).
 struct Ids {
-    of_row: Vec<u32>,
+    of_row: Vec<Option<u32>>,
     n: usize,
 }
 
@@ -123,10 +123,10 @@ impl Ids {
         let of_row = texts
             .map(|t| {
                 if t.is_empty() {
-                    return NONE;
+                    return None;
                 }
                 let next = map.len() as u32;
-                *map.entry(t).or_insert(next)
+                Some(*map.entry(t).or_insert(next))
             })
             .collect();
         Ids { of_row, n: map.len() }
@@ -138,7 +138,7 @@ fn out_of_fold(ids: &Ids, label: &[f64], folds: &[usize]) -> Vec<Option<Tally>> 
     let mut per = vec![[Tally::default(); FOLDS]; ids.n];
     let mut total = vec![Tally::default(); ids.n];
     for (i, &k) in ids.of_row.iter().enumerate() {
-        if k != NONE && label[i].is_finite() {
+        if let (Some(k), true) = (k, label[i].is_finite()) {
             per[k as usize][folds[i]].add(label[i] > 0.5);
             total[k as usize].add(label[i] > 0.5);
         }
@@ -146,7 +146,7 @@ fn out_of_fold(ids: &Ids, label: &[f64], folds: &[usize]) -> Vec<Option<Tally>> 
     ids.of_row
         .iter()
         .enumerate()
-        .map(|(i, &k)| (k != NONE).then(|| total[k as usize].minus(per[k as usize][folds[i]])))
+        .map(|(i, &k)| k.map(|k| total[k as usize].minus(per[k as usize][folds[i]])))
         .collect()
 }
 
@@ -193,15 +193,10 @@ pub fn fit(rows: &TrainingRows, hist: &HistFeatures, seed: u64) -> (OutcomeRates
 
     let oof = |ids: &Ids| out_of_fold(ids, rows.label, &folds);
     let rate_or_nan = |t: Option<Tally>, prior: f64| t.map_or(f64::NAN, |t| t.rate(prior));
-    let party = |ids: &[u32]| {
-        let n_ids = ids
-            .iter()
-            .filter(|k| **k != NONE)
-            .map(|k| *k as usize + 1)
-            .max()
-            .unwrap_or(0);
+    let party = |ids: &[Option<PartyId>]| {
+        let n_ids = ids.iter().flatten().map(|k| k.index() + 1).max().unwrap_or(0);
         let ids = Ids {
-            of_row: ids.to_vec(),
+            of_row: ids.iter().map(|k| k.map(|k| k.index() as u32)).collect(),
             n: n_ids,
         };
         oof(&ids)
@@ -249,8 +244,8 @@ mod tests {
         // others' record (all cleared), below the base rate.
         let label = [1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0];
         let hist = HistFeatures {
-            exporter: vec![0; 10],
-            consignee: vec![NONE; 10],
+            exporter: vec![Some(PartyId::new(0)); 10],
+            consignee: vec![None; 10],
             ..HistFeatures::default()
         };
         let rows = TrainingRows {

@@ -18,7 +18,7 @@
 
 use rustc_hash::FxHashMap as HashMap;
 
-use crate::keys::{at_key, record, split_record, Aliases, Interner, RowKeys, NONE};
+use crate::keys::{at_key, record, split_record, Aliases, Interner, PartyId, RowKeys};
 use crate::normalize;
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::schema::Col;
@@ -27,14 +27,14 @@ use sentinel_manifest::schema::Col;
 const IDS_MAX: usize = 2;
 
 /// Adds an ID to an alias's first [`IDS_MAX`].
-fn add_id(ids: &mut Vec<u32>, id: u32) {
+fn add_id(ids: &mut Vec<PartyId>, id: PartyId) {
     if ids.len() < IDS_MAX && !ids.contains(&id) {
         ids.push(id);
     }
 }
 
 /// The one ID of a set, if it holds exactly one.
-fn only(ids: &[u32]) -> Option<u32> {
+fn only(ids: &[PartyId]) -> Option<PartyId> {
     match ids {
         [one] => Some(*one),
         _ => None,
@@ -43,26 +43,31 @@ fn only(ids: &[u32]) -> Option<u32> {
 
 /// An alias of the run, started from what was known when first met.
 fn alias<'m, 'k, K: std::hash::Hash + Eq>(
-    map: &'m mut HashMap<K, Vec<u32>>,
+    map: &'m mut HashMap<K, Vec<PartyId>>,
     key: K,
     known: impl FnOnce() -> Option<&'k Vec<String>>,
     ids: &mut Interner,
-) -> &'m mut Vec<u32> {
+) -> &'m mut Vec<PartyId> {
     map.entry(key).or_insert_with(|| {
         known()
-            .map(|v| v.iter().map(|i| ids.id(i)).collect())
+            .map(|v| v.iter().filter_map(|i| ids.id(i)).collect())
             .unwrap_or_default()
     })
 }
 
-/// The entity numbered `i` in `cache`, interned in `entities` as `key()`
-/// when first needed.
-fn entity_of(cache: &mut Vec<u32>, i: u32, entities: &mut Interner, key: impl FnOnce() -> String) -> u32 {
-    let i = i as usize;
+/// The entity of the ID or name `i` (its place in `cache`), interned in
+/// `entities` as `key()` when first needed.
+fn entity_of(
+    cache: &mut Vec<Option<PartyId>>,
+    i: PartyId,
+    entities: &mut Interner,
+    key: impl FnOnce() -> String,
+) -> Option<PartyId> {
+    let i = i.index();
     if cache.len() <= i {
-        cache.resize(i + 1, NONE);
+        cache.resize(i + 1, None);
     }
-    if cache[i] == NONE {
+    if cache[i].is_none() {
         cache[i] = entities.id(&key());
     }
     cache[i]
@@ -83,7 +88,7 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
     // aliases hold interned IDs, and each ID and name its entity's number.
     let mut names = Interner::default();
     let mut ids = Interner::default();
-    let parts: Vec<(u32, u32)> = keys
+    let parts: Vec<(Option<PartyId>, Option<PartyId>)> = keys
         .records
         .list
         .iter()
@@ -92,12 +97,12 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
             (names.id(name), ids.id(id))
         })
         .collect();
-    let address_of = |a: u32| -> &str { keys.addresses.list.get(a as usize).map_or("", String::as_str) };
-    let mut by_name: HashMap<u32, Vec<u32>> = HashMap::default();
-    let mut by_at: HashMap<(u32, u32), Vec<u32>> = HashMap::default();
+    let address_of = |a: PartyId| -> &str { keys.addresses.key(a) };
+    let mut by_name: HashMap<PartyId, Vec<PartyId>> = HashMap::default();
+    let mut by_at: HashMap<(PartyId, PartyId), Vec<PartyId>> = HashMap::default();
     let mut entities = Interner::default();
     let (mut of_id, mut of_name) = (Vec::new(), Vec::new());
-    let mut entity = vec![NONE; keys.len()];
+    let mut entity = vec![None; keys.len()];
     let order = crate::keys::date_order(&keys.date);
     let mut start = 0;
     while start < order.len() {
@@ -111,64 +116,72 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
         for with_id in [true, false] {
             for &i in &order[start..end] {
                 let i = i as usize;
-                let Some(&(name, id)) = parts.get(keys.record[i] as usize) else {
+                let Some(&(name, id)) = keys.record[i].map(|r| &parts[r.index()]) else {
                     continue;
                 };
-                if (id != NONE) != with_id {
+                if id.is_some() != with_id {
                     continue;
                 }
-                let text = |n: u32| names.list.get(n as usize).map_or("", String::as_str);
+                let text = |n: PartyId| names.key(n);
                 let address = keys.address[i];
-                let told = if id != NONE {
-                    if name != NONE {
-                        add_id(
-                            alias(&mut by_name, name, || known.names.get(text(name)), &mut ids),
-                            id,
-                        );
-                        if address != NONE {
-                            let at = || known.at.get(&at_key(text(name), address_of(address)));
-                            add_id(alias(&mut by_at, (name, address), at, &mut ids), id);
+                let told = match (id, name) {
+                    (Some(id), name) => {
+                        if let Some(name) = name {
+                            add_id(
+                                alias(&mut by_name, name, || known.names.get(text(name)), &mut ids),
+                                id,
+                            );
+                            if let Some(address) = address {
+                                let at = || known.at.get(&at_key(text(name), address_of(address)));
+                                add_id(alias(&mut by_at, (name, address), at, &mut ids), id);
+                            }
                         }
+                        Some(id)
                     }
-                    Some(id)
-                } else {
-                    let anywhere = only(alias(
-                        &mut by_name,
-                        name,
-                        || known.names.get(text(name)),
-                        &mut ids,
-                    ));
-                    // The address tells when any ID was filed there, else the name.
-                    let at = || known.at.get(&at_key(text(name), address_of(address)));
-                    let here = (address != NONE)
-                        .then(|| alias(&mut by_at, (name, address), at, &mut ids))
-                        .filter(|v| !v.is_empty())
-                        .map(|v| only(v));
-                    here.unwrap_or(anywhere)
+                    // A record without an ID has a name.
+                    (None, None) => continue,
+                    (None, Some(name)) => {
+                        let anywhere = only(alias(
+                            &mut by_name,
+                            name,
+                            || known.names.get(text(name)),
+                            &mut ids,
+                        ));
+                        // The address tells when any ID was filed there, else the name.
+                        let here = address
+                            .map(|address| {
+                                let at = || known.at.get(&at_key(text(name), address_of(address)));
+                                alias(&mut by_at, (name, address), at, &mut ids)
+                            })
+                            .filter(|v| !v.is_empty())
+                            .map(|v| only(v));
+                        here.unwrap_or(anywhere)
+                    }
                 };
-                entity[i] = match told {
-                    Some(id) => entity_of(&mut of_id, id, &mut entities, || {
-                        format!("#{}", ids.list[id as usize])
-                    }),
-                    None => entity_of(&mut of_name, name, &mut entities, || text(name).to_string()),
+                entity[i] = match (told, name) {
+                    (Some(id), _) => entity_of(&mut of_id, id, &mut entities, || format!("#{}", ids.key(id))),
+                    (None, Some(name)) => {
+                        entity_of(&mut of_name, name, &mut entities, || text(name).to_string())
+                    }
+                    (None, None) => None,
                 };
             }
         }
         start = end;
     }
-    let texts = |v: Vec<u32>| {
-        let mut t: Vec<String> = v.into_iter().map(|i| ids.list[i as usize].clone()).collect();
+    let texts = |v: Vec<PartyId>| {
+        let mut t: Vec<String> = v.into_iter().map(|i| ids.key(i).to_string()).collect();
         t.sort();
         t
     };
     let mut after = Aliases::default();
     for (name, v) in by_name {
-        after.names.insert(names.list[name as usize].clone(), texts(v));
+        after.names.insert(names.key(name).to_string(), texts(v));
     }
     for ((name, address), v) in by_at {
         after
             .at
-            .insert(at_key(&names.list[name as usize], address_of(address)), texts(v));
+            .insert(at_key(names.key(name), address_of(address)), texts(v));
     }
     keys.exporter = entity;
     keys.exporters = entities;
@@ -196,29 +209,28 @@ pub fn of_batch(b: &Batch) -> Vec<String> {
     resolve(&mut k, &Aliases::default());
     k.exporter
         .iter()
-        .map(|&e| k.exporters.list.get(e as usize).cloned().unwrap_or_default())
+        .map(|&e| e.map(|e| k.exporters.key(e).to_string()).unwrap_or_default())
         .collect()
 }
 
 /// The alias keys a run's rows may read: their names and names at
 /// addresses (what a party store loads before [`resolve`]).
 pub fn alias_keys(keys: &RowKeys) -> (Vec<String>, Vec<String>) {
-    let pairs: std::collections::BTreeSet<(u32, u32)> = keys
+    let pairs: std::collections::BTreeSet<(PartyId, Option<PartyId>)> = keys
         .record
         .iter()
         .zip(&keys.address)
-        .filter(|(r, _)| **r != NONE)
-        .map(|(r, a)| (*r, *a))
+        .filter_map(|(r, a)| Some(((*r)?, *a)))
         .collect();
     let mut names = std::collections::BTreeSet::new();
     let mut at = std::collections::BTreeSet::new();
     for (r, a) in pairs {
-        let (name, _) = split_record(&keys.records.list[r as usize]);
+        let (name, _) = split_record(keys.records.key(r));
         if name.is_empty() {
             continue;
         }
         names.insert(name.to_string());
-        if let Some(a) = keys.addresses.list.get(a as usize) {
+        if let Some(a) = a.map(|a| keys.addresses.key(a)) {
             at.insert(at_key(name, a));
         }
     }
@@ -246,7 +258,7 @@ mod tests {
     fn entities_of(k: &RowKeys) -> Vec<&str> {
         k.exporter
             .iter()
-            .map(|&e| k.exporters.list.get(e as usize).map_or("", String::as_str))
+            .map(|&e| e.map_or("", |e| k.exporters.key(e)))
             .collect()
     }
 

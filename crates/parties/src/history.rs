@@ -11,7 +11,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use crate::entities;
-use crate::keys::{date_order, key_hash, Aliases, RowKeys, NONE};
+use crate::keys::{date_order, key_hash, Aliases, PartyId, RowKeys, NO_HASH};
 
 /// What is known of one party before a row.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
@@ -129,10 +129,10 @@ pub struct HistFeatures {
     pub exporter_anomaly: Vec<f32>,
     /// Mean physical anomaly of the consignee's earlier lines.
     pub consignee_anomaly: Vec<f32>,
-    /// Each row's exporter and consignee ([`NONE`] without one), indices
-    /// into the facts below.
-    pub exporter: Vec<u32>,
-    pub consignee: Vec<u32>,
+    /// Each row's exporter and consignee (`None` without one): their
+    /// places in the facts below.
+    pub exporter: Vec<Option<PartyId>>,
+    pub consignee: Vec<Option<PartyId>>,
     pub exporter_facts: Arc<Vec<PartyFacts>>,
     pub consignee_facts: Arc<Vec<PartyFacts>>,
 }
@@ -140,12 +140,14 @@ pub struct HistFeatures {
 impl HistFeatures {
     /// The facts of row `i`'s exporter.
     pub fn exporter_of(&self, i: usize) -> Option<&PartyFacts> {
-        self.exporter_facts.get(*self.exporter.get(i)? as usize)
+        self.exporter_facts
+            .get(self.exporter.get(i).copied().flatten()?.index())
     }
 
     /// The facts of row `i`'s consignee.
     pub fn consignee_of(&self, i: usize) -> Option<&PartyFacts> {
-        self.consignee_facts.get(*self.consignee.get(i)? as usize)
+        self.consignee_facts
+            .get(self.consignee.get(i).copied().flatten()?.index())
     }
 }
 
@@ -251,7 +253,7 @@ fn mean_anomaly(h: &PartyHist) -> f32 {
 }
 
 /// Counts row `i` into a party's history; `partner` is the hash of the
-/// other party ([`NONE`] without one).
+/// other party ([`NO_HASH`] without one).
 fn count_row(h: &mut PartyHist, keys: &RowKeys, i: usize, partner: u32) {
     h.lines += 1;
     h.cats[keys.category[i] as usize] += 1;
@@ -260,11 +262,11 @@ fn count_row(h: &mut PartyHist, keys: &RowKeys, i: usize, partner: u32) {
         h.anomaly_sum += anomaly as f64;
         h.anomaly_n += 1;
     }
-    if partner != NONE {
+    if partner != NO_HASH {
         add_distinct(&mut h.partners, partner);
     }
     add_distinct(&mut h.codes, keys.code[i]);
-    if keys.country[i] != NONE {
+    if keys.country[i] != NO_HASH {
         add_distinct(&mut h.countries, keys.country[i]);
     }
     let label = keys.label.get(i).copied().unwrap_or(f32::NAN);
@@ -274,14 +276,16 @@ fn count_row(h: &mut PartyHist, keys: &RowKeys, i: usize, partner: u32) {
     }
 }
 
-/// The stable hash of each interned key, [`NONE`] kept apart.
+/// The stable hash of each interned key.
 fn hashes(list: &[String]) -> Vec<u32> {
     list.iter().map(|k| key_hash(k)).collect()
 }
 
-/// The hash of interned key `id` ([`NONE`] for none).
-fn hash_of(id: u32, hashes: &[u32]) -> u32 {
-    hashes.get(id as usize).copied().unwrap_or(NONE)
+/// The hash of interned key `id` ([`NO_HASH`] for none).
+fn hash_of(id: Option<PartyId>, hashes: &[u32]) -> u32 {
+    id.and_then(|id| hashes.get(id.index()))
+        .copied()
+        .unwrap_or(NO_HASH)
 }
 
 /// For each value a party figure takes, the share of the run's lines whose
@@ -360,15 +364,15 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
     let partner = hashes(&keys.consignees.list);
     let mut run_lines = vec![0u32; keys.exporters.list.len()];
     // The last exporter seen at each address: most addresses have one.
-    let mut last_at: Vec<u32> = vec![NONE; keys.addresses.list.len()];
+    let mut last_at: Vec<Option<PartyId>> = vec![None; keys.addresses.list.len()];
     for &i in order {
         let i = i as usize;
         let day = keys.date[i];
         let cat = keys.category[i] as usize;
         let e = keys.exporter[i];
-        if e != NONE {
-            let name = &keys.exporters.list[e as usize];
-            let mut h = start_hist(&mut w.parties[e as usize], &profiles.exporters, name, day, n_cat);
+        if let Some(e) = e {
+            let name = keys.exporters.key(e);
+            let mut h = start_hist(&mut w.parties[e.index()], &profiles.exporters, name, day, n_cat);
             h.first = h.first.min(day);
             w.age[i] = (day - h.first) as f32;
             w.lines[i] = h.lines as f32;
@@ -380,23 +384,22 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
             }
             w.anomaly[i] = mean_anomaly(&h);
             count_row(&mut h, keys, i, hash_of(keys.consignee[i], &partner));
-            run_lines[e as usize] += 1;
-            w.parties[e as usize] = Some(h);
+            run_lines[e.index()] += 1;
+            w.parties[e.index()] = Some(h);
         }
-        let a = keys.address[i];
-        if a != NONE {
-            let set = w.addresses[a as usize].get_or_insert_with(|| {
+        if let Some(a) = keys.address[i] {
+            let set = w.addresses[a.index()].get_or_insert_with(|| {
                 profiles
                     .addresses
-                    .get(&keys.addresses.list[a as usize])
+                    .get(keys.addresses.key(a))
                     .cloned()
                     .unwrap_or_default()
             });
-            if e != NONE && last_at[a as usize] != e {
-                last_at[a as usize] = e;
-                let name = &keys.exporters.list[e as usize];
+            if e.is_some() && last_at[a.index()] != e {
+                last_at[a.index()] = e;
+                let name = e.map_or("", |e| keys.exporters.key(e));
                 if !set.contains(name) {
-                    set.insert(name.clone());
+                    set.insert(name.to_string());
                 }
             }
             w.address_exporters[i] = set.len().max(1) as f32;
@@ -429,20 +432,19 @@ fn walk_consignees(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: us
     let mut run_lines = vec![0u32; keys.consignees.list.len()];
     for &i in order {
         let i = i as usize;
-        let c = keys.consignee[i];
-        if c == NONE {
+        let Some(c) = keys.consignee[i] else {
             continue;
-        }
+        };
         let day = keys.date[i];
-        let name = &keys.consignees.list[c as usize];
-        let mut h = start_hist(&mut w.parties[c as usize], &profiles.consignees, name, day, n_cat);
+        let name = keys.consignees.key(c);
+        let mut h = start_hist(&mut w.parties[c.index()], &profiles.consignees, name, day, n_cat);
         h.first = h.first.min(day);
         w.lines[i] = h.lines as f32;
         w.age[i] = (day - h.first) as f32;
         w.anomaly[i] = mean_anomaly(&h);
         count_row(&mut h, keys, i, hash_of(keys.exporter[i], &partner));
-        run_lines[c as usize] += 1;
-        w.parties[c as usize] = Some(h);
+        run_lines[c.index()] += 1;
+        w.parties[c.index()] = Some(h);
     }
     w.facts = facts(&w.parties, &run_lines);
     w
@@ -511,12 +513,12 @@ mod tests {
             k.date.push(*d);
             let e = k.records.id(&crate::keys::record_key(e, ""));
             k.record.push(e);
-            k.consignee.push(NONE);
+            k.consignee.push(None);
             let a = k.addresses.id(a);
             k.address.push(a);
             k.category.push(*c);
             k.code.push(0);
-            k.country.push(NONE);
+            k.country.push(NO_HASH);
             k.anomaly.push(f32::NAN);
         }
         k

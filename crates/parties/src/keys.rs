@@ -5,6 +5,7 @@
 //! exporters to entities; [`crate::history`] walks the keys in date order.
 
 use std::collections::BTreeMap;
+use std::num::NonZeroU32;
 
 use rustc_hash::FxHashMap as HashMap;
 use serde::{Deserialize, Serialize};
@@ -23,29 +24,54 @@ pub fn key_hash(s: &str) -> u32 {
     h.0
 }
 
+/// A party's number in a run: its place in an [`Interner`]'s list. A row
+/// that names no such party holds `None`; `Option<PartyId>` takes 4 bytes,
+/// as the number alone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct PartyId(NonZeroU32);
+
+impl PartyId {
+    /// The id of the list's `index`-th key.
+    pub fn new(index: usize) -> PartyId {
+        let n = u32::try_from(index + 1).ok().and_then(NonZeroU32::new);
+        PartyId(n.expect("fewer than 4 billion distinct parties in a run"))
+    }
+
+    /// Its place in the interner's list.
+    pub fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// The hash of a key text a row does not give (no destination country).
+pub const NO_HASH: u32 = u32::MAX;
+
 /// Interned party keys: each distinct normalised text gets a number, so a
 /// run of millions of rows holds each name once.
 #[derive(Debug, Clone, Default)]
 pub struct Interner {
-    map: HashMap<String, u32>,
+    map: HashMap<String, PartyId>,
     pub list: Vec<String>,
 }
 
-/// The id of an empty key.
-pub const NONE: u32 = u32::MAX;
-
 impl Interner {
-    pub fn id(&mut self, key: &str) -> u32 {
+    /// The key's id; `None` for an empty key.
+    pub fn id(&mut self, key: &str) -> Option<PartyId> {
         if key.is_empty() {
-            return NONE;
+            return None;
         }
         if let Some(&i) = self.map.get(key) {
-            return i;
+            return Some(i);
         }
-        let i = self.list.len() as u32;
+        let i = PartyId::new(self.list.len());
         self.list.push(key.to_string());
         self.map.insert(key.to_string(), i);
-        i
+        Some(i)
+    }
+
+    /// The key of an id.
+    pub fn key(&self, id: PartyId) -> &str {
+        &self.list[id.index()]
     }
 }
 
@@ -54,18 +80,20 @@ impl Interner {
 pub struct RowKeys {
     pub date: Vec<i32>,
     /// The exporter as filed: its normalised name and ID
-    /// ([`record_key`]), [`NONE`] with neither.
-    pub record: Vec<u32>,
+    /// ([`record_key`]), `None` with neither.
+    pub record: Vec<Option<PartyId>>,
     /// The exporter's entity ([`crate::entities::resolve`]): empty until
-    /// resolved, which [`compute`] and [`features`] do first.
-    pub exporter: Vec<u32>,
-    pub consignee: Vec<u32>,
-    pub address: Vec<u32>,
-    /// The intermediate consignee (name and country; [`NONE`] without one):
-    /// not part of any history, kept for the run's cases.
-    pub intermediate: Vec<u32>,
+    /// resolved, which `history::compute` and `history::features` do
+    /// first. `None` for a row with neither name nor ID.
+    pub exporter: Vec<Option<PartyId>>,
+    pub consignee: Vec<Option<PartyId>>,
+    pub address: Vec<Option<PartyId>>,
+    /// The intermediate consignee (name and country): not part of any
+    /// history, kept for the run's cases.
+    pub intermediate: Vec<Option<PartyId>>,
     pub category: Vec<u8>,
-    /// Hashes ([`key_hash`]) of the HS6 code and the destination country.
+    /// Hashes ([`key_hash`]) of the HS6 code and the destination country
+    /// ([`NO_HASH`] without one).
     pub code: Vec<u32>,
     pub country: Vec<u32>,
     /// Inspection outcome of each row (1 fraud, 0 cleared, NaN unknown):
@@ -97,7 +125,7 @@ pub struct RowKeys {
 /// its memory whatever the run holds; the ids stay the interners'.
 #[derive(Debug, Clone)]
 struct Memo {
-    map: HashMap<Box<[u8]>, u32>,
+    map: HashMap<Box<[u8]>, Option<PartyId>>,
     key: Vec<u8>,
     /// Bytes held (texts and [`MEMO_ENTRY`] per text), and the most it holds.
     bytes: usize,
@@ -124,7 +152,7 @@ impl Default for Memo {
 
 impl Memo {
     /// The id of the texts `a` and `b`, made by `make` when not yet seen.
-    fn id(&mut self, a: &str, b: &str, make: impl FnOnce() -> u32) -> u32 {
+    fn id(&mut self, a: &str, b: &str, make: impl FnOnce() -> Option<PartyId>) -> Option<PartyId> {
         // The first text's length keeps ("ab", "c") apart from ("a", "bc").
         self.key.clear();
         self.key.extend_from_slice(&(a.len() as u64).to_le_bytes());
@@ -186,7 +214,7 @@ impl RowKeys {
             self.category.push(category[i]);
             self.code.push(key_hash(&hs6[i]));
             self.country.push(if country[i].is_empty() {
-                NONE
+                NO_HASH
             } else {
                 key_hash(&country[i])
             });
@@ -229,11 +257,11 @@ pub(crate) fn split_record(key: &str) -> (&str, &str) {
 }
 
 /// The record of an exporter as filed (its name and ID cells), interned in
-/// `records`: [`NONE`] when neither says anything.
-pub fn record(records: &mut Interner, name: &str, id: &str) -> u32 {
+/// `records`: `None` when neither says anything.
+pub fn record(records: &mut Interner, name: &str, id: &str) -> Option<PartyId> {
     let (name, id) = (normalize::party_name(name), crate::resolve::id_key(id));
     if name.is_empty() && id.is_empty() {
-        NONE
+        None
     } else {
         records.id(&record_key(&name, &id))
     }
@@ -263,12 +291,13 @@ mod tests {
             max: 3 * (11 + MEMO_ENTRY),
             ..Memo::default()
         };
-        let mut made = 0u32;
+        let mut made = 0;
         let mut id = |m: &mut Memo, a: &str, b: &str| {
-            m.id(a, b, || {
+            let id = m.id(a, b, || {
                 made += 1;
-                made
-            })
+                Some(PartyId::new(made))
+            });
+            id.map_or(0, PartyId::index)
         };
         assert_eq!(id(&mut m, "ab", "c"), 1);
         assert_eq!(id(&mut m, "a", "bc"), 2);
@@ -349,14 +378,14 @@ mod tests {
             assert_eq!(k.record[0], k.record[4]);
             assert_eq!(k.record[2], k.record[5]);
             assert_ne!(k.record[0], k.record[2]);
-            assert_ne!(k.record[3], NONE);
-            assert_eq!(k.consignee[1], NONE);
+            assert!(k.record[3].is_some());
+            assert_eq!(k.consignee[1], None);
             assert_eq!(k.consignee[0], k.consignee[4]);
             assert_ne!(k.consignee[0], k.consignee[2]);
             assert_eq!(k.address[0], k.address[1]);
-            assert_eq!(k.address[3], NONE);
+            assert_eq!(k.address[3], None);
             assert_eq!(k.intermediate[1], k.intermediate[4]);
-            assert_eq!(k.intermediate[0], NONE);
+            assert_eq!(k.intermediate[0], None);
         }
         assert_eq!(whole.record, forgetful.record);
         assert_eq!(whole.records.list, forgetful.records.list);

@@ -27,15 +27,15 @@ use std::collections::HashMap;
 
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::schema::Col;
-use sentinel_parties::keys::NONE;
+use sentinel_parties::keys::PartyId;
 
-/// Every line's party ids in the run (as [`sentinel_parties::keys::RowKeys`] keys
-/// them, dense from 0; [`NONE`] for none).
+/// Every line's party ids in the run (as [`sentinel_parties::keys::RowKeys`]
+/// keys them; `None` for none).
 pub struct RunParties<'a> {
-    pub exporter: &'a [u32],
-    pub consignee: &'a [u32],
-    pub address: &'a [u32],
-    pub intermediate: &'a [u32],
+    pub exporter: &'a [Option<PartyId>],
+    pub consignee: &'a [Option<PartyId>],
+    pub address: &'a [Option<PartyId>],
+    pub intermediate: &'a [Option<PartyId>],
 }
 
 /// The least share of an address's, consignee's or intermediate's lines in
@@ -53,18 +53,18 @@ pub const RELATE_SHARE: f64 = 0.2;
 
 /// A flagged line: its position in the run, score and rank, and its
 /// exporter as resolved among the run's flagged lines
-/// ([`exporter_entities`]; [`NONE`] for none).
+/// ([`exporter_entities`]; `None` for none).
 #[derive(Debug, Clone)]
 pub struct FlaggedLine {
     pub at: usize,
     pub risk: f64,
     pub rank: u32,
-    pub exporter: u32,
+    pub exporter: Option<u32>,
 }
 
 /// The exporter entity of each of the batch's `rows` (resolved among them:
-/// [`sentinel_parties::resolve`]), [`NONE`] for a row with neither name nor ID.
-pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<u32> {
+/// [`sentinel_parties::resolve`]), `None` for a row with neither name nor ID.
+pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<Option<u32>> {
     let (names, ids, addresses) = (
         b.text(Col::UsppiName),
         b.text(Col::UsppiId),
@@ -80,9 +80,9 @@ pub fn exporter_entities(b: &Batch, rows: &[usize]) -> Vec<u32> {
         .zip(entities)
         .map(|(r, e)| {
             if r.name.is_empty() && r.id.is_empty() {
-                NONE
+                None
             } else {
-                e
+                Some(e)
             }
         })
         .collect()
@@ -134,7 +134,7 @@ const LINKS: u8 = 2;
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Link {
     /// Kind (1 consignee, 2 address, 3 intermediate) and id.
-    Party(u8, u32),
+    Party(u8, PartyId),
     /// A resolved exporter.
     Exporter(u32),
 }
@@ -151,25 +151,24 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 /// (indexed by party id): [`LINKS`] with at least two flagged lines that
 /// are at least [`LINK_SHARE`] of its lines in the run, [`RELATES`] at least
 /// [`RELATE_SHARE`], else 0.
-fn concentrated(kinds: &[&[u32]; 4], flagged: &[FlaggedLine]) -> Vec<Vec<u8>> {
+fn concentrated(kinds: &[&[Option<PartyId>]; 4], flagged: &[FlaggedLine]) -> Vec<Vec<u8>> {
     kinds
         .iter()
         .map(|ids| {
             let size = flagged
                 .iter()
-                .map(|f| ids[f.at])
-                .filter(|&id| id != NONE)
+                .filter_map(|f| ids[f.at])
                 .max()
-                .map_or(0, |m| m as usize + 1);
+                .map_or(0, |m| m.index() + 1);
             let mut marked = vec![0u32; size];
-            for f in flagged {
-                if let Some(m) = marked.get_mut(ids[f.at] as usize) {
+            for id in flagged.iter().filter_map(|f| ids[f.at]) {
+                if let Some(m) = marked.get_mut(id.index()) {
                     *m += 1;
                 }
             }
             let mut lines = vec![0u32; size];
-            for &id in ids.iter() {
-                if let Some(l) = lines.get_mut(id as usize) {
+            for id in ids.iter().flatten() {
+                if let Some(l) = lines.get_mut(id.index()) {
                     *l += 1;
                 }
             }
@@ -192,7 +191,7 @@ fn concentrated(kinds: &[&[u32]; 4], flagged: &[FlaggedLine]) -> Vec<Vec<u8>> {
 /// The run's cases from its flagged lines and every line's parties.
 pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
     let n = parties.exporter.len();
-    let kinds: [&[u32]; 4] = [
+    let kinds: [&[Option<PartyId>]; 4] = [
         parties.exporter,
         parties.consignee,
         parties.address,
@@ -205,8 +204,10 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
             .iter()
             .zip(&dense)
             .enumerate()
-            .filter(move |(_, (ids, c))| c.get(ids[at] as usize).is_some_and(|&c| c >= level))
-            .map(move |(k, (ids, _))| (k, ids[at]))
+            .filter_map(move |(k, (ids, c))| {
+                let id = ids[at]?;
+                c.get(id.index()).is_some_and(|&c| c >= level).then_some((k, id))
+            })
     };
     let mut parent: Vec<usize> = (0..flagged.len()).collect();
     let mut first: HashMap<Link, usize> = HashMap::new();
@@ -216,8 +217,8 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
             .filter(|(kind, _)| *kind > 0)
             .map(|(kind, id)| Link::Party(kind as u8, id))
             .collect();
-        if f.exporter != NONE {
-            of_line.push(Link::Exporter(f.exporter));
+        if let Some(e) = f.exporter {
+            of_line.push(Link::Exporter(e));
         }
         for l in of_line {
             match first.get(&l) {
@@ -257,7 +258,7 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
         let case = number[r];
         of_row[f.at] = case;
         for (kind, id) in concentrated_of(f.at, RELATES) {
-            let c = &mut by_party[kind][id as usize];
+            let c = &mut by_party[kind][id.index()];
             if *c == 0 || case < *c {
                 *c = case;
             }
@@ -271,7 +272,7 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
             *c = kinds
                 .iter()
                 .zip(&by_party)
-                .filter_map(|(ids, cases)| cases.get(ids[i] as usize).copied())
+                .filter_map(|(ids, cases)| ids[i].and_then(|id| cases.get(id.index())).copied())
                 .filter(|&k| k > 0)
                 .min()
                 .unwrap_or(0);
@@ -289,9 +290,18 @@ mod tests {
             at,
             risk,
             rank,
-            exporter: NONE,
+            exporter: None,
         }
     }
+
+    /// Party ids from numbers, [`N`] for none.
+    fn ids(v: &[u32]) -> Vec<Option<PartyId>> {
+        v.iter()
+            .map(|&x| (x != N).then(|| PartyId::new(x as usize)))
+            .collect()
+    }
+
+    const N: u32 = u32::MAX;
 
     #[test]
     fn flagged_lines_sharing_a_party_are_one_case_but_not_through_a_hub() {
@@ -302,15 +312,17 @@ mod tests {
         // Row 5 (unflagged) has row 0's exporter, which has one flagged line
         // of two; row 6 shares nothing.
         let mut exporter = vec![1, 2, 3, 4, 5, 1, 9];
-        let mut consignee = vec![40, 7, 8, 9, 40, NONE, 11];
-        let mut address = vec![20, 20, 21, 22, 23, NONE, 24];
-        let mut intermediate = vec![NONE, NONE, 30, 30, NONE, NONE, NONE];
+        let mut consignee = vec![40, 7, 8, 9, 40, N, 11];
+        let mut address = vec![20, 20, 21, 22, 23, N, 24];
+        let mut intermediate = vec![N, N, 30, 30, N, N, N];
         for k in 0..10 {
             exporter.push(100 + k);
             consignee.push(40);
-            address.push(NONE);
-            intermediate.push(NONE);
+            address.push(N);
+            intermediate.push(N);
         }
+        let (exporter, consignee) = (ids(&exporter), ids(&consignee));
+        let (address, intermediate) = (ids(&address), ids(&intermediate));
         let parties = RunParties {
             exporter: &exporter,
             consignee: &consignee,
@@ -325,8 +337,8 @@ mod tests {
             line(4, 0.95, 2),
         ];
         // Rows 1 and 2: one company (resolved: say, the same ID).
-        flagged[1].exporter = 77;
-        flagged[2].exporter = 77;
+        flagged[1].exporter = Some(77);
+        flagged[2].exporter = Some(77);
         let c = assign(&parties, &flagged);
         assert_eq!(c.count(), 2);
         // The four-line case is stronger than the single 0.95 line; the
@@ -351,9 +363,9 @@ mod tests {
     fn a_related_line_joins_the_strongest_case_and_links_nothing() {
         // Row 2 (unflagged) shares row 0's exporter and the consignee of
         // rows 1 and 3 (flagged, linked through it: 2 of its 3 lines).
-        let exporter = [1, 2, 1, 3];
-        let consignee = [5, 6, 6, 6];
-        let none = [NONE; 4];
+        let exporter = ids(&[1, 2, 1, 3]);
+        let consignee = ids(&[5, 6, 6, 6]);
+        let none = ids(&[N; 4]);
         let parties = RunParties {
             exporter: &exporter,
             consignee: &consignee,
@@ -365,9 +377,9 @@ mod tests {
         assert_eq!(c.of_row, vec![2, 1, 1, 1]);
         // A party with 2 of its 8 lines flagged brings its other lines in,
         // but links nothing: rows 0 and 1 stay apart.
-        let exporter = [1, 2, 3, 4, 5, 6, 7, 8, 9];
-        let consignee = [7, 7, 7, 7, 7, 7, 7, 7, NONE];
-        let none = [NONE; 9];
+        let exporter = ids(&[1, 2, 3, 4, 5, 6, 7, 8, 9]);
+        let consignee = ids(&[7, 7, 7, 7, 7, 7, 7, 7, N]);
+        let none = ids(&[N; 9]);
         let parties = RunParties {
             exporter: &exporter,
             consignee: &consignee,

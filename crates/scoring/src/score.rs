@@ -42,7 +42,7 @@ use sentinel_manifest::reader::{Input, Reader, RejectSink};
 use sentinel_manifest::schema::Col;
 use sentinel_manifest::tables::Tables;
 use sentinel_parties::history::{self, HistFeatures};
-use sentinel_parties::keys::RowKeys;
+use sentinel_parties::keys::{PartyId, RowKeys};
 
 /// How rows are flagged.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -315,7 +315,7 @@ impl<'m> ScoreRun<'m> {
     /// from the model's profiles, or from the party store's over them (and
     /// the run's parties written back to it). Each row's address and
     /// intermediate ids are kept too, for the cases.
-    fn histories(&self, mut keys: RowKeys) -> Result<(HistFeatures, [Vec<u32>; 2])> {
+    fn histories(&self, mut keys: RowKeys) -> Result<(HistFeatures, [Vec<Option<PartyId>>; 2])> {
         let kept = [keys.address.clone(), std::mem::take(&mut keys.intermediate)];
         let hist = match &self.cfg.parties {
             None => history::features(&self.model.profiles, keys, self.n_cat),
@@ -442,7 +442,7 @@ impl<'m> ScoreRun<'m> {
         reason_rows: usize,
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
-        (hist, [address, intermediate]): (HistFeatures, [Vec<u32>; 2]),
+        (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
         batch: &Arc<BatchStats>,
     ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
