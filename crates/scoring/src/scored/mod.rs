@@ -26,25 +26,67 @@ mod write;
 
 pub(crate) use write::{write_rows, OutputRows};
 
+/// The scored output's own columns, in the order they are written
+/// (`filing_id` only when the input has one), before the input's with
+/// `--keep-columns`. Writing and reading back both name them from here.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScoredCol {
+    ShipmentId,
+    FilingId,
+    RiskScore,
+    Flagged,
+    Rank,
+    CaseId,
+    DeclaredCategory,
+    LikelyCategory,
+    LikelyProbability,
+    ReasonCodes,
+    Reasons,
+    ModelId,
+}
+
+impl ScoredCol {
+    pub const ALL: [ScoredCol; 12] = [
+        ScoredCol::ShipmentId,
+        ScoredCol::FilingId,
+        ScoredCol::RiskScore,
+        ScoredCol::Flagged,
+        ScoredCol::Rank,
+        ScoredCol::CaseId,
+        ScoredCol::DeclaredCategory,
+        ScoredCol::LikelyCategory,
+        ScoredCol::LikelyProbability,
+        ScoredCol::ReasonCodes,
+        ScoredCol::Reasons,
+        ScoredCol::ModelId,
+    ];
+
+    /// The column's name in the header.
+    pub fn name(self) -> &'static str {
+        match self {
+            ScoredCol::ShipmentId => "shipment_id",
+            ScoredCol::FilingId => "filing_id",
+            ScoredCol::RiskScore => "risk_score",
+            ScoredCol::Flagged => "flagged",
+            ScoredCol::Rank => "rank",
+            ScoredCol::CaseId => "case_id",
+            ScoredCol::DeclaredCategory => "declared_category",
+            ScoredCol::LikelyCategory => "likely_category",
+            ScoredCol::LikelyProbability => "likely_probability",
+            ScoredCol::ReasonCodes => "reason_codes",
+            ScoredCol::Reasons => "reasons",
+            ScoredCol::ModelId => "model_id",
+        }
+    }
+}
+
 /// Fixed output columns (before the input's, with `--keep-columns`).
 fn fixed_names(has_filing: bool) -> Vec<&'static str> {
-    let mut v = vec!["shipment_id"];
-    if has_filing {
-        v.push("filing_id");
-    }
-    v.extend([
-        "risk_score",
-        "flagged",
-        "rank",
-        "case_id",
-        "declared_category",
-        "likely_category",
-        "likely_probability",
-        "reason_codes",
-        "reasons",
-        "model_id",
-    ]);
-    v
+    ScoredCol::ALL
+        .iter()
+        .filter(|c| has_filing || **c != ScoredCol::FilingId)
+        .map(|c| c.name())
+        .collect()
 }
 
 /// All output column names.
@@ -99,7 +141,11 @@ pub fn has_cases(path: &std::path::Path) -> Result<bool> {
         ScoredError::NotScored(format!("{}: not a readable scored file: {e}", path.display()))
     };
     let mut rd = csv::Reader::from_path(path).map_err(refuse)?;
-    let found = rd.headers().map_err(refuse)?.iter().any(|h| h == "case_id");
+    let found = rd
+        .headers()
+        .map_err(refuse)?
+        .iter()
+        .any(|h| h == ScoredCol::CaseId.name());
     Ok(found)
 }
 
@@ -108,26 +154,25 @@ fn read_scored_rows(path: &std::path::Path) -> Result<Vec<ScoredRow>> {
     let mut rd =
         csv::Reader::from_path(path).with_context(|| format!("{shown}: cannot open the scored file"))?;
     let header: Vec<String> = rd.headers()?.iter().map(str::to_string).collect();
-    let col = |n: &str| -> Result<usize> {
-        header
-            .iter()
-            .position(|h| h == n)
-            .with_context(|| format!("{shown}: not a scored file (no `{n}` column)"))
+    let at = |c: ScoredCol| header.iter().position(|h| h == c.name());
+    let col = |c: ScoredCol| -> Result<usize> {
+        at(c).with_context(|| format!("{shown}: not a scored file (no `{}` column)", c.name()))
     };
+    use ScoredCol::*;
     let (id, risk, flagged, rank, decl, likely, lp, codes, reasons, model) = (
-        col("shipment_id")?,
-        col("risk_score")?,
-        col("flagged")?,
-        col("rank")?,
-        col("declared_category")?,
-        col("likely_category")?,
-        col("likely_probability")?,
-        col("reason_codes")?,
-        col("reasons")?,
-        col("model_id")?,
+        col(ShipmentId)?,
+        col(RiskScore)?,
+        col(Flagged)?,
+        col(Rank)?,
+        col(DeclaredCategory)?,
+        col(LikelyCategory)?,
+        col(LikelyProbability)?,
+        col(ReasonCodes)?,
+        col(Reasons)?,
+        col(ModelId)?,
     );
     // Files scored before cases have no case_id column.
-    let case = header.iter().position(|h| h == "case_id");
+    let case = at(CaseId);
     let mut out = Vec::new();
     for rec in rd.records() {
         // csv's error names the line and the field.
