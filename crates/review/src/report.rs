@@ -12,11 +12,15 @@ use sentinel_manifest::domain::Date;
 use sentinel_manifest::schema::Col;
 use sentinel_scoring::scored::ScoredRow;
 
+/// A party in the batch: an exporter as the company its spellings resolve
+/// to (`entities::of_batch`), a consignee by name.
 #[derive(Debug, Clone, Serialize)]
 pub struct PartyHistory {
     pub lines_in_batch: usize,
     pub first_date_in_batch: String,
     pub flagged_in_batch: usize,
+    /// The names its lines are filed under, most lines first.
+    pub names: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -49,6 +53,8 @@ pub struct Report {
     /// Declared category -> (log10 value per kg, flagged) points.
     pub value_per_kg: BTreeMap<String, Vec<(f64, bool)>>,
     pub flags_by_country: Vec<(String, usize)>,
+    /// Flagged lines per exporter (resolved: one bar per company, named by
+    /// its most used spelling and how many others it has).
     pub flags_by_exporter: Vec<(String, usize)>,
     pub flags_by_reason: Vec<(String, usize)>,
     pub shipments: Vec<Flagged>,
@@ -83,6 +89,7 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
         .collect();
     out.sort_by_key(|f| f.rank);
     let n = scored.len();
+    let flags_by_exporter = tally.exporters_flagged(10);
     Report {
         confidentiality: BANNER.to_string(),
         rows: n,
@@ -98,7 +105,7 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
         risk_histogram: tally.hist,
         value_per_kg: tally.vpk,
         flags_by_country: top(tally.by_country, 15),
-        flags_by_exporter: top(tally.by_exporter, 10),
+        flags_by_exporter,
         flags_by_reason: top(tally.by_reason, 20),
         shipments: out,
         cases: crate::case_summary::summarise(scored, b),
@@ -106,25 +113,65 @@ pub fn build(scored: &[ScoredRow], b: &Batch, model_metrics: Option<serde_json::
     }
 }
 
-/// A party's figures in the batch: lines, first date, flagged lines.
-type PartyLines = HashMap<(u8, String), (usize, f64, usize)>;
+/// A party's figures in the batch: lines, first date, flagged lines, and
+/// the names its lines are filed under with their lines.
+#[derive(Default)]
+struct PartyLines {
+    lines: usize,
+    first: f64,
+    flagged: usize,
+    names: HashMap<String, usize>,
+}
 
-/// Each exporter's (kind 0) and consignee's (kind 1) lines and first date
-/// in the batch; their flagged lines are counted as the report reads them.
-fn party_lines(b: &Batch) -> PartyLines {
+impl PartyLines {
+    /// The names, most lines first (equal counts by name).
+    fn names(&self) -> Vec<String> {
+        let mut v: Vec<(&String, &usize)> = self.names.iter().collect();
+        v.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        v.into_iter().map(|(n, _)| n.clone()).collect()
+    }
+
+    /// How the report names the party: its most used name, and how many
+    /// other names it is filed under.
+    fn label(&self) -> String {
+        let names = self.names();
+        match names.len() {
+            0 => String::new(),
+            1 => names[0].clone(),
+            n => format!(
+                "{} (+{} other spelling{})",
+                names[0],
+                n - 1,
+                if n > 2 { "s" } else { "" }
+            ),
+        }
+    }
+}
+
+/// Each party of the batch by kind (0 exporter, 1 consignee) and key (an
+/// exporter's resolved entity, a consignee's name): its lines and first
+/// date; the flagged lines are counted as the report reads them.
+fn party_lines(b: &Batch, exporter_key: &[String]) -> HashMap<(u8, String), PartyLines> {
     let (exporter, consignee) = (b.text(Col::UsppiName), b.text(Col::ConsigneeName));
     let dates = b.num(Col::ExportDate);
-    let mut party = PartyLines::new();
+    let mut party: HashMap<(u8, String), PartyLines> = HashMap::new();
     for i in 0..b.len {
-        for (kind, name) in [(0u8, &exporter[i]), (1u8, &consignee[i])] {
-            if name.is_empty() {
+        for (kind, key, name) in [
+            (0u8, exporter_key[i].as_str(), &exporter[i]),
+            (1u8, &consignee[i], &consignee[i]),
+        ] {
+            if key.is_empty() {
                 continue;
             }
             let e = party
-                .entry((kind, name.to_string()))
-                .or_insert((0, f64::INFINITY, 0));
-            e.0 += 1;
-            e.1 = e.1.min(dates[i]);
+                .entry((kind, key.to_string()))
+                .or_insert_with(|| PartyLines {
+                    first: f64::INFINITY,
+                    ..PartyLines::default()
+                });
+            e.lines += 1;
+            e.first = e.first.min(dates[i]);
+            *e.names.entry(name.to_string()).or_default() += 1;
         }
     }
     party
@@ -140,7 +187,10 @@ struct Tally<'a> {
     by_country: HashMap<String, usize>,
     by_exporter: HashMap<String, usize>,
     by_reason: HashMap<String, usize>,
-    party: PartyLines,
+    /// Each line's exporter entity within the batch (empty without a name
+    /// or an ID).
+    exporter_key: Vec<String>,
+    party: HashMap<(u8, String), PartyLines>,
     flagged_value: f64,
     /// The flagged rows: their batch row, scored row and filing.
     shipments: Vec<(usize, &'a ScoredRow, BTreeMap<String, String>)>,
@@ -148,6 +198,7 @@ struct Tally<'a> {
 
 impl<'a> Tally<'a> {
     fn new(b: &'a Batch) -> Tally<'a> {
+        let exporter_key = sentinel_parties::entities::of_batch(b);
         Tally {
             b,
             hist: vec![(0usize, 0usize); 20],
@@ -156,7 +207,8 @@ impl<'a> Tally<'a> {
             by_country: HashMap::new(),
             by_exporter: HashMap::new(),
             by_reason: HashMap::new(),
-            party: party_lines(b),
+            party: party_lines(b, &exporter_key),
+            exporter_key,
             flagged_value: 0.0,
             shipments: Vec::new(),
         }
@@ -187,18 +239,20 @@ impl<'a> Tally<'a> {
         }
         self.hist[bin].1 += 1;
         self.flagged_value += v;
-        let exporter = &b.text(Col::UsppiName)[i];
+        let exporter = &self.exporter_key[i];
         *self
             .by_country
             .entry(b.text(Col::ConsigneeCountry)[i].to_string())
             .or_default() += 1;
-        *self.by_exporter.entry(exporter.to_string()).or_default() += 1;
+        if !exporter.is_empty() {
+            *self.by_exporter.entry(exporter.to_string()).or_default() += 1;
+        }
         for c in s.codes.split(';').filter(|c| !c.is_empty()) {
             *self.by_reason.entry(c.to_string()).or_default() += 1;
         }
-        for (kind, name) in [(0u8, exporter), (1u8, &b.text(Col::ConsigneeName)[i])] {
-            if let Some(e) = self.party.get_mut(&(kind, name.to_string())) {
-                e.2 += 1;
+        for (kind, key) in [(0u8, exporter.as_str()), (1u8, &b.text(Col::ConsigneeName)[i])] {
+            if let Some(e) = self.party.get_mut(&(kind, key.to_string())) {
+                e.flagged += 1;
             }
         }
         let filing: BTreeMap<String, String> = Col::ALL
@@ -208,12 +262,25 @@ impl<'a> Tally<'a> {
         self.shipments.push((i, s, filing));
     }
 
-    fn history(&self, kind: u8, name: &str) -> Option<PartyHistory> {
-        self.party.get(&(kind, name.to_string())).map(|e| PartyHistory {
-            lines_in_batch: e.0,
-            first_date_in_batch: Date(e.1 as i32).to_string(),
-            flagged_in_batch: e.2,
+    fn history(&self, kind: u8, key: &str) -> Option<PartyHistory> {
+        self.party.get(&(kind, key.to_string())).map(|e| PartyHistory {
+            lines_in_batch: e.lines,
+            first_date_in_batch: Date(e.first as i32).to_string(),
+            flagged_in_batch: e.flagged,
+            names: e.names(),
         })
+    }
+
+    /// The exporters with the most flagged lines, named as the report
+    /// shows them.
+    fn exporters_flagged(&self, n: usize) -> Vec<(String, usize)> {
+        top(self.by_exporter.clone(), n)
+            .into_iter()
+            .map(|(key, k)| {
+                let label = self.party.get(&(0, key.clone())).map_or(key, PartyLines::label);
+                (label, k)
+            })
+            .collect()
     }
 
     /// A flagged shipment as the report shows it.
@@ -235,7 +302,7 @@ impl<'a> Tally<'a> {
             reason_codes: split(&s.codes, ";"),
             reasons: split(&s.reasons, " | "),
             filing: filing.clone(),
-            exporter_history: self.history(0, &b.text(Col::UsppiName)[i]),
+            exporter_history: self.history(0, &self.exporter_key[i]),
             consignee_history: self.history(1, &b.text(Col::ConsigneeName)[i]),
         }
     }
@@ -440,11 +507,20 @@ fn evidence_row(s: &mut String, f: &Flagged) {
         if let Some(h) = h {
             let _ = write!(
                 s,
-                "<p>{label} in this batch: {} lines since {}, {} flagged.</p>",
+                "<p>{label} in this batch: {} lines since {}, {} flagged",
                 h.lines_in_batch,
                 esc(&h.first_date_in_batch),
                 h.flagged_in_batch
             );
+            if h.names.len() > 1 {
+                let shown: Vec<String> = h.names.iter().take(5).map(|n| esc(n)).collect();
+                let more = h.names.len().saturating_sub(5);
+                let _ = write!(s, "; filed as {}", shown.join("; "));
+                if more > 0 {
+                    let _ = write!(s, " and {more} more");
+                }
+            }
+            s.push_str(".</p>");
         }
     }
     s.push_str("</div><div><h3>Filing and invoice</h3><table class=\"docs\"><tr><th></th><th>filing</th><th>invoice</th></tr>");
@@ -662,5 +738,60 @@ mod tests {
         );
         assert_eq!(esc("a\"b'c&d"), "a&quot;b&#39;c&amp;d");
         assert_eq!(esc("x\u{0}y"), "x\u{fffd}y");
+    }
+
+    #[test]
+    fn an_exporter_is_one_company_with_its_spellings() {
+        // One company (ID 12-3456789) filed three ways, flagged three
+        // times; another company flagged once; a consignee by name.
+        let csv = "shipment_id,export_date,usppi_name,usppi_id,ultimate_consignee_name,ultimate_consignee_country,hs_code,value_usd,shipping_weight_kg\n\
+S1,2025-01-01,Hao Global LLC,12-3456789,Fast Cargo,HK,850440,10,1\n\
+S2,2025-01-02,\"Hao Global, LLC\",12-3456789,Fast Cargo,HK,850440,10,1\n\
+S3,2025-01-03,HAO GLOBAL L.L.C.,12-3456789,Other Buyer,SG,850440,10,1\n\
+S4,2025-01-04,Hao Global LLC,12-3456789,Other Buyer,SG,850440,10,1\n\
+S5,2025-01-05,Acme Corp,98-7654321,Fast Cargo,HK,850440,10,1\n";
+        let mut r = sentinel_manifest::reader::Reader::from_csv_reader(
+            "b.csv",
+            Box::new(std::io::Cursor::new(csv.as_bytes().to_vec())),
+            None,
+            None,
+        )
+        .unwrap();
+        let b = r.read_all().unwrap();
+        let row = |id: &str, rank: usize, flagged: bool| ScoredRow {
+            shipment_id: id.to_string(),
+            risk: if flagged { 0.9 } else { 0.1 },
+            flagged,
+            rank,
+            ..ScoredRow::default()
+        };
+        let scored = [
+            row("S1", 1, true),
+            row("S2", 2, true),
+            row("S3", 3, true),
+            row("S5", 4, true),
+            row("S4", 5, false),
+        ];
+        let report = build(&scored, &b, None);
+        assert_eq!(
+            report.flags_by_exporter,
+            [
+                ("Hao Global LLC (+2 other spellings)".to_string(), 3),
+                ("Acme Corp".to_string(), 1)
+            ]
+        );
+        let h = report.shipments[0].exporter_history.as_ref().unwrap();
+        assert_eq!((h.lines_in_batch, h.flagged_in_batch), (4, 3));
+        assert_eq!(
+            h.names,
+            ["Hao Global LLC", "HAO GLOBAL L.L.C.", "Hao Global, LLC"]
+        );
+        let c = report.shipments[0].consignee_history.as_ref().unwrap();
+        assert_eq!((c.lines_in_batch, c.flagged_in_batch, c.names.len()), (3, 3, 1));
+        let page = html(&report);
+        assert!(
+            page.contains("filed as Hao Global LLC; HAO GLOBAL L.L.C.; Hao Global, LLC."),
+            "{page}"
+        );
     }
 }
