@@ -54,7 +54,7 @@ pub struct Report {
     pub value_per_kg: BTreeMap<String, Vec<(f64, bool)>>,
     pub flags_by_country: Vec<(String, usize)>,
     /// Flagged lines per exporter (resolved: one bar per company, named by
-    /// its most used spelling and how many others it has).
+    /// its most used spelling and, after a plus, how many others it has).
     pub flags_by_exporter: Vec<(String, usize)>,
     pub flags_by_reason: Vec<(String, usize)>,
     pub shipments: Vec<Flagged>,
@@ -131,18 +131,18 @@ impl PartyLines {
         v.into_iter().map(|(n, _)| n.clone()).collect()
     }
 
-    /// How the report names the party: its most used name, and how many
-    /// other names it is filed under.
+    /// How the report's chart names the party: its most used name (cut to
+    /// fit the chart) and, after a plus, how many other names it is filed
+    /// under.
     fn label(&self) -> String {
         let names = self.names();
         match names.len() {
             0 => String::new(),
             1 => names[0].clone(),
             n => format!(
-                "{} (+{} other spelling{})",
-                names[0],
-                n - 1,
-                if n > 2 { "s" } else { "" }
+                "{} (+{})",
+                sentinel_manifest::safe_text::cut(&names[0], 20),
+                n - 1
             ),
         }
     }
@@ -431,7 +431,11 @@ pub fn html(r: &Report) -> String {
         "by-country",
         &r.flags_by_country,
     ));
-    s.push_str(&bars("Flags by exporter", "by-exporter", &r.flags_by_exporter));
+    s.push_str(&bars(
+        "Flags by exporter (one company, its other spellings after +)",
+        "by-exporter",
+        &r.flags_by_exporter,
+    ));
     s.push_str(&bars("Flags by reason code", "by-reason", &r.flags_by_reason));
     s.push_str("</section><section><h2>Flagged shipments</h2><input id=\"filter\" type=\"search\" placeholder=\"Filter (any text)\" aria-label=\"filter\"> <button id=\"download\">Download the table (CSV, safe for spreadsheets)</button>");
     s.push_str("<table id=\"flagged\"><thead><tr><th data-k=\"n\">rank</th><th>shipment</th><th data-k=\"n\">risk</th><th>declared</th><th>likely</th><th>destination</th><th>exporter</th><th data-k=\"n\">value USD</th><th>first reason</th></tr></thead><tbody>");
@@ -776,7 +780,7 @@ S5,2025-01-05,Acme Corp,98-7654321,Fast Cargo,HK,850440,10,1\n";
         assert_eq!(
             report.flags_by_exporter,
             [
-                ("Hao Global LLC (+2 other spellings)".to_string(), 3),
+                ("Hao Global LLC (+2)".to_string(), 3),
                 ("Acme Corp".to_string(), 1)
             ]
         );
