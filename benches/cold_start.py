@@ -22,6 +22,7 @@ week and a summary; writes the rows as CSV with --csv.
 import argparse
 import csv
 import datetime
+import json
 import math
 import os
 import random
@@ -148,7 +149,7 @@ def main():
         model = os.path.join(work, "cold")
         train(args, train_path, model, args.train_args.split())
         with open(os.path.join(model, "manifest.json")) as fh:
-            mode = "supervised" if '"mode": "supervised"' in fh.read() else "label-free"
+            mode = json.load(fh)["mode"]
         ids = ranked(args, model, week_path, work)
         n_explore = min(round(k * args.explore), max(0, len(ids) - k))
         picked = ids[: k - n_explore]

@@ -60,7 +60,7 @@ fn main() {
             ignore_labels: false,
             party_outcomes: false,
             negatives: Negatives::All,
-            in_memory_bytes: sentinel::training::IN_MEMORY_BYTES,
+            in_memory_bytes: sentinel::reader::IN_MEMORY_BYTES,
             gbm: GbmParams::default(),
         },
         &|_, _, _| {},

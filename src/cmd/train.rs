@@ -170,7 +170,7 @@ fn config(a: &Args) -> TrainConfig {
         ignore_labels: a.ignore_labels,
         party_outcomes: a.party_outcomes,
         negatives: a.negatives,
-        in_memory_bytes: sentinel_detect::training::IN_MEMORY_BYTES,
+        in_memory_bytes: sentinel_manifest::reader::IN_MEMORY_BYTES,
         gbm: GbmParams {
             iterations: a.iterations,
             learning_rate: a.learning_rate,

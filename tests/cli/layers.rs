@@ -130,6 +130,50 @@ fn code(text: &str) -> String {
         .join("\n")
 }
 
+/// The top-level modules a text names through `crate::`: `crate::a::x`
+/// and each item of `crate::{a::x, b}`.
+fn crate_paths(text: &str) -> BTreeSet<String> {
+    let ident = |t: &str| -> String {
+        t.chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect()
+    };
+    let mut out = BTreeSet::new();
+    for (at, _) in text.match_indices("crate::") {
+        let before = text[..at].chars().next_back();
+        if before.is_some_and(|c| c.is_ascii_alphanumeric() || c == '_') {
+            continue;
+        }
+        let rest = &text[at + 7..];
+        match rest.strip_prefix('{') {
+            Some(group) => {
+                // The group's items at its own depth.
+                let (mut depth, mut item_start) = (0, 0);
+                for (k, c) in group.char_indices() {
+                    match c {
+                        '{' => depth += 1,
+                        '}' if depth == 0 => {
+                            out.insert(ident(group[item_start..k].trim_start()));
+                            break;
+                        }
+                        '}' => depth -= 1,
+                        ',' if depth == 0 => {
+                            out.insert(ident(group[item_start..k].trim_start()));
+                            item_start = k + 1;
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            None => {
+                out.insert(ident(rest));
+            }
+        }
+    }
+    out.retain(|m| !m.is_empty() && m != "self");
+    out
+}
+
 /// Each top-level module of a crate and the crate's other top-level
 /// modules it names through `crate::`.
 fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
@@ -141,18 +185,7 @@ fn module_graph(src: &Path) -> BTreeMap<String, BTreeSet<String>> {
         let module = rel.trim_end_matches(".rs").split('/').next().unwrap().to_string();
         let text = code(&std::fs::read_to_string(&f).unwrap());
         let uses = graph.entry(module.clone()).or_default();
-        for (at, _) in text.match_indices("crate::") {
-            if at > 0 && text.as_bytes()[at - 1].is_ascii_alphanumeric() || text[..at].ends_with('_') {
-                continue;
-            }
-            let name: String = text[at + 7..]
-                .chars()
-                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
-                .collect();
-            if !name.is_empty() && name != module {
-                uses.insert(name);
-            }
-        }
+        uses.extend(crate_paths(&text).into_iter().filter(|m| *m != module));
     }
     graph
 }
@@ -222,4 +255,8 @@ fn the_cycle_check_finds_a_cycle() {
         code("use crate::x;\n// crate::y\n#[cfg(test)]\nmod tests {\n use crate::z;\n}"),
         "use crate::x;"
     );
+    let named = crate_paths(
+        "use crate::{a::X, b::{c, d}, e};\nlet v = crate::f::g(); my_crate::h; sentinel_crate::i;",
+    );
+    assert_eq!(named.into_iter().collect::<Vec<_>>(), ["a", "b", "e", "f"]);
 }

@@ -798,6 +798,12 @@ mod tests {
                 "{code}: {got:?} does not start with {want:?}"
             );
         }
+        // Nothing emptied and no mapped column: the sentences end there.
+        assert_eq!(
+            say(InvalidField, 0, &[]),
+            "INVALID_FIELD: invalid cells emptied: "
+        );
+        assert_eq!(say(ExtraFeature, 0, &["extra_none"]), "EXTRA_FEATURE: ");
         // Sentences with the model's and the history's figures: their shape.
         let shaped = [
             (LikelyGpu, " ("),

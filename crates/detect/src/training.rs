@@ -26,7 +26,7 @@ use serde_json::json;
 
 use crate::catstats::{BatchStats, BatchStatsBuilder, CatStats, N_PHYSICAL};
 use crate::describe::{Doc, TextModel};
-use crate::features::{self, Declared, ExtraEncoders, Frame};
+use crate::features::{self, Declared, ExtraEncoders, Feature, Frame};
 use crate::metrics;
 use crate::model::gbm::{self, Forest, GbmParams};
 use crate::model::labelfree::{self, LabelFree};
@@ -59,15 +59,10 @@ pub struct TrainConfig {
     /// Honest rows the models learn from ([`crate::sampling`]).
     pub negatives: Negatives,
     /// Runs of up to this many bytes of input are held between the passes
-    /// (default [`IN_MEMORY_BYTES`]); larger ones are read again.
+    /// (default [`reader::IN_MEMORY_BYTES`]); larger ones are read again.
     pub in_memory_bytes: u64,
     pub gbm: GbmParams,
 }
-
-/// Training runs of up to this many bytes of input are read once and held
-/// between the passes (as today's 1M-line runs are); larger ones are read
-/// again for each pass.
-pub const IN_MEMORY_BYTES: u64 = sentinel_manifest::reader::IN_MEMORY_BYTES;
 
 /// The uniform sample needs this many rows to stand for the run (else the
 /// whole sample does).
@@ -783,7 +778,8 @@ fn risk_inputs(frame: &Frame) -> Vec<String> {
         .names
         .iter()
         .filter(|n| {
-            !Frame::is_one_of(n, features::ABSOLUTE_COUNTS) && !Frame::is_one_of(n, features::RUN_RANKS)
+            Feature::named(n)
+                .is_none_or(|f| !features::ABSOLUTE_COUNTS.contains(&f) && !features::RUN_RANKS.contains(&f))
         })
         .cloned()
         .collect()

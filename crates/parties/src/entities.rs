@@ -83,6 +83,12 @@ pub fn resolve(keys: &mut RowKeys, known: &Aliases) {
     keys.resolved = true;
 }
 
+/// Whose a line is: the entity of an ID, or its name's own.
+enum Whose {
+    Id(PartyId),
+    Name(PartyId),
+}
+
 fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
     // Each record's name and ID, interned as numbers for the walk; the
     // aliases hold interned IDs, and each ID and name its entity's number.
@@ -124,7 +130,7 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
                 }
                 let text = |n: PartyId| names.key(n);
                 let address = keys.address[i];
-                let told = match (id, name) {
+                let whose = match (id, name) {
                     (Some(id), name) => {
                         if let Some(name) = name {
                             add_id(
@@ -136,7 +142,7 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
                                 add_id(alias(&mut by_at, (name, address), at, &mut ids), id);
                             }
                         }
-                        Some(id)
+                        Whose::Id(id)
                     }
                     // A record without an ID has a name.
                     (None, None) => continue,
@@ -155,15 +161,14 @@ fn resolved(keys: &mut RowKeys, known: &Aliases) -> Aliases {
                             })
                             .filter(|v| !v.is_empty())
                             .map(|v| only(v));
-                        here.unwrap_or(anywhere)
+                        here.unwrap_or(anywhere).map_or(Whose::Name(name), Whose::Id)
                     }
                 };
-                entity[i] = match (told, name) {
-                    (Some(id), _) => entity_of(&mut of_id, id, &mut entities, || format!("#{}", ids.key(id))),
-                    (None, Some(name)) => {
+                entity[i] = match whose {
+                    Whose::Id(id) => entity_of(&mut of_id, id, &mut entities, || format!("#{}", ids.key(id))),
+                    Whose::Name(name) => {
                         entity_of(&mut of_name, name, &mut entities, || text(name).to_string())
                     }
-                    (None, None) => None,
                 };
             }
         }

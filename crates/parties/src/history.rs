@@ -395,9 +395,9 @@ fn walk_exporters(profiles: &Profiles, keys: &RowKeys, order: &[u32], n_cat: usi
                     .cloned()
                     .unwrap_or_default()
             });
-            if e.is_some() && last_at[a.index()] != e {
-                last_at[a.index()] = e;
-                let name = e.map_or("", |e| keys.exporters.key(e));
+            if let Some(e) = e.filter(|&e| last_at[a.index()] != Some(e)) {
+                last_at[a.index()] = Some(e);
+                let name = keys.exporters.key(e);
                 if !set.contains(name) {
                     set.insert(name.to_string());
                 }

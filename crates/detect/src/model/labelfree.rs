@@ -17,7 +17,7 @@ use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::{Deserialize, Serialize};
 
 use super::iforest::IsolationForest;
-use crate::features::{Frame, FEATURES, PARTY_RANKS};
+use crate::features::{Feature, Frame, PARTY_RANKS};
 
 /// Which way a feature is suspicious.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
@@ -105,8 +105,8 @@ impl Isolation {
         let mut features = Vec::new();
         let mut fill = Vec::new();
         let mut cols = Vec::new();
-        for f in FEATURES.iter().filter(|f| !Frame::is_one_of(f.name, PARTY_RANKS)) {
-            let Some(c) = frame.col(f.name) else { continue };
+        for f in Feature::ALL.iter().filter(|f| !PARTY_RANKS.contains(f)) {
+            let Some(c) = frame.col(f.name()) else { continue };
             let mut finite: Vec<f64> = rows.iter().map(|&i| c[i]).filter(|v| v.is_finite()).collect();
             finite.sort_by(|a, b| a.total_cmp(b));
             let med = finite.get(finite.len() / 2).copied().unwrap_or(0.0);
@@ -115,7 +115,7 @@ impl Isolation {
                     .map(|&i| if c[i].is_finite() { c[i] } else { med })
                     .collect::<Vec<f64>>(),
             );
-            features.push(f.name.to_string());
+            features.push(f.name().to_string());
             fill.push(med);
         }
         let forest = IsolationForest::fit(&cols, 200, 256, seed);
