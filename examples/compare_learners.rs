@@ -16,7 +16,7 @@ use sentinel::keys::RowKeys;
 use sentinel::metrics::{at_k, budget_rows, pr_auc};
 use sentinel::model::gbm::GbmParams;
 use sentinel::model::{Manifest, Model};
-use sentinel::pipeline::{self, Mode};
+use sentinel::pipeline;
 use sentinel::reader::{Input, Reader, RejectSink};
 use sentinel::sampling::Negatives;
 use sentinel::schema::Col;
@@ -90,7 +90,7 @@ fn main() {
     let ev_te = pipeline::evidence(&model.parts, &te, &in_memory::histories(&model, &te));
     let labels_te: Vec<bool> = te.num(Col::Label).iter().map(|v| *v > 0.5).collect();
     let labels_tr: Vec<bool> = tr.num(Col::Label).iter().map(|v| *v > 0.5).collect();
-    let gbm = pipeline::score(&model.parts, &ev_te, Mode::Supervised);
+    let gbm = pipeline::score(&model.parts, &ev_te, pipeline::Scoring::Supervised);
     report("forust gradient boosting", &gbm.risk, &labels_te, gbm_secs);
 
     // linfa logistic regression: medians for missing values, standardised.

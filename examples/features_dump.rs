@@ -2,29 +2,38 @@
 //! learners on exactly what `sentinel` computes (for example the isolation
 //! forests of `benches/forest_baselines.py`).
 //!
-//!     cargo run --release --example features_dump -- MODEL_DIR test.csv > rows.csv
+//!     cargo run --release --example features_dump -- MODEL_DIR test.csv [MAPPING.toml] > rows.csv
 //!
 //! Columns: `label`, `typology`, `label_free` (the raw label-free score),
 //! `t_<term>` (each term's contribution), `f_<feature>` (the model's frame).
 
 use std::path::Path;
 
+use sentinel::mapping::Mapping;
 use sentinel::model::{labelfree, Model};
 use sentinel::reader::{Input, Reader};
 use sentinel::schema::Col;
-use sentinel::{in_memory, pipeline};
+use sentinel::{in_memory, pipeline, run_sample};
 
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let (Some(dir), Some(input)) = (args.get(1), args.get(2)) else {
-        eprintln!("usage: features_dump MODEL_DIR IN.csv > OUT.csv");
+        eprintln!("usage: features_dump MODEL_DIR IN.csv [MAPPING.toml] > OUT.csv");
         std::process::exit(2);
     };
     let model = Model::load(Path::new(dir))?;
-    let b = Reader::open(&[Input::parse(input)], None, None)?.read_all()?;
+    // A mapping given here, else the one the model was trained through.
+    let mapping = match args.get(3) {
+        Some(m) => Some(Mapping::load(Path::new(m))?),
+        None => model.parts.mapping.clone(),
+    };
+    let b = Reader::open(&[Input::parse(input)], mapping, None)?.read_all()?;
     let hist = in_memory::histories(&model, &b);
     let ev = pipeline::evidence(&model.parts, &b, &hist);
-    let (terms, raw) = model.parts.labelfree.terms(&ev.frame);
+    // The batch's own label-free tails, as `score` and `evaluate` read them.
+    let sample = ev.frame.select(&run_sample::positions(b.len, run_sample::SIZE));
+    let tails = model.parts.labelfree.for_run(&sample);
+    let (terms, raw) = tails.terms(&ev.frame);
     let names = labelfree::term_names();
     let k = names.len();
     let mut out = csv::Writer::from_writer(std::io::stdout().lock());

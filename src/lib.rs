@@ -10,7 +10,7 @@ pub mod cmd;
 
 pub use sentinel_detect::{
     catstats, describe, drift, evaluation, features, in_memory, metrics, model, outcome, pipeline, reasons,
-    sampling, training,
+    run_sample, sampling, training,
 };
 pub use sentinel_generate as generate;
 pub use sentinel_manifest::{

@@ -5,7 +5,7 @@
 use proptest::prelude::*;
 use sentinel::in_memory;
 use sentinel::model::embedded;
-use sentinel::pipeline::{self, Mode};
+use sentinel::pipeline;
 use sentinel::reader::Reader;
 
 use crate::util::{read_csv, Workdir};
@@ -23,12 +23,14 @@ fn read_and_score(bytes: Vec<u8>) -> (u64, u64, u64) {
         let model = embedded::load().unwrap();
         let h = in_memory::histories(&model, &b);
         let ev = pipeline::evidence(&model.parts, &b, &h);
-        let s = pipeline::score(&model.parts, &ev, Mode::Supervised);
+        let s = pipeline::score(&model.parts, &ev, pipeline::Scoring::Supervised);
         assert!(
             s.risk.iter().all(|v| v.is_finite() && (0.0..=1.0).contains(v)),
             "risk in 0..1"
         );
-        let lf = pipeline::score(&model.parts, &ev, Mode::LabelFree);
+        // The batch's own label-free tails (the model's own below 1,000 rows).
+        let tails = model.parts.labelfree.for_run(&ev.frame);
+        let lf = pipeline::score(&model.parts, &ev, pipeline::Scoring::LabelFree(&tails));
         assert!(lf.risk.iter().all(|v| v.is_finite()));
     }
     (r.stats.rows, r.stats.accepted, r.stats.rejected)

@@ -430,12 +430,12 @@ fn streamed_and_held_runs_are_identical() {
     let text = std::fs::read_to_string(&f.test).unwrap();
     let repeated: Vec<&str> = text.lines().skip(1).take(5).collect();
     wd.write("dups.csv", format!("{text}{}\n", repeated.join("\n")));
-    let run = |in_memory_rows: usize, chunk_rows: usize| -> Vec<u8> {
+    let run = |mode: Mode, in_memory_rows: usize, chunk_rows: usize| -> Vec<u8> {
         let cfg = RunConfig {
             inputs: vec![Input::Path(wd.path("dups.csv"))],
             mapping: None,
             rejects: wd.path("r.csv"),
-            mode: Mode::Supervised,
+            mode,
             rule: FlagRule::Budget("1%".parse().unwrap()),
             keep_columns: true,
             chunk_rows,
@@ -451,9 +451,66 @@ fn streamed_and_held_runs_are_identical() {
         assert_eq!(summary.rejected, 5);
         out
     };
-    let held = run(1_000_000, 100_000);
-    let streamed = run(0, 3001);
-    assert!(held == streamed, "streamed output differs from held output");
+    for mode in [Mode::Supervised, Mode::LabelFree] {
+        // The label-free score's sample of the run does not depend on the chunks either.
+        let held = run(mode, 1_000_000, 100_000);
+        let streamed = run(mode, 0, 3001);
+        assert!(
+            held == streamed,
+            "{mode}: streamed output differs from held output"
+        );
+    }
+}
+
+/// A label-free run reads its tails from its own rows: `score` ranks as the
+/// in-memory path does with the batch's own tails, and not as the model's
+/// training tails would.
+#[test]
+fn label_free_scores_read_the_run_s_own_tails() {
+    use sentinel::model::Model;
+    use sentinel::pipeline::{self, Scoring};
+    use sentinel::reader::{Input, Reader};
+    use sentinel::{in_memory, metrics, run_sample};
+    let f = fixture();
+    let wd = Workdir::new();
+    let model = Model::load(&f.model).unwrap();
+    let test = f.test.to_str().unwrap();
+    let run = wd.run(&[
+        "score",
+        test,
+        "--model",
+        f.model.to_str().unwrap(),
+        "--ignore-labels",
+        "--out",
+        "o.csv",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut out = csv::Reader::from_path(wd.path("o.csv")).unwrap();
+    let rank_at = out.headers().unwrap().iter().position(|h| h == "rank").unwrap();
+    let ranks: Vec<u32> = out
+        .records()
+        .map(|r| r.unwrap()[rank_at].parse().unwrap())
+        .collect();
+    let b = Reader::open(&[Input::Path(f.test.clone())], None, None)
+        .unwrap()
+        .read_all()
+        .unwrap();
+    let h = in_memory::histories(&model, &b);
+    let ev = pipeline::evidence(&model.parts, &b, &h);
+    let sample = ev.frame.select(&run_sample::positions(b.len, run_sample::SIZE));
+    let own = model.parts.labelfree.for_run(&sample);
+    let ranks_of = |risk: &[f64]| {
+        let mut r = vec![0u32; risk.len()];
+        for (k, &i) in metrics::order_desc(risk).iter().enumerate() {
+            r[i] = k as u32 + 1;
+        }
+        r
+    };
+    let with_own = pipeline::score(&model.parts, &ev, Scoring::LabelFree(&own)).risk;
+    assert_eq!(ranks, ranks_of(&with_own));
+    let with_training = pipeline::score(&model.parts, &ev, Scoring::LabelFree(&model.parts.labelfree)).risk;
+    assert_ne!(ranks, ranks_of(&with_training));
 }
 
 #[test]

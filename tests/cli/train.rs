@@ -3,7 +3,7 @@
 
 use sentinel::in_memory;
 use sentinel::model::Model;
-use sentinel::pipeline::{self, Mode};
+use sentinel::pipeline;
 use sentinel::reader::{Input, Reader};
 use sentinel::reasons;
 
@@ -68,7 +68,7 @@ fn the_artifact_round_trips_to_identical_scores() {
     let score = |m: &Model| {
         let h = in_memory::histories(m, &b);
         let ev = pipeline::evidence(&m.parts, &b, &h);
-        pipeline::score(&m.parts, &ev, Mode::Supervised).risk
+        pipeline::score(&m.parts, &ev, pipeline::Scoring::Supervised).risk
     };
     assert_eq!(score(&model), score(&back));
 }
@@ -182,12 +182,13 @@ fn neutralising_the_top_reason_lowers_the_score() {
     let b = r.read_all().unwrap();
     let h = in_memory::histories(&model, &b);
     let ev = pipeline::evidence(&model.parts, &b, &h);
-    let s = pipeline::score(&model.parts, &ev, Mode::Supervised);
+    let s = pipeline::score(&model.parts, &ev, pipeline::Scoring::Supervised);
     let forest = model.parts.risk.as_ref().unwrap();
     let order = sentinel::metrics::order_desc(&s.risk);
     let mut checked = 0;
     for &i in order.iter().take(40) {
-        let attr = pipeline::attributions(&model.parts, &ev, Mode::Supervised, i..i + 1).remove(0);
+        let attr =
+            pipeline::attributions(&model.parts, &ev, pipeline::Scoring::Supervised, i..i + 1).remove(0);
         let top_reason = reasons::explain(&model.parts, &ev, &b, i, &attr, 4)[0].code;
         // The features behind the top reason: those of its code that pushed the score up.
         let behind: Vec<&&str> = attr

@@ -12,7 +12,8 @@ use crate::in_memory;
 use crate::metrics;
 use crate::model::labelfree::Isolation;
 use crate::model::Model;
-use crate::pipeline::{self, Mode};
+use crate::pipeline::{self, Mode, Scoring};
+use crate::run_sample;
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::schema::Col;
 use sentinel_manifest::tables::Tables;
@@ -117,7 +118,11 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
     let t = Tables::get();
     let hist = in_memory::histories(model, b);
     let ev = pipeline::evidence(&model.parts, b, &hist);
-    let scores = pipeline::score(&model.parts, &ev, mode);
+    // The label-free score reads the evaluated batch's own tails, as a
+    // scored run does.
+    let sample = || ev.frame.select(&run_sample::positions(b.len, run_sample::SIZE));
+    let tails = pipeline::run_labelfree(&model.parts, Mode::LabelFree, sample);
+    let scores = pipeline::score(&model.parts, &ev, Scoring::of(&model.parts, mode, &tails));
     let label_col = b.num(Col::Label);
     let has_labels = label_col.iter().any(|v| v.is_finite());
     let labelled: Vec<usize> = (0..b.len).filter(|&i| label_col[i].is_finite()).collect();
@@ -127,7 +132,7 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
     let pick = |s: &[f64]| -> Vec<f64> { labelled.iter().map(|&i| s[i]).collect() };
     let model_rank = has_labels.then(|| ranking(&pick(&scores.risk), &labels, &typology));
     let label_free = (has_labels && mode == Mode::Supervised).then(|| {
-        let lf = pipeline::score(&model.parts, &ev, Mode::LabelFree);
+        let lf = pipeline::score(&model.parts, &ev, Scoring::LabelFree(&tails));
         ranking(&pick(&lf.risk), &labels, &typology)
     });
     // The baseline: the label-free score's own isolation forest, fitted

@@ -19,6 +19,7 @@ pub mod model;
 pub mod outcome;
 pub mod pipeline;
 pub mod reasons;
+pub mod run_sample;
 pub mod sampling;
 pub mod training;
 

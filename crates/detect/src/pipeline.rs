@@ -2,6 +2,7 @@
 //! `evaluate` and `score`: declaration facts -> features (with the run's
 //! histories) -> likely cargo -> risk -> per-row attributions.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use crate::catstats::BatchStats;
@@ -34,6 +35,49 @@ impl Mode {
 impl std::fmt::Display for Mode {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// What a run scores with: the supervised model, or the label-free score
+/// with the tails it reads (a run's own, [`labelfree::LabelFree::for_run`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Scoring<'a> {
+    Supervised,
+    LabelFree(&'a labelfree::LabelFree),
+}
+
+impl<'a> Scoring<'a> {
+    /// The scoring of a mode, with `labelfree` as the label-free tails (a
+    /// model without a risk model scores label-free whatever the mode).
+    pub fn of(parts: &Parts, mode: Mode, labelfree: &'a labelfree::LabelFree) -> Scoring<'a> {
+        match (mode, &parts.risk) {
+            (Mode::Supervised, Some(_)) => Scoring::Supervised,
+            _ => Scoring::LabelFree(labelfree),
+        }
+    }
+
+    /// The label-free tails it reads (the model's own when supervised).
+    fn tails<'r>(self, parts: &'r Parts) -> &'r labelfree::LabelFree
+    where
+        'a: 'r,
+    {
+        match self {
+            Scoring::LabelFree(lf) => lf,
+            Scoring::Supervised => &parts.labelfree,
+        }
+    }
+}
+
+/// The label-free tails of a run whose sampled rows' frame `sample` gives
+/// (the model's own, not computed, when the run scores supervised).
+pub fn run_labelfree(
+    parts: &Parts,
+    mode: Mode,
+    sample: impl FnOnce() -> Frame,
+) -> Cow<'_, labelfree::LabelFree> {
+    match (mode, &parts.risk) {
+        (Mode::Supervised, Some(_)) => Cow::Borrowed(&parts.labelfree),
+        _ => Cow::Owned(parts.labelfree.for_run(&sample())),
     }
 }
 
@@ -131,7 +175,7 @@ pub struct Scores {
 }
 
 /// Risk and likely cargo of every row.
-pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
+pub fn score(parts: &Parts, ev: &Evidence, scoring: Scoring<'_>) -> Scores {
     let n_cat = Tables::get().n_categories();
     let n = ev.frame.n;
     let mut s = Scores {
@@ -144,8 +188,8 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
         s.likely_category.push(k as u8);
         s.likely_probability.push(best);
     }
-    match (mode, &parts.risk) {
-        (Mode::Supervised, Some(forest)) => {
+    match (scoring, &parts.risk) {
+        (Scoring::Supervised, Some(forest)) => {
             let cols: Vec<Option<&[f64]>> = parts.risk_inputs.iter().map(|c| ev.frame.col(c)).collect();
             let forest = forest.compiled();
             s.risk = vec![0.0; n];
@@ -164,9 +208,10 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
                 }
             });
         }
-        _ => {
-            let (_, raw) = parts.labelfree.terms(&ev.frame);
-            s.risk.extend(raw.iter().map(|r| parts.labelfree.percentile(*r)));
+        (scoring, _) => {
+            let lf = scoring.tails(parts);
+            let (_, raw) = lf.terms(&ev.frame);
+            s.risk.extend(raw.iter().map(|r| lf.percentile(*r)));
         }
     }
     s
@@ -177,11 +222,11 @@ pub fn score(parts: &Parts, ev: &Evidence, mode: Mode) -> Scores {
 pub fn attributions<'p>(
     parts: &'p Parts,
     ev: &Evidence,
-    mode: Mode,
+    scoring: Scoring<'_>,
     rows: std::ops::Range<usize>,
 ) -> Vec<Vec<(&'p str, f64)>> {
-    let mut out: Vec<Vec<(&'p str, f64)>> = match (mode, &parts.risk) {
-        (Mode::Supervised, Some(forest)) => {
+    let mut out: Vec<Vec<(&'p str, f64)>> = match (scoring, &parts.risk) {
+        (Scoring::Supervised, Some(forest)) => {
             let cols: Vec<Option<&[f64]>> = parts.risk_inputs.iter().map(|n| ev.frame.col(n)).collect();
             let values: Vec<Vec<f64>> = rows
                 .map(|i| cols.iter().map(|c| c.map_or(f64::NAN, |c| c[i])).collect())
@@ -194,13 +239,14 @@ pub fn attributions<'p>(
                 .map(|c| parts.risk_inputs.iter().map(String::as_str).zip(c).collect())
                 .collect()
         }
-        _ => {
+        (scoring, _) => {
+            let lf = scoring.tails(parts);
             let some = Frame {
                 names: ev.frame.names.clone(),
                 cols: ev.frame.cols.iter().map(|c| c[rows.clone()].to_vec()).collect(),
                 n: rows.len(),
             };
-            let (contrib, _) = parts.labelfree.terms(&some);
+            let (contrib, _) = lf.terms(&some);
             // Row-major, a value per term (`term_names` is never empty).
             let names = labelfree::term_names();
             contrib

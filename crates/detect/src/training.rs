@@ -33,7 +33,7 @@ use crate::model::labelfree::{self, LabelFree};
 use crate::model::likely::{self, LikelyModel};
 use crate::model::{feature_infos, sha256_hex, Manifest, Model, Parts, TrainingFile, FORMAT_VERSION};
 use crate::outcome::{self, OutcomeRates};
-use crate::pipeline::{self, Evidence, Mode};
+use crate::pipeline::{self, Evidence, Mode, Scoring};
 use crate::sampling::{Negatives, Pick, Sampling, StrataCounts};
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::mapping::Mapping;
@@ -834,7 +834,8 @@ fn training_metrics(parts: &Parts, ev: &Evidence, target: &[u8], label: &[f64]) 
     } else {
         Mode::LabelFree
     };
-    let scores = pipeline::score(parts, ev, mode);
+    // The training rows are their own run: the stored tails are theirs.
+    let scores = pipeline::score(parts, ev, Scoring::of(parts, mode, &parts.labelfree));
     let m = target.len();
     let agree = (0..m).filter(|&i| scores.likely_category[i] == target[i]).count();
     let mut metrics = json!({

@@ -16,6 +16,7 @@
 //! held at once (tens of bytes a row); rows themselves are held a chunk at a
 //! time, plus the rows kept for reasons.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -31,9 +32,11 @@ use crate::scored::{output_names, write_rows, OutputRows};
 use sentinel_detect::catstats::{BatchStats, BatchStatsBuilder};
 use sentinel_detect::features;
 use sentinel_detect::metrics::order_desc;
+use sentinel_detect::model::labelfree::LabelFree;
 use sentinel_detect::model::Model;
-use sentinel_detect::pipeline::{self, Mode};
+use sentinel_detect::pipeline::{self, Mode, Scoring};
 use sentinel_detect::reasons;
+use sentinel_detect::run_sample::{self, RunSample};
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::domain::Budget;
 use sentinel_manifest::mapping::Mapping;
@@ -181,6 +184,9 @@ struct ReadPass {
     batch: Arc<BatchStats>,
     held: Option<Vec<Batch>>,
     held_declared: Vec<features::Declared>,
+    /// A uniform sample of the run's rows, for the label-free score's tails
+    /// (kept only when the run scores label-free).
+    sample: Option<RunSample>,
 }
 
 /// What pass 2 leaves: a few figures of every row, and the rows that may
@@ -282,12 +288,16 @@ impl<'m> ScoreRun<'m> {
             (input_bytes <= sentinel_manifest::reader::IN_MEMORY_BYTES).then(Vec::new);
         // The held chunks' declaration facts, for pass 2 (in chunk order).
         let mut held_declared: Vec<features::Declared> = Vec::new();
+        let mut sample = (cfg.mode == Mode::LabelFree).then(|| RunSample::new(run_sample::SIZE));
         // One thread reads and validates, this one collects the keys.
         let mut reader = sentinel_manifest::reader::stream(reader, cfg.chunk_rows, &mut |b| {
             let d = features::declared(&b, &model.parts.text);
             let anomaly = features::anomaly(&d, &model.parts.stats);
             keys.append(&b, &d.category, &d.hs6, &anomaly);
             batch.add(&b.file, &d.hs6, &d.physical);
+            if let Some(s) = sample.as_mut() {
+                s.add(&b);
+            }
             (cfg.progress)("read", keys.len() as u64);
             if keys.len() > cfg.in_memory_rows {
                 held = None;
@@ -308,7 +318,27 @@ impl<'m> ScoreRun<'m> {
             batch: Arc::new(batch.finish()),
             held,
             held_declared,
+            sample,
         })
+    }
+
+    /// The label-free score's tails for this run: fitted on its sampled
+    /// rows (their evidence computed with the run's histories), or the
+    /// model's own when the run scores supervised.
+    fn tails(&self, pass1: &mut ReadPass, hist: &HistFeatures) -> Cow<'m, LabelFree> {
+        let parts = &self.model.parts;
+        let sample = pass1.sample.take();
+        let tails = pipeline::run_labelfree(parts, self.cfg.mode, || {
+            // Pass 1 keeps a sample whenever the run scores label-free.
+            let Some((rows, at)) = sample.map(RunSample::finish) else {
+                return features::Frame::default();
+            };
+            let h = hist.select(&at, self.n_cat);
+            let declared = features::declared(&rows, &parts.text);
+            pipeline::evidence_from(parts, &rows, declared, &h, Some(Arc::clone(&pass1.batch))).frame
+        });
+        self.stage("label-free tails");
+        tails
     }
 
     /// The run's party histories, in export_date order, from the keys:
@@ -346,7 +376,12 @@ impl<'m> ScoreRun<'m> {
     /// Pass 2: features -> likely cargo -> risk, chunk by chunk on two
     /// workers, taken in input order; keeps a few figures of every row and
     /// the rows that may still need reasons (pruned as the floor rises).
-    fn score<'p>(&self, pass1: &'p mut ReadPass, hist: &HistFeatures) -> Result<ScorePass> {
+    fn score<'p>(
+        &self,
+        pass1: &'p mut ReadPass,
+        hist: &HistFeatures,
+        tails: &LabelFree,
+    ) -> Result<ScorePass> {
         let (model, cfg, n_cat) = (self.model, &self.cfg, self.n_cat);
         let n = hist.len();
         let mut declared_of_held = std::mem::take(&mut pass1.held_declared).into_iter();
@@ -357,13 +392,14 @@ impl<'m> ScoreRun<'m> {
         let mut top = TopK::new((self.flag_count(n) * REASON_DEPTH).max(REASON_MIN));
         let mut candidates = Candidates::default();
         let mut drift = sentinel_detect::drift::Counts::default();
-        let (parts, mode) = (&model.parts, cfg.mode);
+        let parts = &model.parts;
+        let scoring = Scoring::of(parts, cfg.mode, tails);
         let batch = Arc::clone(&pass1.batch);
         let evidence_and_score = |(b, declared, off): Job<'p>| {
             let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
             let declared = declared.unwrap_or_else(|| features::declared(&b, &parts.text));
             let ev = pipeline::evidence_from(parts, &b, declared, &h, Some(Arc::clone(&batch)));
-            let s = pipeline::score(parts, &ev, mode);
+            let s = pipeline::score(parts, &ev, scoring);
             let drift = parts.drift.count(&b, &ev.declared, &ev.frame);
             (b, ev.declared.category, s, drift)
         };
@@ -443,7 +479,7 @@ impl<'m> ScoreRun<'m> {
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
         (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
-        batch: &Arc<BatchStats>,
+        (batch, tails): (&Arc<BatchStats>, &LabelFree),
     ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
         candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
@@ -470,7 +506,10 @@ impl<'m> ScoreRun<'m> {
         let cases = cases::assign(&parties, &lines);
         drop((address, intermediate));
         let reasons = match kept {
-            Some(kept) => explain_rows(self.model, self.cfg.mode, kept, &hist, batch),
+            Some(kept) => {
+                let scoring = Scoring::of(&self.model.parts, self.cfg.mode, tails);
+                explain_rows(self.model, scoring, kept, &hist, batch)
+            }
             None => HashMap::new(),
         };
         drop(hist);
@@ -570,7 +609,8 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let run = ScoreRun::start(model, cfg)?;
     let mut pass1 = run.read()?;
     let hist = run.histories(std::mem::take(&mut pass1.keys))?;
-    let scored = run.score(&mut pass1, &hist.0)?;
+    let tails = run.tails(&mut pass1, &hist.0);
+    let scored = run.score(&mut pass1, &hist.0, &tails)?;
     let ranking = run.rank(&scored.rows);
     let (rule, risk, rank, k_flag) = (run.cfg.rule, &scored.rows.risk, &ranking.rank, ranking.k_flag);
     let flagged = |i: usize| match rule {
@@ -583,7 +623,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         &ranking,
         (risk, &flagged),
         hist,
-        &pass1.batch,
+        (&pass1.batch, &tails),
     );
     let out = OutputRows {
         rows: &scored.rows,
@@ -620,7 +660,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
 /// two threads. Keyed by run position.
 fn explain_rows(
     model: &Model,
-    mode: Mode,
+    scoring: Scoring<'_>,
     (b, at): (Batch, Vec<usize>),
     hist: &HistFeatures,
     batch: &Arc<BatchStats>,
@@ -633,7 +673,7 @@ fn explain_rows(
     let half = b.len.div_ceil(2);
     let (ev, b, at) = (&ev, &b, &at);
     let explained: Vec<Vec<(usize, Explained)>> = par::map_all(vec![0..half, half..b.len], 2, |rows| {
-        let attr = pipeline::attributions(&model.parts, ev, mode, rows.clone());
+        let attr = pipeline::attributions(&model.parts, ev, scoring, rows.clone());
         rows.zip(attr)
             .map(|(i, attr)| {
                 let rs = reasons::explain(&model.parts, ev, b, i, &attr, 4);

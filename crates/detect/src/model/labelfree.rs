@@ -1,15 +1,23 @@
 //! The label-free score, for batches with no labels to learn from (or with
 //! `--ignore-labels`). Each term is one red flag of `shared/DOMAIN.md` (the
-//! likely-cargo mismatch, upward physical deviations, party histories,
-//! routing, payer, documents, data quality) or the row's isolation-forest
-//! unusualness, read in the direction that is suspicious; a term is the
-//! row's surprisal there, `-ln P(X >= x)` against the training rows (floored
-//! at [`P_FLOOR`]), and the score is their sum (Fisher's way of combining
+//! likely-cargo mismatch, upward physical deviations, party histories and
+//! activity, routing, payer, documents, data quality) or the row's
+//! isolation-forest unusualness, read in the direction that is suspicious;
+//! a term is the row's surprisal there, `-ln P(X >= x)` (floored at
+//! [`P_FLOOR`]), and the score is their sum (Fisher's way of combining
 //! one-sided p-values). Rare red flags weigh more than common ones, each by
-//! how rare it is in the training world: no weight is set by hand or fitted
-//! to labels, and every term is a contribution to show as a reason. The sum
-//! is expressed as a percentile of the training rows' sums, so a threshold
-//! means the same across batches.
+//! how rare it is: no weight is set by hand or fitted to labels, and every
+//! term is a contribution to show as a reason.
+//!
+//! The tails are read against the scored run itself ([`LabelFree::for_run`]:
+//! a uniform sample of its own rows, the isolation forest fitted on them),
+//! so that a term means "rarer than this run's other lines", whatever
+//! the agency, the world or its volume: a flag that most of a run's lines
+//! carry weighs little there however rare it was in training. Runs too
+//! small to have a distribution of their own ([`MIN_RUN`] rows) read the
+//! training rows' tails. The sum is expressed as a percentile of the same
+//! rows' sums, so a label-free risk score is "more suspicious than this
+//! share of the run".
 
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
@@ -73,11 +81,25 @@ pub const TERMS: &[(&str, Side)] = &[
     ("invoice_description_differs", Side::High),
     ("amendment_count", Side::High),
     ("invalid_fields", Side::High),
+    // Narrow activity (few consignees, HS codes, destinations), as a rank
+    // among the run's lines: a front company ships one thing to one place.
+    ("exporter_partners_rank", Side::Low),
+    ("exporter_codes_rank", Side::Low),
+    ("exporter_countries_rank", Side::Low),
+    ("consignee_partners_rank", Side::Low),
+    ("consignee_codes_rank", Side::Low),
 ];
 
 /// The smallest tail probability a term counts (a term is at most
 /// `-ln(P_FLOOR)`, about 9.2), so no single figure decides a row alone.
 pub const P_FLOOR: f64 = 1e-4;
+
+/// Runs with fewer rows read the training rows' tails (fewer cannot tell
+/// a rare flag from a common one).
+pub const MIN_RUN: usize = 1_000;
+
+/// The isolation forest's seed when it is fitted on a run.
+const RUN_SEED: u64 = 1;
 
 /// Reference values kept per term and for the percentile: evenly spaced
 /// quantiles of the training rows.
@@ -215,6 +237,17 @@ impl LabelFree {
         lf
     }
 
+    /// The scorer of a run from a uniform sample of its own rows
+    /// ([`crate::run_sample`]): the tails, isolation forest and percentiles
+    /// fitted on them, or the training rows' (`self`) when the run has
+    /// fewer than [`MIN_RUN`] rows.
+    pub fn for_run(&self, sample: &Frame) -> LabelFree {
+        if sample.n < MIN_RUN {
+            return self.clone();
+        }
+        LabelFree::fit(sample, Some(Isolation::fit(sample, RUN_SEED)))
+    }
+
     /// Per-term contributions of each row (row-major, rows x
     /// [`term_names`]) and raw scores.
     pub fn terms(&self, frame: &Frame) -> (Vec<f64>, Vec<f64>) {
@@ -309,6 +342,38 @@ mod tests {
         assert!((surprisal(&r, 9.0) - -P_FLOOR.ln()).abs() < 1e-12);
         assert_eq!(surprisal(&r, f64::NAN), 0.0);
         assert_eq!(surprisal(&[], 1.0), 0.0);
+    }
+
+    /// A frame of one flag set on every `every`-th of `n` rows.
+    fn flag_frame(name: &str, n: usize, every: usize) -> Frame {
+        Frame {
+            names: vec![name.into()],
+            cols: vec![(0..n).map(|i| f64::from(u8::from(i % every == 0))).collect()],
+            n,
+        }
+    }
+
+    #[test]
+    fn a_run_reads_its_own_tails() {
+        let col = term_names().iter().position(|t| *t == "payer_china").unwrap();
+        let k = term_names().len();
+        // Training saw the flag on 1% of rows; this run has it on half.
+        let trained = LabelFree::fit(&flag_frame("payer_china", 10_000, 100), None);
+        let run = flag_frame("payer_china", 2_000, 2);
+        let own = trained.for_run(&run);
+        let (by_training, _) = trained.terms(&run);
+        let (by_run, _) = own.terms(&run);
+        assert!((by_training[col] - -(0.01f64).ln()).abs() < 1e-9);
+        // In this run the flag is common: it weighs ln 2, not ln 100.
+        assert!((by_run[col] - -(0.5f64).ln()).abs() < 1e-9);
+        // The run's own isolation forest is fitted, its percentiles are its
+        // own rows' (half of them carry the flag).
+        assert!(own.isolation.is_some() && trained.isolation.is_none());
+        assert_eq!(own.reference.len(), 2_000);
+        assert_eq!(by_run.len(), 2_000 * k);
+        // A run too small for a distribution of its own reads training's.
+        let small = flag_frame("payer_china", MIN_RUN - 1, 2);
+        assert_eq!(trained.for_run(&small), trained);
     }
 
     #[test]

@@ -27,7 +27,7 @@ use sentinel_manifest::tables;
 use sentinel_parties::history::Profiles;
 
 /// Version of the artifact layout; another version is refused with a message.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 /// Largest model file read (a corrupt length never allocates more).
 const MAX_FILE: u64 = 512 << 20;
 
