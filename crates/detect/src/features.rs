@@ -23,7 +23,7 @@ use sentinel_manifest::tables::Tables;
 use sentinel_parties::history::HistFeatures;
 
 /// Version of the feature set; a model trained on another version is refused.
-pub const FEATURE_SET_VERSION: u32 = 6;
+pub const FEATURE_SET_VERSION: u32 = 7;
 
 /// A feature's name and what it means.
 #[derive(Debug, Clone, Copy)]
@@ -140,6 +140,8 @@ features! {
     Exporter {
         exporter_age_days => NewExporter, "days since the exporter's first filing",
         exporter_prior_lines => NewExporter, "log10(1 + lines the exporter filed before)",
+        exporter_age_rank => NewExporter, "the exporter's age as a rank in this run: share of the run's lines whose exporter is younger (equal ones count half)",
+        exporter_lines_rank => NewExporter, "the exporter's earlier lines as a rank in this run: share of the run's lines whose exporter filed fewer before (equal ones count half)",
         exporter_category_share => NewCategory, "share of this category in the exporter's earlier lines",
         exporter_new_category => NewCategory, "the exporter never declared this category before",
         exporter_prior_anomaly => PartyHistory, "mean physical anomaly (largest upward robust deviation) of the exporter's earlier lines",
@@ -161,6 +163,8 @@ features! {
         consignee_restricted => RestrictedDestination, "destination is China (with HK, MO) or another restricted country",
         consignee_prior_lines => NewConsignee, "log10(1 + lines the consignee received before)",
         consignee_age_days => NewConsignee, "days since the consignee's first line",
+        consignee_lines_rank => NewConsignee, "the consignee's earlier lines as a rank in this run: share of the run's lines whose consignee received fewer before (equal ones count half)",
+        consignee_age_rank => NewConsignee, "the consignee's age as a rank in this run: share of the run's lines whose consignee is younger (equal ones count half)",
         consignee_prior_anomaly => PartyHistory, "mean physical anomaly of the consignee's earlier lines",
         consignee_run_rank => PartyActivity, "how active the consignee is in this run: share of the run's lines whose consignee receives fewer lines",
         consignee_partners => PartyActivity, "distinct exporters shipping to the consignee (history and this run, 32 = 32 or more)",
@@ -194,6 +198,23 @@ pub const ABSOLUTE_COUNTS: &[Feature] = &[
     Feature::exporter_countries,
     Feature::consignee_partners,
     Feature::consignee_codes,
+    // Ages and earlier lines grow with the period the histories cover: in a
+    // larger world an honest new exporter is rarer, and a model that learned
+    // there over-reads "new" in a smaller one (issue #28). Their ranks
+    // within the run ([`ACTIVITY_RANKS`]) read alike.
+    Feature::exporter_age_days,
+    Feature::exporter_prior_lines,
+    Feature::consignee_prior_lines,
+    Feature::consignee_age_days,
+];
+
+/// The ranks within the run of the parties' ages and earlier lines (the
+/// risk model's, in place of the levels; the isolation forest keeps the levels).
+pub const ACTIVITY_RANKS: &[Feature] = &[
+    Feature::exporter_age_rank,
+    Feature::exporter_lines_rank,
+    Feature::consignee_lines_rank,
+    Feature::consignee_age_rank,
 ];
 
 /// How active a party is within the run, against the run's other parties:
@@ -733,6 +754,8 @@ impl<'a> RowInputs<'a> {
         Exporter {
             exporter_age_days: h.exporter_age[i] as f64,
             exporter_prior_lines: (1.0 + (h.exporter_lines[i] as f64)).log10(),
+            exporter_age_rank: h.activity.exporter_age.mid_rank(h.exporter_age[i]),
+            exporter_lines_rank: h.activity.exporter_lines.mid_rank(h.exporter_lines[i]),
             exporter_category_share: h.exporter_cat_share[i] as f64,
             exporter_new_category: if (h.exporter_lines[i] as f64) > 0.0 {
                 flag((h.exporter_cat_share[i] as f64) == 0.0)
@@ -792,6 +815,8 @@ impl<'a> RowInputs<'a> {
                 (1.0 + (h.consignee_lines[i] as f64)).log10()
             },
             consignee_age_days: h.consignee_age[i] as f64,
+            consignee_lines_rank: h.activity.consignee_lines.mid_rank(h.consignee_lines[i]),
+            consignee_age_rank: h.activity.consignee_age.mid_rank(h.consignee_age[i]),
             consignee_prior_anomaly: h.consignee_anomaly[i] as f64,
             consignee_run_rank: co.map_or(f64::NAN, |p| p.run_rank as f64),
             consignee_partners: co.map_or(f64::NAN, |p| p.partners as f64),

@@ -135,6 +135,69 @@ pub struct HistFeatures {
     pub consignee: Vec<Option<PartyId>>,
     pub exporter_facts: Arc<Vec<PartyFacts>>,
     pub consignee_facts: Arc<Vec<PartyFacts>>,
+    /// How the per-row ages and line counts above are spread over the
+    /// whole run (a chunk or sample of rows keeps the run's).
+    pub activity: Arc<RunActivity>,
+}
+
+/// How one per-row figure is spread over a run's rows: its distinct values,
+/// sorted, and how many rows hold each or less. A row's figure read against
+/// it is a quantile of the run, so that "new" or "young" means the same in
+/// a day's batch and a year's, at one agency's volume and another's.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunDistribution {
+    values: Vec<f32>,
+    at_or_below: Vec<u64>,
+}
+
+impl RunDistribution {
+    /// The distribution of the finite values of `v`.
+    pub fn of(v: &[f32]) -> RunDistribution {
+        let mut counts: rustc_hash::FxHashMap<u32, u64> = rustc_hash::FxHashMap::default();
+        for x in v.iter().filter(|x| x.is_finite()) {
+            // -0.0 and 0.0 are one value.
+            *counts.entry((x + 0.0).to_bits()).or_default() += 1;
+        }
+        let mut pairs: Vec<(f32, u64)> = counts.into_iter().map(|(b, c)| (f32::from_bits(b), c)).collect();
+        pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut total = 0;
+        let (values, at_or_below) = pairs
+            .into_iter()
+            .map(|(x, c)| {
+                total += c;
+                (x, total)
+            })
+            .unzip();
+        RunDistribution { values, at_or_below }
+    }
+
+    /// The mid-rank of `x` in the run, in 0..1: the share of rows below it
+    /// plus half the share equal to it (NaN for an unknown figure or an
+    /// empty run).
+    pub fn mid_rank(&self, x: f32) -> f64 {
+        let Some(&n) = self.at_or_below.last() else {
+            return f64::NAN;
+        };
+        if !x.is_finite() {
+            return f64::NAN;
+        }
+        let below_at = self.values.partition_point(|v| *v < x);
+        let below = if below_at == 0 { 0 } else { self.at_or_below[below_at - 1] };
+        let equal = match self.values.get(below_at) {
+            Some(v) if *v == x => self.at_or_below[below_at] - below,
+            _ => 0,
+        };
+        (below as f64 + equal as f64 / 2.0) / n as f64
+    }
+}
+
+/// The run's spread of the exporters' and consignees' ages and earlier lines.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunActivity {
+    pub exporter_age: RunDistribution,
+    pub exporter_lines: RunDistribution,
+    pub consignee_age: RunDistribution,
+    pub consignee_lines: RunDistribution,
 }
 
 impl HistFeatures {
@@ -186,7 +249,14 @@ fn walk(profiles: &Profiles, keys: &RowKeys, n_cat: usize, keep: bool) -> (HistF
         let ex = walk_exporters(profiles, keys, &order, n_cat);
         (ex, co.join().expect("the consignee history thread"))
     });
+    let activity = Arc::new(RunActivity {
+        exporter_age: RunDistribution::of(&ex.age),
+        exporter_lines: RunDistribution::of(&ex.lines),
+        consignee_age: RunDistribution::of(&co.age),
+        consignee_lines: RunDistribution::of(&co.lines),
+    });
     let f = HistFeatures {
+        activity,
         exporter_age: ex.age,
         exporter_lines: ex.lines,
         exporter_cat_share: ex.cat_share,
@@ -480,6 +550,7 @@ impl HistFeatures {
             consignee: idx.iter().map(|&i| self.consignee[i]).collect(),
             exporter_facts: Arc::clone(&self.exporter_facts),
             consignee_facts: Arc::clone(&self.consignee_facts),
+            activity: Arc::clone(&self.activity),
         }
     }
 
@@ -499,6 +570,7 @@ impl HistFeatures {
             consignee: self.consignee[start..end].to_vec(),
             exporter_facts: Arc::clone(&self.exporter_facts),
             consignee_facts: Arc::clone(&self.consignee_facts),
+            activity: Arc::clone(&self.activity),
         }
     }
 }
@@ -588,5 +660,24 @@ mod tests {
         let (g, _) = compute(&after, &mut keys(&[(10, "A", "Y", 1)]), 2);
         assert_eq!(g.exporter_lines, [3.0]);
         assert_eq!(g.exporter_age, [9.0]);
+    }
+
+    #[test]
+    fn a_figure_reads_as_its_mid_rank_in_the_run() {
+        // Four new parties' lines, two with 3 earlier lines, two with 10.
+        let d = RunDistribution::of(&[0.0, 0.0, 3.0, 0.0, 10.0, f32::NAN, 0.0, 3.0, 10.0, -0.0]);
+        // Five of nine known figures are 0: half of them count.
+        assert!((d.mid_rank(0.0) - 2.5 / 9.0).abs() < 1e-12);
+        assert!((d.mid_rank(3.0) - 6.0 / 9.0).abs() < 1e-12);
+        assert!((d.mid_rank(10.0) - 8.0 / 9.0).abs() < 1e-12);
+        // Between and beyond the run's figures.
+        assert!((d.mid_rank(5.0) - 7.0 / 9.0).abs() < 1e-12);
+        assert_eq!(d.mid_rank(-1.0), 0.0);
+        assert_eq!(d.mid_rank(99.0), 1.0);
+        assert!(d.mid_rank(f32::NAN).is_nan());
+        assert!(RunDistribution::of(&[f32::NAN]).mid_rank(1.0).is_nan());
+        // The same "new" reads as rarer in a run where few lines are new.
+        let mostly_old = RunDistribution::of(&[0.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0]);
+        assert!(mostly_old.mid_rank(0.0) < d.mid_rank(0.0));
     }
 }
