@@ -182,7 +182,11 @@ impl RunDistribution {
             return f64::NAN;
         }
         let below_at = self.values.partition_point(|v| *v < x);
-        let below = if below_at == 0 { 0 } else { self.at_or_below[below_at - 1] };
+        let below = if below_at == 0 {
+            0
+        } else {
+            self.at_or_below[below_at - 1]
+        };
         let equal = match self.values.get(below_at) {
             Some(v) if *v == x => self.at_or_below[below_at] - below,
             _ => 0,

@@ -127,7 +127,10 @@ impl Isolation {
         let mut features = Vec::new();
         let mut fill = Vec::new();
         let mut cols = Vec::new();
-        for f in Feature::ALL.iter().filter(|f| !PARTY_RANKS.contains(f) && !ACTIVITY_RANKS.contains(f)) {
+        for f in Feature::ALL
+            .iter()
+            .filter(|f| !PARTY_RANKS.contains(f) && !ACTIVITY_RANKS.contains(f))
+        {
             let Some(c) = frame.col(f.name()) else { continue };
             let mut finite: Vec<f64> = rows.iter().map(|&i| c[i]).filter(|v| v.is_finite()).collect();
             finite.sort_by(|a, b| a.total_cmp(b));
