@@ -42,10 +42,13 @@ pub fn run(a: Args) -> Result<u8> {
         }
     };
     say("generating a world to learn from (no New Jersey case in it)");
-    generate(a.rows, a.seed, p("train.csv"), None)?;
+    super::generate::run(generate_args(a.rows, a.seed, p("train.csv"), None))?;
     say("generating a fresh batch with the New Jersey warehouse case");
     let scenario = Some(super::generate::Scenario::NjWarehouse);
-    generate((a.rows / 2).max(1000), a.seed + 1, p("batch.csv"), scenario)?;
+    super::generate::run(super::generate::Args {
+        list_out: Some(p("list.csv")),
+        ..generate_args((a.rows / 2).max(1000), a.seed + 1, p("batch.csv"), scenario)
+    })?;
     say("training");
     train(&p("train.csv"), &p("model"), a.seed)?;
     say("evaluating on the fresh batch");
@@ -72,6 +75,9 @@ pub fn run(a: Args) -> Result<u8> {
     ])?;
     say("writing the cases");
     sentinel(&["cases", &scored, "--input", &batch, "--out", &s(&p("cases.csv"))])?;
+    say("screening the batch's parties against the batch world's restricted-party list");
+    let list = s(&p("list.csv"));
+    sentinel(&["screen", &batch, "--list", &list, "--out", &s(&p("screened.csv"))])?;
     if !a.quiet {
         closing(&a, &report, started);
     }
@@ -83,8 +89,13 @@ fn s(p: &Path) -> String {
 }
 
 /// A generated world of `rows` lines over a year from July 2024.
-fn generate(rows: usize, seed: u64, out: PathBuf, scenario: Option<super::generate::Scenario>) -> Result<u8> {
-    super::generate::run(super::generate::Args {
+fn generate_args(
+    rows: usize,
+    seed: u64,
+    out: PathBuf,
+    scenario: Option<super::generate::Scenario>,
+) -> super::generate::Args {
+    super::generate::Args {
         rows,
         seed,
         out,
@@ -95,8 +106,9 @@ fn generate(rows: usize, seed: u64, out: PathBuf, scenario: Option<super::genera
         irregular: 0.0,
         unusual: 0.0,
         variant: 0,
+        list_out: None,
         quiet: true,
-    })
+    }
 }
 
 /// A model trained with the defaults.
@@ -166,6 +178,11 @@ fn closing(a: &Args, report: &Evaluation, started: std::time::Instant) {
     eprintln!(
         "             {}   (the flagged lines grouped by shared parties, one row per case)",
         p("cases.csv")
+    );
+    eprintln!(
+        "             {}   (parties matching the restricted-party list {}, one row per match)",
+        p("screened.csv"),
+        p("list.csv")
     );
     eprintln!(
         "             {}   (how good the model is, per scheme)",

@@ -1,7 +1,7 @@
 //! `sentinel generate`: a synthetic world of manifests (CSV or Parquet by
 //! extension) with ground truth.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use clap::ValueEnum;
@@ -12,6 +12,7 @@ use sentinel_manifest::atomic::{is_parquet, AtomicFile};
 use sentinel_manifest::domain::Date;
 use sentinel_manifest::error::{InputError, EXIT_OK};
 use sentinel_manifest::progress;
+use sentinel_manifest::reader::{Input, Reader};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Scenario {
@@ -62,6 +63,12 @@ pub struct Args {
     /// honest oddities, with goods from every chapter of the nomenclature
     #[arg(long, default_value_t = 0)]
     pub variant: u32,
+    /// Also write a synthetic restricted-party list of this world (the
+    /// Consolidated Screening List's CSV layout) here, and its ground truth
+    /// (which party is which entry, and how the list spells it) beside it
+    /// as FILE.truth.csv
+    #[arg(long)]
+    pub list_out: Option<PathBuf>,
     /// No progress bar or summary
     #[arg(short, long)]
     pub quiet: bool,
@@ -128,6 +135,16 @@ pub fn run(a: Args) -> Result<u8> {
     };
     out.commit()?;
     pb.finish_and_clear();
+    if let Some(list) = &a.list_out {
+        let (entries, listed, namesakes) = write_list(&a.out, list, a.seed)?;
+        if !a.quiet {
+            eprintln!(
+                "generate: wrote a list of {entries} entries ({listed} of this world's scheme parties; {namesakes} left out, namesakes of honest parties) to {}, its truth to {}",
+                list.display(),
+                truth_path(list).display()
+            );
+        }
+    }
     if !a.quiet {
         let secs = started.elapsed().as_secs_f64();
         let schemes: Vec<String> = Scheme::ALL
@@ -150,4 +167,33 @@ pub fn run(a: Args) -> Result<u8> {
         );
     }
     Ok(EXIT_OK)
+}
+
+/// Where the truth of a list goes: FILE.truth.csv beside FILE.
+fn truth_path(list: &Path) -> PathBuf {
+    let stem = list
+        .file_stem()
+        .map_or_else(|| "list".to_string(), |s| s.to_string_lossy().to_string());
+    list.with_file_name(format!("{stem}.truth.csv"))
+}
+
+/// Reads the world back and writes its list and the list's truth.
+fn write_list(world: &Path, list: &Path, seed: u64) -> Result<(usize, usize, usize)> {
+    let mut reader = Reader::open(&[Input::Path(world.to_path_buf())], None, None)?;
+    let b = reader.read_all()?;
+    reader.finish()?;
+    let entity_col = reader
+        .carry_names()
+        .iter()
+        .position(|n| n == "usppi_entity")
+        .ok_or_else(|| anyhow::anyhow!("{}: no usppi_entity column", world.display()))?;
+    let inputs = [world.to_path_buf()];
+    let mut list_file = AtomicFile::create(list, &inputs)?;
+    let truth = truth_path(list);
+    let mut truth_file = AtomicFile::create(&truth, &inputs)?;
+    let counts =
+        sentinel_generate::list::write(&b, entity_col, seed, list_file.writer(), truth_file.writer())?;
+    list_file.commit()?;
+    truth_file.commit()?;
+    Ok(counts)
 }

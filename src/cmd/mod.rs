@@ -12,6 +12,7 @@ pub mod generate;
 pub mod report;
 pub mod review;
 pub mod score;
+pub mod screen;
 pub mod train;
 
 use clap::{Parser, Subcommand};
@@ -42,6 +43,8 @@ pub enum Command {
     Evaluate(evaluate::Args),
     /// Score manifests: rank, flag and explain
     Score(score::Args),
+    /// Screen every party against restricted-party lists (Consolidated Screening List layout)
+    Screen(screen::Args),
     /// Write the flagged shipments of a scored batch as an HTML (or JSON) report
     Report(report::Args),
     /// Write the cases of a scored batch (flagged lines sharing parties), one row per case
@@ -69,6 +72,7 @@ pub fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Completions(a) => completions::run(a),
         Command::Train(a) => train::run(a),
         Command::Score(a) => score::run(a),
+        Command::Screen(a) => screen::run(a),
         Command::Report(a) => report::run(a),
         Command::Cases(a) => cases::run(a),
         Command::Demo(a) => demo::run(a),

@@ -17,6 +17,9 @@ fn demo_writes_every_file_it_names() {
         "summary.json",
         "report.html",
         "cases.csv",
+        "list.csv",
+        "list.truth.csv",
+        "screened.csv",
     ] {
         assert!(wd.path("d").join(f).exists(), "{f} missing");
     }

@@ -15,4 +15,5 @@ mod parties;
 mod report;
 mod review;
 mod score;
+mod screen;
 mod train;

@@ -18,6 +18,7 @@ use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
 use serde::Deserialize;
 
+pub mod list;
 mod variant;
 
 use variant::Variant;

@@ -9,4 +9,5 @@ pub mod history;
 pub mod keys;
 pub mod normalize;
 pub mod resolve;
+pub mod screen;
 pub mod store;

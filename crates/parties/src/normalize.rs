@@ -101,6 +101,11 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
+/// Whether an upper-case word is a legal form ("LTD", "LLC", "GMBH", ...).
+pub fn is_legal_form(word: &str) -> bool {
+    LEGAL_FORMS.contains(&word)
+}
+
 /// Normalised party name: upper case, no punctuation, no legal forms, and
 /// "&" read as "AND". Empty when nothing remains.
 pub fn party_name(s: &str) -> String {

@@ -1,0 +1,39 @@
+"""Pairwise precision and recall of `sentinel screen` against a generated
+world's list truth (issue #29), overall and by spelling kind.
+
+    python3 benches/screen_quality.py WORLD.csv LIST.truth.csv MATCHES.csv
+
+A pair is (shipment_id, role, list_id). Truth: the line's party (its
+`usppi_entity` for the exporter, `name|country` for a consignee) is the
+entry's. Kind: how the list spells the entry's name against the world's."""
+import csv
+import sys
+from collections import defaultdict
+
+world, truth_path, matches_path = sys.argv[1:4]
+csv.field_size_limit(1 << 24)
+entry_of = {}  # (role, party) -> (list_id, kind)
+for r in csv.DictReader(open(truth_path, newline="")):
+    entry_of[(r["role"], r["party"])] = (r["list_id"], r["kind"])
+truth = {}  # (shipment, role, list_id) -> kind
+for r in csv.DictReader(open(world, newline="")):
+    parties = [
+        ("usppi", r["usppi_entity"]),
+        ("ultimate_consignee", f"{r['ultimate_consignee_name']}|{r['ultimate_consignee_country']}"),
+        ("intermediate_consignee", f"{r['intermediate_consignee_name']}|{r['intermediate_consignee_country']}"),
+    ]
+    for role, party in parties:
+        e = entry_of.get((role, party))
+        if e:
+            truth[(r["shipment_id"], role, e[0])] = e[1]
+found = set()
+for r in csv.DictReader(open(matches_path, newline="")):
+    found.add((r["shipment_id"], r["role"], r["list_id"]))
+tp = len(found & truth.keys())
+print(f"pairs: {len(truth)} true, {len(found)} found, {tp} both: precision {tp / max(1, len(found)):.4f}, recall {tp / max(1, len(truth)):.4f}")
+by = defaultdict(lambda: [0, 0])
+for k, kind in truth.items():
+    by[kind][0] += 1
+    by[kind][1] += k in found
+for kind, (n, hit) in sorted(by.items()):
+    print(f"  {kind:>16}: {n:6d} true pairs, recall {hit / n:.4f}")

@@ -1,0 +1,442 @@
+//! A synthetic restricted-party list for a generated world (issue #29), in
+//! the Consolidated Screening List's CSV layout, and its ground truth.
+//!
+//! Read from the world as written: most of the parties of its schemes and
+//! rings (the exporters, by their `usppi_entity`, the ultimate and
+//! intermediate consignees, by name and country) are listed, each under a
+//! spelling of one kind ([`Kind`]) of a name the world files it under
+//! (exporters are filed under several spellings besides), with an alias
+//! and an address; then unrelated entries made of the world's own name
+//! words (so that they share common words with honest parties), and
+//! entries that differ from an honest party's name only by a number. The
+//! truth file says which party is which entry and how it is spelt.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use anyhow::Result;
+use rand::seq::SliceRandom;
+use rand::{Rng, SeedableRng};
+use rand_xoshiro::Xoshiro256PlusPlus;
+
+use sentinel_manifest::batch::Batch;
+use sentinel_manifest::schema::Col;
+
+/// How a listed name differs from the name the world files.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Case,
+    LegalForm,
+    Typo,
+    Transliteration,
+    Alias,
+    WordOrder,
+    DroppedWord,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 7] = [
+        Kind::Case,
+        Kind::LegalForm,
+        Kind::Typo,
+        Kind::Transliteration,
+        Kind::Alias,
+        Kind::WordOrder,
+        Kind::DroppedWord,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Case => "case",
+            Kind::LegalForm => "legal_form",
+            Kind::Typo => "typo",
+            Kind::Transliteration => "transliteration",
+            Kind::Alias => "alias",
+            Kind::WordOrder => "word_order",
+            Kind::DroppedWord => "dropped_word",
+        }
+    }
+}
+
+/// Share of the schemes' parties that are listed.
+const LISTED_SHARE: f64 = 0.7;
+/// Unrelated entries per listed party (at least [`MIN_UNRELATED`]).
+const UNRELATED_PER_LISTED: usize = 10;
+const MIN_UNRELATED: usize = 500;
+/// Honest parties listed under their name with one number changed.
+const NUMBER_TWINS: usize = 50;
+
+const HEADER: &str = "_id,source,entity_number,type,programs,name,title,addresses,federal_register_notice,start_date,end_date,standard_order,license_requirement,license_policy,call_sign,vessel_type,gross_tonnage,gross_registered_tonnage,vessel_flag,vessel_owner,remarks,source_list_url,alt_names,citizenships,dates_of_birth,nationalities,places_of_birth,source_information_url,ids";
+
+const SOURCES: [&str; 3] = [
+    "Entity List (EL) - Bureau of Industry and Security",
+    "Unverified List (UVL) - Bureau of Industry and Security",
+    "Specially Designated Nationals (SDN) - Treasury Department",
+];
+
+/// A party the world files: its role, key (entity or name|country), a
+/// name it is filed under, its country and address.
+#[derive(Debug, Clone)]
+struct Party {
+    role: &'static str,
+    key: String,
+    name: String,
+    country: String,
+    address: String,
+}
+
+/// One list row and, for a listed party, its truth.
+struct Row {
+    id: String,
+    name: String,
+    aliases: Vec<String>,
+    address: String,
+    truth: Option<(Party, Kind)>,
+}
+
+fn csv_cell(s: &str) -> String {
+    if s.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+/// The name spelt the listed way.
+fn respell(name: &str, kind: Kind, r: &mut Xoshiro256PlusPlus) -> (String, Vec<String>) {
+    let mut w: Vec<String> = name.split_whitespace().map(str::to_string).collect();
+    let n = w.len();
+    let legal = |s: &str| {
+        matches!(
+            s.trim_end_matches([',', '.']).to_ascii_uppercase().as_str(),
+            "INC"
+                | "LLC"
+                | "LTD"
+                | "CORP"
+                | "CO"
+                | "LIMITED"
+                | "GMBH"
+                | "PTE"
+                | "BHD"
+                | "SDN"
+                | "PLC"
+                | "SA"
+                | "BV"
+                | "KK"
+        )
+    };
+    let words_at: Vec<usize> = (0..n).filter(|&k| !legal(&w[k])).collect();
+    let aliases = Vec::new();
+    let out = match kind {
+        Kind::Case => name.to_uppercase(),
+        Kind::LegalForm => {
+            while w.last().is_some_and(|x| legal(x)) {
+                w.pop();
+            }
+            w.push(["Co., Ltd.", "Limited", "L.L.C.", "Corporation"][r.gen_range(0..4)].to_string());
+            w.join(" ")
+        }
+        Kind::Typo => {
+            if let Some(&k) = words_at.iter().max_by_key(|&&k| w[k].len()) {
+                let mut c: Vec<char> = w[k].chars().collect();
+                if c.len() >= 5 {
+                    let i = r.gen_range(1..c.len() - 2);
+                    c.swap(i, i + 1);
+                } else if let Some(x) = c.last_mut() {
+                    *x = 'x';
+                }
+                w[k] = c.into_iter().collect();
+            }
+            w.join(" ")
+        }
+        Kind::Transliteration => name
+            .chars()
+            .map(|c| match c {
+                'a' => 'á',
+                'e' => 'ë',
+                'o' => 'ö',
+                'u' => 'ü',
+                'i' => 'í',
+                'c' => 'ç',
+                x => x,
+            })
+            .collect(),
+        Kind::Alias => {
+            // Listed under another name; the filed one is an alias.
+            return (
+                format!("{} International Holdings", made_up_word(r)),
+                vec![name.to_string()],
+            );
+        }
+        Kind::WordOrder => {
+            if words_at.len() >= 2 {
+                w.swap(words_at[0], words_at[1]);
+            }
+            w.join(" ")
+        }
+        Kind::DroppedWord => {
+            if words_at.len() >= 3 {
+                w.remove(words_at[words_at.len() - 1]);
+            }
+            w.join(" ")
+        }
+    };
+    (out, aliases)
+}
+
+/// A pronounceable word no world uses ("Zorvak", "Telumi").
+fn made_up_word(r: &mut Xoshiro256PlusPlus) -> String {
+    const ON: [&str; 12] = ["z", "v", "k", "t", "m", "dr", "qu", "br", "x", "l", "sh", "y"];
+    const NU: [&str; 6] = ["a", "o", "e", "u", "i", "ae"];
+    let mut w = String::new();
+    for _ in 0..r.gen_range(2..4) {
+        w.push_str(ON[r.gen_range(0..ON.len())]);
+        w.push_str(NU[r.gen_range(0..NU.len())]);
+    }
+    w.push_str(["k", "n", "r", "x", "th"][r.gen_range(0..5)]);
+    let mut c = w.chars();
+    c.next()
+        .map_or(String::new(), |f| f.to_uppercase().chain(c).collect())
+}
+
+/// The parties of the world's scheme lines and the honest ones, from the
+/// batch as read back.
+fn parties(b: &Batch, entity_col: usize) -> (Vec<Party>, Vec<Party>) {
+    let mut scheme: BTreeMap<String, Party> = BTreeMap::new();
+    let mut honest: BTreeMap<String, Party> = BTreeMap::new();
+    let label = b.num(Col::Label);
+    let entities = b.carry.get(entity_col);
+    // Each party's spellings and how often it files under each.
+    let mut spellings: BTreeMap<String, BTreeMap<String, usize>> = BTreeMap::new();
+    for i in 0..b.len {
+        let fraud = label[i] > 0.5;
+        let entity = entities.map_or("", |c| &c[i]);
+        let mut add = |role: &'static str, key: String, name: &str, country: &str, address: &str| {
+            if name.trim().is_empty() || key.is_empty() {
+                return;
+            }
+            let id = format!("{role}|{key}");
+            *spellings
+                .entry(id.clone())
+                .or_default()
+                .entry(name.to_string())
+                .or_default() += 1;
+            let into = if fraud { &mut scheme } else { &mut honest };
+            into.entry(id).or_insert(Party {
+                role,
+                key,
+                name: name.to_string(),
+                country: country.to_string(),
+                address: address.to_string(),
+            });
+        };
+        add(
+            "usppi",
+            entity.to_string(),
+            &b.text(Col::UsppiName)[i],
+            "US",
+            &b.text(Col::UsppiAddress)[i],
+        );
+        let (cn, cc) = (&b.text(Col::ConsigneeName)[i], &b.text(Col::ConsigneeCountry)[i]);
+        add("ultimate_consignee", format!("{cn}|{cc}"), cn, cc, "");
+        let (iname, ic) = (
+            &b.text(Col::IntermediateName)[i],
+            &b.text(Col::IntermediateCountry)[i],
+        );
+        add("intermediate_consignee", format!("{iname}|{ic}"), iname, ic, "");
+    }
+    // A party is named by the spelling it files under most.
+    for (id, p) in scheme.iter_mut().chain(honest.iter_mut()) {
+        if let Some((name, _)) = spellings[id]
+            .iter()
+            .max_by_key(|(n, c)| (**c, std::cmp::Reverse((*n).clone())))
+        {
+            p.name = name.clone();
+        }
+    }
+    let honest: Vec<Party> = honest
+        .into_values()
+        .filter(|p| !scheme.contains_key(&format!("{}|{}", p.role, p.key)))
+        .collect();
+    (scheme.into_values().collect(), honest)
+}
+
+/// Writes the list and its truth (`list_id, role, party, kind`: party is
+/// the `usppi_entity` of an exporter, `name|country` of a consignee) for a
+/// world read back as `b`, whose carried column `entity_col` is
+/// `usppi_entity`. Returns the entries written, how many are the world's
+/// parties, and how many scheme parties were left out as namesakes of
+/// honest ones.
+pub fn write(
+    b: &Batch,
+    entity_col: usize,
+    seed: u64,
+    list: &mut dyn Write,
+    truth: &mut dyn Write,
+) -> Result<(usize, usize, usize)> {
+    let mut r = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x11_57ed);
+    let (scheme, honest) = parties(b, entity_col);
+    // An honest party's words (legal forms aside): a scheme party with a
+    // namesake among them, which no name can tell apart, is not listed.
+    let word_set = |name: &str| -> std::collections::BTreeSet<String> {
+        name.split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .map(str::to_uppercase)
+            .filter(|w| !sentinel_manifest_legal(w))
+            .collect()
+    };
+    let honest_sets: Vec<std::collections::BTreeSet<String>> =
+        honest.iter().map(|p| word_set(&p.name)).collect();
+    let mut rows: Vec<Row> = Vec::new();
+    let mut namesakes = 0;
+    for p in &scheme {
+        if r.gen::<f64>() >= LISTED_SHARE {
+            continue;
+        }
+        let own = word_set(&p.name);
+        // Namesakes: an honest name holding all of this one's words, or
+        // made of some of them (one short word aside).
+        let short = |h: &std::collections::BTreeSet<String>| h.len() == 1 && h.iter().all(|w| w.len() < 5);
+        if honest_sets
+            .iter()
+            .any(|h| own.is_subset(h) || (h.is_subset(&own) && !short(h)))
+        {
+            namesakes += 1;
+            continue;
+        }
+        let kind = Kind::ALL[r.gen_range(0..Kind::ALL.len())];
+        let (name, mut aliases) = respell(&p.name, kind, &mut r);
+        if kind != Kind::Alias {
+            // A name it also goes by, never filed in this world.
+            aliases.push(format!("{} Holdings", made_up_word(&mut r)));
+        }
+        let address = if p.address.is_empty() {
+            format!("{} Harbour Road, {}", r.gen_range(1..400), p.country)
+        } else {
+            format!("{}, {}", p.address, p.country)
+        };
+        rows.push(Row {
+            id: String::new(),
+            name,
+            aliases,
+            address,
+            truth: Some((p.clone(), kind)),
+        });
+    }
+    let listed = rows.len();
+    // Unrelated entries from the world's own words.
+    let mut words: Vec<String> = honest
+        .iter()
+        .flat_map(|p| p.name.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+        .collect();
+    words.sort();
+    words.dedup();
+    let countries = ["CN", "HK", "SG", "MY", "AE", "RU", "IR", "TH", "TW", "TR"];
+    if words.len() >= 4 {
+        for _ in 0..(listed * UNRELATED_PER_LISTED).max(MIN_UNRELATED) {
+            // A made-up word of its own and one or two of the world's.
+            let k = r.gen_range(1..3);
+            let shared: Vec<&str> = words.choose_multiple(&mut r, k).map(String::as_str).collect();
+            let own = made_up_word(&mut r);
+            let c = countries[r.gen_range(0..countries.len())];
+            rows.push(Row {
+                id: String::new(),
+                name: format!("{own} {} Ltd", shared.join(" ")),
+                aliases: Vec::new(),
+                address: format!("{} Industrial Park, {c}", r.gen_range(1..99)),
+                truth: None,
+            });
+        }
+    }
+    // Honest names with a number in them, listed with another number.
+    for p in honest
+        .iter()
+        .filter(|p| p.name.bytes().any(|c| c.is_ascii_digit()))
+        .take(NUMBER_TWINS)
+    {
+        let twin: String = p
+            .name
+            .chars()
+            .map(|c| {
+                if c.is_ascii_digit() {
+                    char::from(b'0' + (c as u8 - b'0' + 1) % 10)
+                } else {
+                    c
+                }
+            })
+            .collect();
+        rows.push(Row {
+            id: String::new(),
+            name: twin,
+            aliases: Vec::new(),
+            address: String::new(),
+            truth: None,
+        });
+    }
+    rows.shuffle(&mut r);
+    writeln!(list, "{HEADER}")?;
+    writeln!(truth, "list_id,role,party,kind")?;
+    for (i, row) in rows.iter_mut().enumerate() {
+        row.id = format!("syn-{:05}", i + 1);
+        let source = SOURCES[i % SOURCES.len()];
+        let cells = [
+            row.id.as_str(),
+            source,
+            "",
+            "Entity",
+            "EAR",
+            row.name.as_str(),
+            "",
+            row.address.as_str(),
+        ];
+        let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
+        line.extend(std::iter::repeat_n(String::new(), 14));
+        line.push(csv_cell(&row.aliases.join("; ")));
+        line.extend(std::iter::repeat_n(String::new(), 6));
+        writeln!(list, "{}", line.join(","))?;
+        if let Some((p, kind)) = &row.truth {
+            writeln!(
+                truth,
+                "{},{},{},{}",
+                row.id,
+                p.role,
+                csv_cell(&p.key),
+                kind.name()
+            )?;
+        }
+    }
+    Ok((rows.len(), listed, namesakes))
+}
+
+/// Legal forms, as the world writes them (not telling names apart).
+fn sentinel_manifest_legal(w: &str) -> bool {
+    matches!(
+        w,
+        "INC"
+            | "INCORPORATED"
+            | "LLC"
+            | "L"
+            | "C"
+            | "LTD"
+            | "LIMITED"
+            | "CORP"
+            | "CORPORATION"
+            | "CO"
+            | "COMPANY"
+            | "GMBH"
+            | "PTE"
+            | "BHD"
+            | "SDN"
+            | "PLC"
+            | "SA"
+            | "BV"
+            | "B"
+            | "V"
+            | "KK"
+            | "K"
+            | "FZE"
+            | "PVT"
+            | "LTDA"
+            | "AG"
+    )
+}

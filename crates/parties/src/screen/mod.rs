@@ -1,0 +1,8 @@
+//! Restricted-party screening (issue #29): the parties of a batch against
+//! lists in the Consolidated Screening List's published CSV layout
+//! ([`list`]), by name tokens ([`tokens`]) blocked on rare tokens and a
+//! phonetic key and scored per token ([`matcher`]).
+
+pub mod list;
+pub mod matcher;
+pub mod tokens;

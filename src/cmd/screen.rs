@@ -1,0 +1,172 @@
+//! `sentinel screen`: every party of the manifests against restricted-party
+//! lists in the Consolidated Screening List's CSV layout; one output row per
+//! match. Each distinct party (name and country) is screened once per run.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result};
+use rustc_hash::FxHashMap;
+
+use sentinel_manifest::atomic::AtomicFile;
+use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_manifest::reader::{Input, Reader, RejectSink};
+use sentinel_manifest::schema::Col;
+use sentinel_parties::screen::list::List;
+use sentinel_parties::screen::matcher::{Matcher, NameMatch, DEFAULT_MIN_SCORE};
+use sentinel_scoring::scored::spreadsheet_safe;
+
+#[derive(Debug, clap::Args)]
+#[command(
+    after_help = "Examples:\n  sentinel screen datasets/sample.csv --list datasets/screening-list.csv --out matches.csv\n  sentinel screen batch.csv --list consolidated.csv --list our-watch-list.csv --out matches.csv --min-score 0.9\n\nThe Consolidated Screening List is published by trade.gov as one CSV file (https://www.trade.gov/consolidated-screening-list, \"Downloadable CSL\"); `screen` reads it as published."
+)]
+pub struct Args {
+    #[command(flatten)]
+    pub input: super::common::Inputs,
+    /// A restricted-party list in the Consolidated Screening List's CSV layout (repeatable)
+    #[arg(long = "list", required = true)]
+    pub lists: Vec<PathBuf>,
+    /// Where the matches go (CSV)
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Least score (0..1) a match is written with
+    #[arg(long, default_value_t = DEFAULT_MIN_SCORE)]
+    pub min_score: f64,
+    /// No summary on stderr
+    #[arg(short, long)]
+    pub quiet: bool,
+}
+
+/// The roles screened: the role's name in the output, its name column, its
+/// country column (the exporter's is the US, not a column) and its address
+/// column.
+const ROLES: &[(&str, Col, Option<Col>, Option<Col>)] = &[
+    ("usppi", Col::UsppiName, None, Some(Col::UsppiAddress)),
+    (
+        "ultimate_consignee",
+        Col::ConsigneeName,
+        Some(Col::ConsigneeCountry),
+        None,
+    ),
+    (
+        "intermediate_consignee",
+        Col::IntermediateName,
+        Some(Col::IntermediateCountry),
+        None,
+    ),
+];
+
+const HEADER: [&str; 9] = [
+    "shipment_id",
+    "role",
+    "party_name",
+    "list_id",
+    "list_source",
+    "list_name",
+    "matched_name",
+    "score",
+    "evidence",
+];
+
+pub fn run(a: Args) -> Result<u8> {
+    if !(0.0..=1.0).contains(&a.min_score) {
+        return Err(InputError::Usage(format!(
+            "--min-score {}: expected a number from 0 to 1",
+            a.min_score
+        ))
+        .into());
+    }
+    let mut list = List::default();
+    for p in &a.lists {
+        list.add_file(p)
+            .map_err(|e| InputError::Unreadable(e.to_string()))?;
+    }
+    if !a.quiet {
+        for (file, line, why) in list.skipped.iter().take(20) {
+            eprintln!("screen: {file}: line {line}: entry skipped: {why}");
+        }
+    }
+    let skipped = list.skipped.len();
+    let matcher = Matcher::new(list);
+    let inputs: Vec<Input> = a.input.list();
+    let mapping = a.input.mapping_or(None)?;
+    let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
+    let mut reader = Reader::open(&inputs, mapping, sink)?;
+    let input_paths: Vec<PathBuf> = inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Path(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect();
+    let mut out = AtomicFile::create(&a.out, &input_paths)?;
+    let mut w = csv::Writer::from_writer(out.writer());
+    w.write_record(HEADER)?;
+    let mut by_name: FxHashMap<String, Vec<NameMatch>> = FxHashMap::default();
+    let (mut rows, mut matches, mut parties) = (0u64, 0u64, 0u64);
+    while let Some(b) = reader.next_chunk(1 << 16)? {
+        for i in 0..b.len {
+            for (role, name_col, country_col, address_col) in ROLES {
+                let name = &b.text(*name_col)[i];
+                if name.trim().is_empty() {
+                    continue;
+                }
+                let country = country_col.map_or("", |c| &b.text(c)[i]);
+                let address = address_col.map_or("", |c| &b.text(c)[i]);
+                // Each distinct name is matched once; its place (country,
+                // address) is read for each party.
+                if !by_name.contains_key(name) {
+                    parties += 1;
+                    by_name.insert(name.to_string(), matcher.by_name(name, a.min_score));
+                }
+                let named = &by_name[name];
+                let found = if named.is_empty() {
+                    Vec::new()
+                } else {
+                    matcher.place(named, country, address, a.min_score)
+                };
+                for m in &found {
+                    let e = &matcher.list.entries[m.entry as usize];
+                    w.write_record([
+                        spreadsheet_safe(&b.text(Col::ShipmentId)[i]).as_str(),
+                        role,
+                        spreadsheet_safe(name).as_str(),
+                        spreadsheet_safe(&e.id).as_str(),
+                        spreadsheet_safe(&e.source).as_str(),
+                        spreadsheet_safe(&e.names[0]).as_str(),
+                        spreadsheet_safe(&e.names[m.alias as usize]).as_str(),
+                        format!("{:.3}", m.score).as_str(),
+                        spreadsheet_safe(&m.evidence).as_str(),
+                    ])?;
+                    matches += 1;
+                }
+            }
+        }
+        rows += b.len as u64;
+    }
+    reader.finish()?;
+    w.flush()?;
+    drop(w);
+    out.commit()
+        .with_context(|| format!("writing {}", a.out.display()))?;
+    if !a.quiet {
+        let mut e = std::io::stderr().lock();
+        writeln!(
+            e,
+            "screen: {rows} lines, {parties} distinct party names against {} listed names ({} entries{}): {matches} matches at {:.2} or more -> {}",
+            matcher.len(),
+            matcher.list.entries.len(),
+            if skipped > 0 { format!(", {skipped} skipped") } else { String::new() },
+            a.min_score,
+            a.out.display()
+        )?;
+        if reader.stats.rejected > 0 {
+            writeln!(e, "screen: {} rows rejected", reader.stats.rejected)?;
+        }
+    }
+    Ok(if reader.stats.rejected > 0 {
+        EXIT_REJECTS
+    } else {
+        EXIT_OK
+    })
+}
