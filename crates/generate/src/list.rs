@@ -106,25 +106,7 @@ fn csv_cell(s: &str) -> String {
 fn respell(name: &str, kind: Kind, r: &mut Xoshiro256PlusPlus) -> (String, Vec<String>) {
     let mut w: Vec<String> = name.split_whitespace().map(str::to_string).collect();
     let n = w.len();
-    let legal = |s: &str| {
-        matches!(
-            s.trim_end_matches([',', '.']).to_ascii_uppercase().as_str(),
-            "INC"
-                | "LLC"
-                | "LTD"
-                | "CORP"
-                | "CO"
-                | "LIMITED"
-                | "GMBH"
-                | "PTE"
-                | "BHD"
-                | "SDN"
-                | "PLC"
-                | "SA"
-                | "BV"
-                | "KK"
-        )
-    };
+    let legal = |s: &str| legal_word(&s.trim_end_matches([',', '.']).to_ascii_uppercase());
     let words_at: Vec<usize> = (0..n).filter(|&k| !legal(&w[k])).collect();
     let aliases = Vec::new();
     let out = match kind {
@@ -282,7 +264,7 @@ pub fn write(
         name.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .map(str::to_uppercase)
-            .filter(|w| !sentinel_manifest_legal(w))
+            .filter(|w| !legal_word(w))
             .collect()
     };
     let honest_sets: Vec<std::collections::BTreeSet<String>> =
@@ -408,8 +390,9 @@ pub fn write(
     Ok((rows.len(), listed, namesakes))
 }
 
-/// Legal forms, as the world writes them (not telling names apart).
-fn sentinel_manifest_legal(w: &str) -> bool {
+/// Legal forms as the world writes them, upper case, and the letters of
+/// dotted ones ("L.L.C." splits into L, L, C): not telling names apart.
+fn legal_word(w: &str) -> bool {
     matches!(
         w,
         "INC"

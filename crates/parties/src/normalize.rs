@@ -106,6 +106,11 @@ pub fn is_legal_form(word: &str) -> bool {
     LEGAL_FORMS.contains(&word)
 }
 
+/// The legal-form words, upper case.
+pub fn legal_forms() -> &'static [&'static str] {
+    LEGAL_FORMS
+}
+
 /// Normalised party name: upper case, no punctuation, no legal forms, and
 /// "&" read as "AND". Empty when nothing remains.
 pub fn party_name(s: &str) -> String {

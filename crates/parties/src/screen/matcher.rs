@@ -13,8 +13,10 @@
 //! on the better of the two coverages (3/4 of it, 1/4 of the other), so a
 //! name with a word dropped or added still matches when what remains is
 //! found whole, word order costs nothing, and a name of which less than
-//! [`MIN_COVER`] is found either way never matches. Short words pair only
-//! when equal, and a name of one short word must match exactly. Country agreement raises the score by [`COUNTRY_AGREES`],
+//! [`MIN_COVER`] is found either way never matches. Words under four
+//! letters pair only when equal, a word with its first four letters or more
+//! ("INDU", "INDUSTRIES") as an abbreviation, and a name of one short word
+//! must match exactly. Country agreement raises the score by [`COUNTRY_AGREES`],
 //! disagreement lowers it by [`COUNTRY_DIFFERS`]; the same for the party's
 //! address where the filing gives one ([`ADDRESS_AGREES`], [`ADDRESS_DIFFERS`]).
 
@@ -36,8 +38,8 @@ pub const ADDRESS_DIFFERS: f64 = 0.08;
 /// letters or more; 5 and 6 letters need [`MID_WORD_FLOOR`]).
 const WORD_FLOOR: f64 = 0.85;
 const MID_WORD_FLOOR: f64 = 0.92;
-/// Words shorter than this must be equal to pair.
-const SHORT_WORD: usize = 5;
+/// How alike a word and its first four letters or more are.
+const ABBREVIATION: f64 = 0.9;
 /// A sound, prefix or suffix key shared by more listed names than this
 /// blocks nothing.
 const MAX_POSTINGS: usize = 500;
@@ -50,6 +52,8 @@ struct ListName {
     /// Its place in the entry's names (0: the name, 1..: aliases).
     alias: u16,
     words: Vec<Token>,
+    /// Its legal forms ("INCORPORATED"), which a filing may cut short ("INCO").
+    legal: Vec<String>,
 }
 
 /// The lists, indexed for screening.
@@ -91,24 +95,29 @@ fn words(name: &str) -> Vec<Token> {
 }
 
 /// The keys a word is blocked on besides itself: its phonetic key (of
-/// three characters or more), and for a word of six letters or more its
-/// first and last four letters, so that two letters swapped or mistyped
-/// still meet the listed word by one of them.
+/// three characters or more), its first four letters (of four or more: an
+/// abbreviation meets its word) and, for a word of six letters or more, its
+/// last four, so that two letters swapped or mistyped still meet the
+/// listed word by one of them.
 fn sound_keys(word: &str) -> Vec<String> {
     let mut keys = Vec::with_capacity(3);
     let p = phonetic(word);
     if p.len() >= 3 {
         keys.push(format!("~{p}"));
     }
-    if word.len() >= 6 && word.is_ascii() {
+    if word.len() >= 4 && word.is_ascii() {
+        // Also what an abbreviation ("COMP") and its word share.
         keys.push(format!("<{}", &word[..4]));
+    }
+    if word.len() >= 6 && word.is_ascii() {
         keys.push(format!(">{}", &word[word.len() - 4..]));
     }
     keys
 }
 
 /// How alike two words are: numbers equal or not, words by Jaro-Winkler
-/// (short ones equal or not), 0 below [`WORD_FLOOR`].
+/// (under four letters equal or not; a word and its first four letters or
+/// more as an abbreviation), 0 below [`WORD_FLOOR`].
 fn word_similarity(a: &Token, b: &Token) -> f64 {
     if a.kind == Kind::Number || b.kind == Kind::Number {
         return f64::from(u8::from(a.text == b.text));
@@ -116,8 +125,17 @@ fn word_similarity(a: &Token, b: &Token) -> f64 {
     if a.text == b.text {
         return 1.0;
     }
-    if a.text.len() < SHORT_WORD || b.text.len() < SHORT_WORD {
+    if a.text.len().min(b.text.len()) < 4 {
         return 0.0;
+    }
+    // A word cut short ("INDU" for "INDUSTRIES", "COMP" for "COMPUTING").
+    let (short, long) = if a.text.len() <= b.text.len() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    if short.text.len() >= 4 && long.text.starts_with(&short.text) {
+        return ABBREVIATION;
     }
     // Words that differ at both ends are not one word mistyped (and most
     // pairs are of this kind: they need no Jaro-Winkler).
@@ -144,12 +162,14 @@ impl Matcher {
         let mut names = Vec::new();
         for (e, entry) in list.entries.iter().enumerate() {
             for (a, n) in entry.names.iter().enumerate().take(u16::MAX as usize) {
-                let w = words(n);
+                let (legal, w): (Vec<Token>, Vec<Token>) =
+                    tokens(n).into_iter().partition(|t| t.kind == Kind::Legal);
                 if !w.is_empty() {
                     names.push(ListName {
                         entry: e as u32,
                         alias: a as u16,
                         words: w,
+                        legal: legal.into_iter().map(|t| t.text).collect(),
                     });
                 }
             }
@@ -247,7 +267,20 @@ impl Matcher {
             .into_iter()
             .filter_map(|c| {
                 let n = &self.names[c as usize];
-                let (score, pairs) = self.name_score(&q, &n.words)?;
+                // A filed word that begins one of the listed legal forms
+                // ("INCO" of "INCORPORATED") is that form.
+                let cut = |t: &&Token| !(t.text.len() >= 4 && n.legal.iter().any(|l| l.starts_with(&t.text)));
+                let own: Vec<Token>;
+                let q: &[Token] = if n.legal.is_empty() || q.iter().all(|t| cut(&t)) {
+                    &q
+                } else {
+                    own = q.iter().filter(cut).cloned().collect();
+                    &own
+                };
+                if q.is_empty() {
+                    return None;
+                }
+                let (score, pairs) = self.name_score(q, &n.words)?;
                 (score >= floor).then_some(NameMatch {
                     name: c,
                     score,
@@ -435,6 +468,23 @@ mod tests {
         let (id, s) = top(&m, "Hao Global L.L.C.", "US").unwrap();
         assert_eq!(id, "e1");
         assert!(s >= DEFAULT_MIN_SCORE);
+    }
+
+    #[test]
+    fn abbreviations_pair_with_their_words() {
+        let m = matcher(&[
+            ("United Medical Incorporated", &[], &[]),
+            ("Metro Computing L.L.C.", &[], &[]),
+        ]);
+        // A legal form cut short is the listed name's legal form.
+        assert_eq!(
+            top(&m, "United Medical Inco", "").map(|t| t.0),
+            Some("e0".to_string())
+        );
+        // A word cut short pairs with its word ("COMP" is not "COMPANY" here).
+        let (id, s) = top(&m, "Metro Comp LLC", "").unwrap();
+        assert_eq!(id, "e1");
+        assert!(s >= DEFAULT_MIN_SCORE, "{s}");
     }
 
     #[test]

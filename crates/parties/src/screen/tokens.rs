@@ -5,7 +5,7 @@
 //! for nothing), and numbers are kept, to be equal or not at all ("11420
 //! CORP." is not "BELLETECH CORP").
 
-use crate::normalize::is_legal_form;
+use crate::normalize::{is_legal_form, legal_forms};
 
 /// What a token is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,17 @@ pub struct Token {
 /// The longest name screening reads, in characters (the rest is ignored).
 pub const MAX_NAME_CHARS: usize = 512;
 
+/// A legal form as filings write it: the word itself, or a long one
+/// mistyped ("CROPORATION"). (One cut short, "INCO", is read against the
+/// listed name's own legal forms: [`super::matcher`].)
+fn legal_like(word: &str) -> bool {
+    is_legal_form(word)
+        || (word.len() >= 7
+            && legal_forms()
+                .iter()
+                .any(|f| f.len() >= 7 && strsim::jaro_winkler(f, word) >= 0.93))
+}
+
 /// The tokens of a name.
 pub fn tokens(name: &str) -> Vec<Token> {
     let mut out = Vec::new();
@@ -37,7 +48,7 @@ pub fn tokens(name: &str) -> Vec<Token> {
         let text = std::mem::take(w);
         let kind = if text.bytes().all(|b| b.is_ascii_digit()) {
             Kind::Number
-        } else if is_legal_form(&text) {
+        } else if legal_like(&text) {
             Kind::Legal
         } else {
             Kind::Word
@@ -143,6 +154,9 @@ mod tests {
         assert_eq!(texts("11420 Corp.", Kind::Number), ["11420"]);
         assert!(texts("11420 Corp.", Kind::Word).is_empty());
         assert_eq!(texts("Smith & Sons", Kind::Word), ["SMITH", "AND", "SONS"]);
+        // Legal forms mistyped are legal forms.
+        assert_eq!(texts("Sterling Motors Croporation", Kind::Legal), ["CROPORATION"]);
+        assert_eq!(texts("Interlink Ltd", Kind::Word), ["INTERLINK"]);
     }
 
     #[test]
