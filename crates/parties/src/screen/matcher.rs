@@ -42,7 +42,7 @@ const MID_WORD_FLOOR: f64 = 0.92;
 const ABBREVIATION: f64 = 0.9;
 /// A sound, prefix or suffix key shared by more listed names than this
 /// blocks nothing.
-const MAX_POSTINGS: usize = 500;
+const MAX_POSTINGS: usize = 100;
 /// The least coverage, each way, of a name that matches.
 const MIN_COVER: f64 = 0.6;
 
@@ -52,6 +52,8 @@ struct ListName {
     /// Its place in the entry's names (0: the name, 1..: aliases).
     alias: u16,
     words: Vec<Token>,
+    /// Each word's weight (its inverse document frequency in the lists).
+    weights: Vec<f64>,
     /// Its legal forms ("INCORPORATED"), which a filing may cut short ("INCO").
     legal: Vec<String>,
 }
@@ -169,6 +171,7 @@ impl Matcher {
                         entry: e as u32,
                         alias: a as u16,
                         words: w,
+                        weights: Vec::new(),
                         legal: legal.into_iter().map(|t| t.text).collect(),
                     });
                 }
@@ -189,6 +192,9 @@ impl Matcher {
             .map(|(w, d)| (w.clone(), (1.0 + total / f64::from(*d)).ln()))
             .collect();
         let idf_unknown = (1.0 + total).ln();
+        for n in names.iter_mut() {
+            n.weights = n.words.iter().map(|t| idf[&t.text]).collect();
+        }
         // A word in more names than this blocks nothing.
         let common = (total * 0.002).max(50.0) as u32;
         let mut by_word: FxHashMap<String, Vec<u32>> = FxHashMap::default();
@@ -280,7 +286,8 @@ impl Matcher {
                 if q.is_empty() {
                     return None;
                 }
-                let (score, pairs) = self.name_score(q, &n.words)?;
+                let qw: Vec<f64> = q.iter().map(|t| self.idf(&t.text)).collect();
+                let (score, pairs) = self.name_score((q, &qw), (&n.words, &n.weights))?;
                 (score >= floor).then_some(NameMatch {
                     name: c,
                     score,
@@ -349,17 +356,17 @@ impl Matcher {
     /// The name score of a party's words against a listed name's, with
     /// the pairs that made it ("APEX=APEX, GLOBL~GLOBAL"); `None` when no
     /// word pairs.
-    fn name_score(&self, q: &[Token], l: &[Token]) -> Option<(f64, String)> {
+    fn name_score(&self, (q, qw): (&[Token], &[f64]), (l, lw): (&[Token], &[f64])) -> Option<(f64, String)> {
         // A one-word name of a short word matches only itself.
         let one_short = |w: &[Token]| w.len() == 1 && w[0].text.len() < 5;
         if (one_short(q) || one_short(l)) && !(q.len() == l.len() && q[0].text == l[0].text) {
             return None;
         }
-        let cover = |from: &[Token], to: &[Token]| -> (f64, Vec<(usize, usize, f64)>) {
+        let cover = |from: &[Token], weights: &[f64], to: &[Token]| -> (f64, Vec<(usize, usize, f64)>) {
             let (mut got, mut all) = (0.0, 0.0);
             let mut pairs = Vec::new();
             for (i, a) in from.iter().enumerate() {
-                let w = self.idf(&a.text);
+                let w = weights[i];
                 all += w;
                 let best = to
                     .iter()
@@ -373,9 +380,12 @@ impl Matcher {
             }
             (if all > 0.0 { got / all } else { 0.0 }, pairs)
         };
-        let (a, pairs) = cover(q, l);
-        let (b, _) = cover(l, q);
-        if pairs.is_empty() || a.min(b) < MIN_COVER {
+        let (a, pairs) = cover(q, qw, l);
+        if pairs.is_empty() || a < MIN_COVER {
+            return None;
+        }
+        let (b, _) = cover(l, lw, q);
+        if b < MIN_COVER {
             return None;
         }
         let score = 0.75 * a.max(b) + 0.25 * a.min(b);
