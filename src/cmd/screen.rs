@@ -92,12 +92,14 @@ pub fn run(a: Args) -> Result<u8> {
     let mapping = a.input.mapping_or(None)?;
     let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
     let mut reader = Reader::open(&inputs, mapping, sink)?;
+    // Neither a manifest nor a list may be overwritten by the output.
     let input_paths: Vec<PathBuf> = inputs
         .iter()
         .filter_map(|i| match i {
             Input::Path(p) => Some(p.clone()),
             _ => None,
         })
+        .chain(a.lists.iter().cloned())
         .collect();
     let mut out = AtomicFile::create(&a.out, &input_paths)?;
     let mut w = csv::Writer::from_writer(out.writer());

@@ -105,6 +105,14 @@ fn hostile_lists_are_refused_with_file_and_line() {
         );
         assert!(!run.stderr.contains("panicked"), "{name}: {}", run.stderr);
     }
+    // The output never overwrites a list.
+    wd.write("keep.csv", "_id,source,name\n1,s,Hao Global LLC\n");
+    let run = wd.run(&["screen", sample, "--list", "keep.csv", "--out", "keep.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(
+        std::fs::read_to_string(wd.path("keep.csv")).unwrap(),
+        "_id,source,name\n1,s,Hao Global LLC\n"
+    );
     // Entries without a name are skipped with their line; the rest is read.
     wd.write("gaps.csv", "_id,source,name\n1,s,\n2,s,Hao Global LLC\n");
     let run = wd.run(&["screen", sample, "--list", "gaps.csv", "--out", "m.csv"]);
