@@ -118,20 +118,26 @@ pub fn evaluate(model: &Model, b: &Batch, mode: Mode, baseline: bool) -> Report 
     let t = Tables::get();
     let hist = in_memory::histories(model, b);
     let ev = pipeline::evidence(&model.parts, b, &hist);
-    // The label-free score reads the evaluated batch's own tails, as a
-    // scored run does.
-    let sample = || ev.frame.select(&run_sample::positions(b.len, run_sample::SIZE));
-    let tails = pipeline::run_labelfree(&model.parts, Mode::LabelFree, sample);
-    let scores = pipeline::score(&model.parts, &ev, Scoring::of(&model.parts, mode, &tails));
     let label_col = b.num(Col::Label);
     let has_labels = label_col.iter().any(|v| v.is_finite());
+    // The label-free score reads the evaluated batch's own tails, as a
+    // scored run does: fitted when the model's score or the comparison
+    // beside it is label-free.
+    let label_free_wanted = has_labels && mode == Mode::Supervised;
+    let sample = || ev.frame.select(&run_sample::positions(b.len, run_sample::SIZE));
+    let tails = pipeline::run_labelfree(
+        &model.parts,
+        if label_free_wanted { Mode::LabelFree } else { mode },
+        sample,
+    );
+    let scores = pipeline::score(&model.parts, &ev, Scoring::of(&model.parts, mode, &tails));
     let labelled: Vec<usize> = (0..b.len).filter(|&i| label_col[i].is_finite()).collect();
     let labels: Vec<bool> = labelled.iter().map(|&i| label_col[i] > 0.5).collect();
     let typ_col = b.text(Col::Typology);
     let typology: Vec<&str> = labelled.iter().map(|&i| &typ_col[i]).collect();
     let pick = |s: &[f64]| -> Vec<f64> { labelled.iter().map(|&i| s[i]).collect() };
     let model_rank = has_labels.then(|| ranking(&pick(&scores.risk), &labels, &typology));
-    let label_free = (has_labels && mode == Mode::Supervised).then(|| {
+    let label_free = label_free_wanted.then(|| {
         let lf = pipeline::score(&model.parts, &ev, Scoring::LabelFree(&tails));
         ranking(&pick(&lf.risk), &labels, &typology)
     });

@@ -46,13 +46,19 @@ pub enum Scoring<'a> {
     LabelFree(&'a labelfree::LabelFree),
 }
 
+/// Whether a run in `mode` scores with the supervised model (a model
+/// without one scores label-free whatever the mode).
+fn scores_supervised(parts: &Parts, mode: Mode) -> bool {
+    mode == Mode::Supervised && parts.risk.is_some()
+}
+
 impl<'a> Scoring<'a> {
-    /// The scoring of a mode, with `labelfree` as the label-free tails (a
-    /// model without a risk model scores label-free whatever the mode).
+    /// The scoring of a mode, with `labelfree` as the label-free tails.
     pub fn of(parts: &Parts, mode: Mode, labelfree: &'a labelfree::LabelFree) -> Scoring<'a> {
-        match (mode, &parts.risk) {
-            (Mode::Supervised, Some(_)) => Scoring::Supervised,
-            _ => Scoring::LabelFree(labelfree),
+        if scores_supervised(parts, mode) {
+            Scoring::Supervised
+        } else {
+            Scoring::LabelFree(labelfree)
         }
     }
 
@@ -75,9 +81,10 @@ pub fn run_labelfree(
     mode: Mode,
     sample: impl FnOnce() -> Frame,
 ) -> Cow<'_, labelfree::LabelFree> {
-    match (mode, &parts.risk) {
-        (Mode::Supervised, Some(_)) => Cow::Borrowed(&parts.labelfree),
-        _ => Cow::Owned(parts.labelfree.for_run(&sample())),
+    if scores_supervised(parts, mode) {
+        Cow::Borrowed(&parts.labelfree)
+    } else {
+        Cow::Owned(parts.labelfree.for_run(&sample()))
     }
 }
 

@@ -66,6 +66,10 @@ impl RunSample {
 
     /// Keeps the `size` smallest draws (in run order).
     fn prune(&mut self) {
+        if self.size == 0 {
+            (self.rows, self.kept, self.cut) = (Batch::empty(), Vec::new(), 0);
+            return;
+        }
         if self.kept.len() > self.size {
             let mut draws: Vec<u64> = self.kept.iter().map(|k| k.0).collect();
             let (_, nth, _) = draws.select_nth_unstable(self.size - 1);
@@ -82,9 +86,6 @@ impl RunSample {
 
     /// The sampled rows and their positions in the run, in run order.
     pub fn finish(mut self) -> (Batch, Vec<usize>) {
-        if self.size == 0 {
-            return (Batch::empty(), Vec::new());
-        }
         self.prune();
         (self.rows, self.kept.into_iter().map(|k| k.1).collect())
     }
@@ -133,5 +134,12 @@ mod tests {
         s.add(&batch(0, 30));
         assert_eq!(s.finish().1, (0..30).collect::<Vec<_>>());
         assert!(positions(0, 100).is_empty());
+        // A sample of no rows keeps none, however many it sees.
+        let mut none = RunSample::new(0);
+        for k in 0..5 {
+            none.add(&batch(k * 10, 10));
+        }
+        assert!(none.finish().1.is_empty());
+        assert!(positions(30, 0).is_empty());
     }
 }

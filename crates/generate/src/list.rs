@@ -66,7 +66,38 @@ const MIN_UNRELATED: usize = 500;
 /// Honest parties listed under their name with one number changed.
 const NUMBER_TWINS: usize = 50;
 
-const HEADER: &str = "_id,source,entity_number,type,programs,name,title,addresses,federal_register_notice,start_date,end_date,standard_order,license_requirement,license_policy,call_sign,vessel_type,gross_tonnage,gross_registered_tonnage,vessel_flag,vessel_owner,remarks,source_list_url,alt_names,citizenships,dates_of_birth,nationalities,places_of_birth,source_information_url,ids";
+/// The Consolidated Screening List's published columns.
+const HEADER: [&str; 29] = [
+    "_id",
+    "source",
+    "entity_number",
+    "type",
+    "programs",
+    "name",
+    "title",
+    "addresses",
+    "federal_register_notice",
+    "start_date",
+    "end_date",
+    "standard_order",
+    "license_requirement",
+    "license_policy",
+    "call_sign",
+    "vessel_type",
+    "gross_tonnage",
+    "gross_registered_tonnage",
+    "vessel_flag",
+    "vessel_owner",
+    "remarks",
+    "source_list_url",
+    "alt_names",
+    "citizenships",
+    "dates_of_birth",
+    "nationalities",
+    "places_of_birth",
+    "source_information_url",
+    "ids",
+];
 
 const SOURCES: [&str; 3] = [
     "Entity List (EL) - Bureau of Industry and Security",
@@ -92,14 +123,6 @@ struct Row {
     aliases: Vec<String>,
     address: String,
     truth: Option<(Party, Kind)>,
-}
-
-fn csv_cell(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// The name spelt the listed way.
@@ -356,37 +379,28 @@ pub fn write(
         });
     }
     rows.shuffle(&mut r);
-    writeln!(list, "{HEADER}")?;
-    writeln!(truth, "list_id,role,party,kind")?;
+    let mut list = csv::Writer::from_writer(list);
+    let mut truth = csv::Writer::from_writer(truth);
+    list.write_record(HEADER)?;
+    truth.write_record(["list_id", "role", "party", "kind"])?;
+    let at = |column: &str| HEADER.iter().position(|h| *h == column).expect("a CSL column");
     for (i, row) in rows.iter_mut().enumerate() {
         row.id = format!("syn-{:05}", i + 1);
-        let source = SOURCES[i % SOURCES.len()];
-        let cells = [
-            row.id.as_str(),
-            source,
-            "",
-            "Entity",
-            "EAR",
-            row.name.as_str(),
-            "",
-            row.address.as_str(),
-        ];
-        let mut line: Vec<String> = cells.iter().map(|c| csv_cell(c)).collect();
-        line.extend(std::iter::repeat_n(String::new(), 14));
-        line.push(csv_cell(&row.aliases.join("; ")));
-        line.extend(std::iter::repeat_n(String::new(), 6));
-        writeln!(list, "{}", line.join(","))?;
+        let mut cells = vec![String::new(); HEADER.len()];
+        cells[at("_id")] = row.id.clone();
+        cells[at("source")] = SOURCES[i % SOURCES.len()].to_string();
+        cells[at("type")] = "Entity".to_string();
+        cells[at("programs")] = "EAR".to_string();
+        cells[at("name")] = row.name.clone();
+        cells[at("addresses")] = row.address.clone();
+        cells[at("alt_names")] = row.aliases.join("; ");
+        list.write_record(&cells)?;
         if let Some((p, kind)) = &row.truth {
-            writeln!(
-                truth,
-                "{},{},{},{}",
-                row.id,
-                p.role,
-                csv_cell(&p.key),
-                kind.name()
-            )?;
+            truth.write_record([row.id.as_str(), p.role, &p.key, kind.name()])?;
         }
     }
+    list.flush()?;
+    truth.flush()?;
     Ok((rows.len(), listed, namesakes))
 }
 

@@ -140,58 +140,78 @@ pub struct HistFeatures {
     pub activity: Arc<RunActivity>,
 }
 
-/// How one per-row figure is spread over a run's rows: its distinct values,
-/// sorted, and how many rows hold each or less. A row's figure read against
-/// it is a quantile of the run, so that "new" or "young" means the same in
-/// a day's batch and a year's, at one agency's volume and another's.
+/// How a figure is spread over a run's lines: its distinct values, sorted,
+/// and how many lines hold each or less. A figure read against it is a
+/// quantile of the run, so that "new", "young" or "narrow" means the same in
+/// a day's batch and a year's, at one agency's volume and another's (the
+/// parties' ranks in [`PartyFacts`] and the per-row ranks of their ages and
+/// earlier lines).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunDistribution {
-    values: Vec<f32>,
+    values: Vec<f64>,
     at_or_below: Vec<u64>,
 }
 
 impl RunDistribution {
-    /// The distribution of the finite values of `v`.
+    /// The distribution of the finite values of `v`, a line each.
     pub fn of(v: &[f32]) -> RunDistribution {
-        let mut counts: rustc_hash::FxHashMap<u32, u64> = rustc_hash::FxHashMap::default();
-        for x in v.iter().filter(|x| x.is_finite()) {
+        RunDistribution::weighted(v.iter().filter(|x| x.is_finite()).map(|x| (f64::from(*x), 1)))
+    }
+
+    /// The distribution of values each held by that many lines (values of
+    /// no line count for nothing).
+    pub fn weighted(values: impl Iterator<Item = (f64, u64)>) -> RunDistribution {
+        let mut lines_with: rustc_hash::FxHashMap<u64, u64> = rustc_hash::FxHashMap::default();
+        for (x, n) in values.filter(|(x, n)| x.is_finite() && *n > 0) {
             // -0.0 and 0.0 are one value.
-            *counts.entry((x + 0.0).to_bits()).or_default() += 1;
+            *lines_with.entry((x + 0.0).to_bits()).or_default() += n;
         }
-        let mut pairs: Vec<(f32, u64)> = counts.into_iter().map(|(b, c)| (f32::from_bits(b), c)).collect();
+        let mut pairs: Vec<(f64, u64)> = lines_with
+            .into_iter()
+            .map(|(b, n)| (f64::from_bits(b), n))
+            .collect();
         pairs.sort_by(|a, b| a.0.total_cmp(&b.0));
         let mut total = 0;
         let (values, at_or_below) = pairs
             .into_iter()
-            .map(|(x, c)| {
-                total += c;
+            .map(|(x, n)| {
+                total += n;
                 (x, total)
             })
             .unzip();
         RunDistribution { values, at_or_below }
     }
 
-    /// The mid-rank of `x` in the run, in 0..1: the share of rows below it
+    /// Lines holding less than `x`, and holding `x` (`None` for an unknown
+    /// figure or an empty run), out of all.
+    fn counts(&self, x: f64) -> Option<(u64, u64, u64)> {
+        let &n = self.at_or_below.last()?;
+        if !x.is_finite() {
+            return None;
+        }
+        let at = self.values.partition_point(|v| *v < x);
+        let below = if at == 0 { 0 } else { self.at_or_below[at - 1] };
+        let equal = match self.values.get(at) {
+            Some(v) if *v == x => self.at_or_below[at] - below,
+            _ => 0,
+        };
+        Some((below, equal, n))
+    }
+
+    /// The share of the run's lines whose figure is below `x` (0 for an
+    /// unknown figure or an empty run).
+    pub fn share_below(&self, x: f64) -> f32 {
+        self.counts(x)
+            .map_or(0.0, |(below, _, n)| (below as f64 / n as f64) as f32)
+    }
+
+    /// The mid-rank of `x` in the run, in 0..1: the share of lines below it
     /// plus half the share equal to it (NaN for an unknown figure or an
     /// empty run).
     pub fn mid_rank(&self, x: f32) -> f64 {
-        let Some(&n) = self.at_or_below.last() else {
-            return f64::NAN;
-        };
-        if !x.is_finite() {
-            return f64::NAN;
-        }
-        let below_at = self.values.partition_point(|v| *v < x);
-        let below = if below_at == 0 {
-            0
-        } else {
-            self.at_or_below[below_at - 1]
-        };
-        let equal = match self.values.get(below_at) {
-            Some(v) if *v == x => self.at_or_below[below_at] - below,
-            _ => 0,
-        };
-        (below as f64 + equal as f64 / 2.0) / n as f64
+        self.counts(f64::from(x)).map_or(f64::NAN, |(below, equal, n)| {
+            (below as f64 + equal as f64 / 2.0) / n as f64
+        })
     }
 }
 
@@ -362,23 +382,6 @@ fn hash_of(id: Option<PartyId>, hashes: &[u32]) -> u32 {
         .unwrap_or(NO_HASH)
 }
 
-/// For each value a party figure takes, the share of the run's lines whose
-/// party has a smaller one (each party weighing its lines in the run).
-fn shares_below<K: Ord + Copy>(values: impl Iterator<Item = (K, u32)>) -> BTreeMap<K, f32> {
-    let mut lines_with: BTreeMap<K, u64> = BTreeMap::new();
-    for (v, n) in values.filter(|(_, n)| *n > 0) {
-        *lines_with.entry(v).or_default() += u64::from(n);
-    }
-    let total = lines_with.values().sum::<u64>().max(1) as f64;
-    let mut below = BTreeMap::new();
-    let mut acc = 0u64;
-    for (v, lines) in lines_with {
-        below.insert(v, (acc as f64 / total) as f32);
-        acc += lines;
-    }
-    below
-}
-
 /// Each party's facts after the walk.
 fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
     let known = || {
@@ -387,20 +390,23 @@ fn facts(parties: &[Option<PartyHist>], run_lines: &[u32]) -> Vec<PartyFacts> {
             .zip(run_lines)
             .filter_map(|(h, n)| h.as_ref().map(|h| (h, *n)))
     };
-    let by_lines = shares_below(run_lines.iter().map(|n| (*n, *n)));
-    let by_partners = shares_below(known().map(|(h, n)| (h.partners.len(), n)));
-    let by_codes = shares_below(known().map(|(h, n)| (h.codes.len(), n)));
-    let by_countries = shares_below(known().map(|(h, n)| (h.countries.len(), n)));
-    let at = |m: &BTreeMap<usize, f32>, k: usize| m.get(&k).copied().unwrap_or(0.0);
+    // Each party weighs its lines in the run.
+    let spread = |figure: fn(&PartyHist) -> usize| {
+        RunDistribution::weighted(known().map(|(h, n)| (figure(h) as f64, u64::from(n))))
+    };
+    let by_lines = RunDistribution::weighted(run_lines.iter().map(|n| (f64::from(*n), u64::from(*n))));
+    let by_partners = spread(|h| h.partners.len());
+    let by_codes = spread(|h| h.codes.len());
+    let by_countries = spread(|h| h.countries.len());
     parties
         .iter()
         .zip(run_lines)
         .map(|(h, n)| {
             h.as_ref().map_or_else(PartyFacts::default, |h| PartyFacts {
-                run_rank: by_lines.get(n).copied().unwrap_or(0.0),
-                partners_rank: at(&by_partners, h.partners.len()),
-                codes_rank: at(&by_codes, h.codes.len()),
-                countries_rank: at(&by_countries, h.countries.len()),
+                run_rank: by_lines.share_below(f64::from(*n)),
+                partners_rank: by_partners.share_below(h.partners.len() as f64),
+                codes_rank: by_codes.share_below(h.codes.len() as f64),
+                countries_rank: by_countries.share_below(h.countries.len() as f64),
                 ..PartyFacts::of(h, *n)
             })
         })
@@ -668,7 +674,8 @@ mod tests {
 
     #[test]
     fn a_figure_reads_as_its_mid_rank_in_the_run() {
-        // Four new parties' lines, two with 3 earlier lines, two with 10.
+        // Five lines of new parties (one written -0.0), two with 3 earlier
+        // lines, two with 10, one unknown.
         let d = RunDistribution::of(&[0.0, 0.0, 3.0, 0.0, 10.0, f32::NAN, 0.0, 3.0, 10.0, -0.0]);
         // Five of nine known figures are 0: half of them count.
         assert!((d.mid_rank(0.0) - 2.5 / 9.0).abs() < 1e-12);
@@ -683,5 +690,12 @@ mod tests {
         // The same "new" reads as rarer in a run where few lines are new.
         let mostly_old = RunDistribution::of(&[0.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0, 7.0]);
         assert!(mostly_old.mid_rank(0.0) < d.mid_rank(0.0));
+        // Weighted by lines: the share of lines strictly below.
+        let w = RunDistribution::weighted([(1.0, 3), (4.0, 1), (2.0, 0), (9.0, 4)].into_iter());
+        assert_eq!(w.share_below(1.0), 0.0);
+        assert_eq!(w.share_below(4.0), 3.0 / 8.0);
+        assert_eq!(w.share_below(9.0), 0.5);
+        assert_eq!(w.share_below(2.0), 3.0 / 8.0);
+        assert_eq!(RunDistribution::default().share_below(1.0), 0.0);
     }
 }

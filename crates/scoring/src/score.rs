@@ -380,7 +380,7 @@ impl<'m> ScoreRun<'m> {
         &self,
         pass1: &'p mut ReadPass,
         hist: &HistFeatures,
-        tails: &LabelFree,
+        scoring: Scoring<'_>,
     ) -> Result<ScorePass> {
         let (model, cfg, n_cat) = (self.model, &self.cfg, self.n_cat);
         let n = hist.len();
@@ -393,7 +393,6 @@ impl<'m> ScoreRun<'m> {
         let mut candidates = Candidates::default();
         let mut drift = sentinel_detect::drift::Counts::default();
         let parts = &model.parts;
-        let scoring = Scoring::of(parts, cfg.mode, tails);
         let batch = Arc::clone(&pass1.batch);
         let evidence_and_score = |(b, declared, off): Job<'p>| {
             let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
@@ -479,7 +478,7 @@ impl<'m> ScoreRun<'m> {
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
         (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
-        (batch, tails): (&Arc<BatchStats>, &LabelFree),
+        (batch, scoring): (&Arc<BatchStats>, Scoring<'_>),
     ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
         candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
@@ -506,10 +505,7 @@ impl<'m> ScoreRun<'m> {
         let cases = cases::assign(&parties, &lines);
         drop((address, intermediate));
         let reasons = match kept {
-            Some(kept) => {
-                let scoring = Scoring::of(&self.model.parts, self.cfg.mode, tails);
-                explain_rows(self.model, scoring, kept, &hist, batch)
-            }
+            Some(kept) => explain_rows(self.model, scoring, kept, &hist, batch),
             None => HashMap::new(),
         };
         drop(hist);
@@ -610,7 +606,8 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     let mut pass1 = run.read()?;
     let hist = run.histories(std::mem::take(&mut pass1.keys))?;
     let tails = run.tails(&mut pass1, &hist.0);
-    let scored = run.score(&mut pass1, &hist.0, &tails)?;
+    let scoring = Scoring::of(&model.parts, run.cfg.mode, &tails);
+    let scored = run.score(&mut pass1, &hist.0, scoring)?;
     let ranking = run.rank(&scored.rows);
     let (rule, risk, rank, k_flag) = (run.cfg.rule, &scored.rows.risk, &ranking.rank, ranking.k_flag);
     let flagged = |i: usize| match rule {
@@ -623,7 +620,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         &ranking,
         (risk, &flagged),
         hist,
-        (&pass1.batch, &tails),
+        (&pass1.batch, scoring),
     );
     let out = OutputRows {
         rows: &scored.rows,

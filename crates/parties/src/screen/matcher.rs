@@ -269,25 +269,30 @@ impl Matcher {
         candidates.sort_unstable();
         candidates.dedup();
         let floor = min_score - COUNTRY_AGREES - ADDRESS_AGREES;
+        let qw: Vec<f64> = q.iter().map(|t| self.idf(&t.text)).collect();
         candidates
             .into_iter()
             .filter_map(|c| {
                 let n = &self.names[c as usize];
                 // A filed word that begins one of the listed legal forms
                 // ("INCO" of "INCORPORATED") is that form.
-                let cut = |t: &&Token| !(t.text.len() >= 4 && n.legal.iter().any(|l| l.starts_with(&t.text)));
-                let own: Vec<Token>;
-                let q: &[Token] = if n.legal.is_empty() || q.iter().all(|t| cut(&t)) {
-                    &q
+                let kept = |t: &Token| !(t.text.len() >= 4 && n.legal.iter().any(|l| l.starts_with(&t.text)));
+                let own: (Vec<Token>, Vec<f64>);
+                let (q, qw): (&[Token], &[f64]) = if n.legal.is_empty() || q.iter().all(kept) {
+                    (&q, &qw)
                 } else {
-                    own = q.iter().filter(cut).cloned().collect();
-                    &own
+                    own = q
+                        .iter()
+                        .zip(&qw)
+                        .filter(|(t, _)| kept(t))
+                        .map(|(t, w)| (t.clone(), *w))
+                        .unzip();
+                    (&own.0, &own.1)
                 };
                 if q.is_empty() {
                     return None;
                 }
-                let qw: Vec<f64> = q.iter().map(|t| self.idf(&t.text)).collect();
-                let (score, pairs) = self.name_score((q, &qw), (&n.words, &n.weights))?;
+                let (score, pairs) = self.name_score((q, qw), (&n.words, &n.weights))?;
                 (score >= floor).then_some(NameMatch {
                     name: c,
                     score,
