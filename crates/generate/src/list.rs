@@ -18,6 +18,7 @@ use anyhow::Result;
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_xoshiro::Xoshiro256PlusPlus;
+use rustc_hash::{FxHashMap, FxHashSet};
 
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::schema::Col;
@@ -129,7 +130,7 @@ struct Row {
 fn respell(name: &str, kind: Kind, r: &mut Xoshiro256PlusPlus) -> (String, Vec<String>) {
     let mut w: Vec<String> = name.split_whitespace().map(str::to_string).collect();
     let n = w.len();
-    let legal = |s: &str| legal_word(&s.trim_end_matches([',', '.']).to_ascii_uppercase());
+    let legal = |s: &str| legal_word(&s.replace(['.', ','], "").to_ascii_uppercase());
     let words_at: Vec<usize> = (0..n).filter(|&k| !legal(&w[k])).collect();
     let aliases = Vec::new();
     let out = match kind {
@@ -205,8 +206,9 @@ fn made_up_word(r: &mut Xoshiro256PlusPlus) -> String {
 }
 
 /// The parties of the world's scheme lines and the honest ones, from the
-/// batch as read back.
-fn parties(b: &Batch, entity_col: usize) -> (Vec<Party>, Vec<Party>) {
+/// batch as read back, and every spelling each party files under (by
+/// `role|key`).
+fn parties(b: &Batch, entity_col: usize) -> (Vec<Party>, Vec<Party>, BTreeMap<String, Vec<String>>) {
     let mut scheme: BTreeMap<String, Party> = BTreeMap::new();
     let mut honest: BTreeMap<String, Party> = BTreeMap::new();
     let label = b.num(Col::Label);
@@ -263,7 +265,161 @@ fn parties(b: &Batch, entity_col: usize) -> (Vec<Party>, Vec<Party>) {
         .into_values()
         .filter(|p| !scheme.contains_key(&format!("{}|{}", p.role, p.key)))
         .collect();
-    (scheme.into_values().collect(), honest)
+    let spellings = spellings
+        .into_iter()
+        .map(|(id, names)| (id, names.into_keys().collect()))
+        .collect();
+    (scheme.into_values().collect(), honest, spellings)
+}
+
+/// A name's words that tell it apart: upper case, split on spaces and
+/// commas, dots dropped ("L.L.C." is "LLC"), legal forms left out.
+fn word_set(name: &str) -> Vec<String> {
+    let mut w: Vec<String> = name
+        .split(|c: char| c.is_whitespace() || c == ',')
+        .map(|w| {
+            w.chars()
+                .filter(|c| c.is_alphanumeric())
+                .collect::<String>()
+                .to_uppercase()
+        })
+        .filter(|w| !w.is_empty() && !legal_word(w))
+        .collect();
+    w.sort();
+    w.dedup();
+    w
+}
+
+/// Whether two upper-case words may be taken for one another by a matcher:
+/// equal, one the other's first four letters or more (an abbreviation), or
+/// of five letters or more and alike (Jaro-Winkler 0.9: a typo, a coined
+/// word one letter apart).
+fn alike(a: &str, b: &str) -> bool {
+    if a == b {
+        return true;
+    }
+    let (short, long) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if short.len() >= 4 && long.starts_with(short) {
+        return true;
+    }
+    short.len() >= 5 && strsim::jaro_winkler(a, b) >= 0.9
+}
+
+/// The honest parties' names (every spelling), indexed by word, to keep
+/// the list's entries apart from them: a listed name that an honest name
+/// holds whole, or that holds an honest name whole, word for word up to
+/// [`alike`], is a namesake no screening can tell apart by name.
+struct HonestNames {
+    /// Distinct words, and the names holding each.
+    words: Vec<String>,
+    postings: Vec<Vec<u32>>,
+    /// Words by first letter (typos keep the first letter).
+    by_initial: FxHashMap<char, Vec<u32>>,
+    /// Each name's number of distinct words.
+    sizes: Vec<u32>,
+    /// Whether a name is one short word ("SUN"): held by too many names to
+    /// make them namesakes.
+    short: Vec<bool>,
+    /// Each name's country: a matcher tells apart the same name in another
+    /// country.
+    country: Vec<String>,
+    /// Each name's party (its `role|key`): a party is no namesake of itself.
+    owner: Vec<String>,
+}
+
+impl HonestNames {
+    fn new<'a>(names: impl Iterator<Item = (&'a str, &'a str, String)>) -> HonestNames {
+        let mut index: FxHashMap<String, u32> = FxHashMap::default();
+        let mut h = HonestNames {
+            words: Vec::new(),
+            postings: Vec::new(),
+            by_initial: FxHashMap::default(),
+            sizes: Vec::new(),
+            short: Vec::new(),
+            country: Vec::new(),
+            owner: Vec::new(),
+        };
+        for (name, country, owner) in names {
+            let ws = word_set(name);
+            if ws.is_empty() {
+                continue;
+            }
+            let at = h.sizes.len() as u32;
+            h.sizes.push(ws.len() as u32);
+            h.short.push(ws.len() == 1 && ws[0].len() < 5);
+            h.country.push(country.to_string());
+            h.owner.push(owner);
+            for w in ws {
+                let k = *index.entry(w.clone()).or_insert_with(|| {
+                    h.words.push(w.clone());
+                    h.postings.push(Vec::new());
+                    let k = (h.words.len() - 1) as u32;
+                    h.by_initial
+                        .entry(w.chars().next().unwrap_or(' '))
+                        .or_default()
+                        .push(k);
+                    k
+                });
+                h.postings[k as usize].push(at);
+            }
+        }
+        h
+    }
+
+    /// Whether `name` and some other party's name (not `owner`'s) of the
+    /// same `country` are namesakes: all of one's words alike to words of
+    /// the other (a one-short-word name aside).
+    fn namesake(&self, name: &str, country: &str, owner: &str) -> bool {
+        let own = word_set(name);
+        if own.is_empty() {
+            return false;
+        }
+        // Per word of the name, the honest words alike to it.
+        let alike_words: Vec<Vec<u32>> = own
+            .iter()
+            .map(|q| {
+                let initial = q.chars().next().unwrap_or(' ');
+                self.by_initial
+                    .get(&initial)
+                    .map_or(&[][..], Vec::as_slice)
+                    .iter()
+                    .copied()
+                    .filter(|&k| alike(q, &self.words[k as usize]))
+                    .collect()
+            })
+            .collect();
+        // The name held whole by an honest one: an honest name in every
+        // word's postings.
+        let holding = |ks: &[u32]| -> FxHashSet<u32> {
+            ks.iter()
+                .flat_map(|&k| self.postings[k as usize].iter().copied())
+                .filter(|&n| self.country[n as usize] == country && self.owner[n as usize] != owner)
+                .collect()
+        };
+        let mut common = holding(&alike_words[0]);
+        for ks in &alike_words[1..] {
+            let next = holding(ks);
+            common.retain(|n| next.contains(n));
+        }
+        if !common.is_empty() {
+            return true;
+        }
+        // An honest name held whole by this one.
+        let mut distinct: Vec<u32> = alike_words.concat();
+        distinct.sort_unstable();
+        distinct.dedup();
+        let mut found: FxHashMap<u32, u32> = FxHashMap::default();
+        for k in distinct {
+            for &n in &self.postings[k as usize] {
+                if self.country[n as usize] == country && self.owner[n as usize] != owner {
+                    *found.entry(n).or_default() += 1;
+                }
+            }
+        }
+        found
+            .iter()
+            .any(|(&n, &c)| c >= self.sizes[n as usize] && !self.short[n as usize])
+    }
 }
 
 /// Writes the list and its truth (`list_id, role, party, kind`: party is
@@ -280,31 +436,29 @@ pub fn write(
     truth: &mut dyn Write,
 ) -> Result<(usize, usize, usize)> {
     let mut r = Xoshiro256PlusPlus::seed_from_u64(seed ^ 0x11_57ed);
-    let (scheme, honest) = parties(b, entity_col);
-    // An honest party's words (legal forms aside): a scheme party with a
-    // namesake among them, which no name can tell apart, is not listed.
-    let word_set = |name: &str| -> std::collections::BTreeSet<String> {
-        name.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| !w.is_empty())
-            .map(str::to_uppercase)
-            .filter(|w| !legal_word(w))
-            .collect()
-    };
-    let honest_sets: Vec<std::collections::BTreeSet<String>> =
-        honest.iter().map(|p| word_set(&p.name)).collect();
+    let (scheme, honest, spellings) = parties(b, entity_col);
+    // A scheme party with a namesake (another party, honest or not, under
+    // any spelling of either), which no name can tell apart, is not listed.
+    let id_of = |p: &Party| format!("{}|{}", p.role, p.key);
+    let others = HonestNames::new(scheme.iter().chain(&honest).flat_map(|p| {
+        spellings
+            .get(&id_of(p))
+            .into_iter()
+            .flatten()
+            .map(|n| (n.as_str(), p.country.as_str(), id_of(p)))
+    }));
     let mut rows: Vec<Row> = Vec::new();
     let mut namesakes = 0;
     for p in &scheme {
         if r.gen::<f64>() >= LISTED_SHARE {
             continue;
         }
-        let own = word_set(&p.name);
-        // Namesakes: an honest name holding all of this one's words, or
-        // made of some of them (one short word aside).
-        let short = |h: &std::collections::BTreeSet<String>| h.len() == 1 && h.iter().all(|w| w.len() < 5);
-        if honest_sets
-            .iter()
-            .any(|h| own.is_subset(h) || (h.is_subset(&own) && !short(h)))
+        let id = id_of(p);
+        if spellings
+            .get(&id)
+            .into_iter()
+            .flatten()
+            .any(|name| others.namesake(name, &p.country, &id))
         {
             namesakes += 1;
             continue;
@@ -314,6 +468,15 @@ pub fn write(
         if kind != Kind::Alias {
             // A name it also goes by, never filed in this world.
             aliases.push(format!("{} Holdings", made_up_word(&mut r)));
+        }
+        // A word dropped, or a made-up name, may fall on another party's.
+        let listed_names = std::iter::once(&name).chain(&aliases);
+        if listed_names
+            .filter(|n| **n != p.name)
+            .any(|n| others.namesake(n, &p.country, &id))
+        {
+            namesakes += 1;
+            continue;
         }
         let address = if p.address.is_empty() {
             format!("{} Harbour Road, {}", r.gen_range(1..400), p.country)
@@ -344,9 +507,14 @@ pub fn write(
             let shared: Vec<&str> = words.choose_multiple(&mut r, k).map(String::as_str).collect();
             let own = made_up_word(&mut r);
             let c = countries[r.gen_range(0..countries.len())];
+            let name = format!("{own} {} Ltd", shared.join(" "));
+            // Not an honest party's name with a word added.
+            if others.namesake(&name, c, "") {
+                continue;
+            }
             rows.push(Row {
                 id: String::new(),
-                name: format!("{own} {} Ltd", shared.join(" ")),
+                name,
                 aliases: Vec::new(),
                 address: format!("{} Industrial Park, {c}", r.gen_range(1..99)),
                 truth: None,
@@ -404,36 +572,8 @@ pub fn write(
     Ok((rows.len(), listed, namesakes))
 }
 
-/// Legal forms as the world writes them, upper case, and the letters of
-/// dotted ones ("L.L.C." splits into L, L, C): not telling names apart.
+/// Whether an upper-case word, dots dropped, is a legal form
+/// (`datasets/legal_forms.csv`).
 fn legal_word(w: &str) -> bool {
-    matches!(
-        w,
-        "INC"
-            | "INCORPORATED"
-            | "LLC"
-            | "L"
-            | "C"
-            | "LTD"
-            | "LIMITED"
-            | "CORP"
-            | "CORPORATION"
-            | "CO"
-            | "COMPANY"
-            | "GMBH"
-            | "PTE"
-            | "BHD"
-            | "SDN"
-            | "PLC"
-            | "SA"
-            | "BV"
-            | "B"
-            | "V"
-            | "KK"
-            | "K"
-            | "FZE"
-            | "PVT"
-            | "LTDA"
-            | "AG"
-    )
+    sentinel_manifest::tables::Tables::get().is_legal_form(w)
 }

@@ -31,6 +31,10 @@ pub const EMBEDDED: &[(&str, &str)] = &[
         include_str!("../../../datasets/variant_words.csv"),
     ),
     ("variant_hs.csv", include_str!("../../../datasets/variant_hs.csv")),
+    (
+        "legal_forms.csv",
+        include_str!("../../../datasets/legal_forms.csv"),
+    ),
 ];
 
 fn embedded(name: &str) -> &'static str {
@@ -100,6 +104,9 @@ pub struct Tables {
     /// Words of party names and addresses (upper case) by kind:
     /// `forwarder`, `residential`, `commercial`.
     pub party_words: HashMap<String, Vec<String>>,
+    /// Legal-form words of company names, upper case, without punctuation
+    /// ("LTD", "LLC", "GMBH"): what does not tell two companies apart.
+    pub legal_forms: Vec<String>,
     /// The HS 2022 nomenclature: every chapter (2 digits), heading (4) and
     /// subheading (6) with its official description, in file order.
     pub nomenclature: Vec<(String, String)>,
@@ -180,6 +187,14 @@ impl Tables {
             party_words.entry(w.kind).or_default().push(w.word.to_uppercase());
         }
         #[derive(Deserialize)]
+        struct LegalRow {
+            word: String,
+        }
+        let legal_forms: Vec<String> = parse_csv::<LegalRow>("legal_forms.csv")
+            .into_iter()
+            .map(|r| r.word.to_uppercase())
+            .collect();
+        #[derive(Deserialize)]
         struct HsRow {
             hscode: String,
             description: String,
@@ -195,6 +210,7 @@ impl Tables {
             .collect();
         Tables {
             party_words,
+            legal_forms,
             nomenclature,
             nomenclature_index,
             categories,
@@ -302,6 +318,11 @@ impl Tables {
         text.split(|c: char| !c.is_alphanumeric())
             .filter(|w| !w.is_empty())
             .any(|w| words.iter().any(|k| k.eq_ignore_ascii_case(w)))
+    }
+
+    /// Whether an upper-case word is a legal form ("LTD", "LLC", "GMBH").
+    pub fn is_legal_form(&self, word: &str) -> bool {
+        self.legal_forms.iter().any(|f| f == word)
     }
 
     pub fn is_controlled(&self, category: usize) -> bool {

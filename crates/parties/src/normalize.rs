@@ -3,38 +3,7 @@
 //! are one exporter; "700 Meadowlands Parkway, Suite 4" and
 //! "700 MEADOWLANDS PKWY STE 12" are one building.
 
-/// Legal-form words dropped from party names.
-const LEGAL_FORMS: &[&str] = &[
-    "INC",
-    "INCORPORATED",
-    "LLC",
-    "LC",
-    "CORP",
-    "CORPORATION",
-    "CO",
-    "COMPANY",
-    "LTD",
-    "LIMITED",
-    "PTE",
-    "SDN",
-    "BHD",
-    "GMBH",
-    "BV",
-    "SAS",
-    "KK",
-    "PLC",
-    "LLP",
-    "LP",
-    "FZE",
-    "PVT",
-    "PTY",
-    "JSC",
-    "SA",
-    "DE",
-    "CV",
-    "LTDA",
-    "THE",
-];
+use sentinel_manifest::tables::Tables;
 
 /// Street words and their abbreviations.
 const ABBREVIATIONS: &[(&str, &str)] = &[
@@ -101,14 +70,15 @@ fn words(s: &str) -> Vec<String> {
     out
 }
 
-/// Whether an upper-case word is a legal form ("LTD", "LLC", "GMBH", ...).
+/// Whether an upper-case word is a legal form ("LTD", "LLC", "GMBH", ...:
+/// `datasets/legal_forms.csv`).
 pub fn is_legal_form(word: &str) -> bool {
-    LEGAL_FORMS.contains(&word)
+    Tables::get().is_legal_form(word)
 }
 
-/// The legal-form words, upper case.
-pub fn legal_forms() -> &'static [&'static str] {
-    LEGAL_FORMS
+/// The legal-form words, upper case (`datasets/legal_forms.csv`).
+pub fn legal_forms() -> &'static [String] {
+    &Tables::get().legal_forms
 }
 
 /// Normalised party name: upper case, no punctuation, no legal forms, and
@@ -119,7 +89,7 @@ pub fn party_name(s: &str) -> String {
     let kept: Vec<&str> = w
         .iter()
         .map(String::as_str)
-        .filter(|x| !LEGAL_FORMS.contains(x) && *x != "#")
+        .filter(|x| !is_legal_form(x) && *x != "#")
         .collect();
     // A name made only of legal forms ("The Company") keeps its words.
     if kept.is_empty() {

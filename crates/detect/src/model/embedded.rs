@@ -28,6 +28,7 @@ files!(
     "tables/hs_nomenclature.csv",
     "tables/variant_words.csv",
     "tables/variant_hs.csv",
+    "tables/legal_forms.csv",
 );
 
 /// What the embedded model is called in messages and `--model` defaults.
