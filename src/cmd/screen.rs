@@ -6,14 +6,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result};
-use rustc_hash::FxHashMap;
 
 use sentinel_manifest::atomic::AtomicFile;
 use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
 use sentinel_manifest::reader::{Input, Reader, RejectSink};
 use sentinel_manifest::schema::Col;
+use sentinel_parties::screen::filed::{filer_country, PartyMatch, Screener, ROLES};
 use sentinel_parties::screen::list::List;
-use sentinel_parties::screen::matcher::{Matcher, NameMatch, DEFAULT_MIN_SCORE};
+use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
 use sentinel_scoring::scored::spreadsheet_safe;
 
 #[derive(Debug, clap::Args)]
@@ -36,25 +36,6 @@ pub struct Args {
     #[arg(short, long)]
     pub quiet: bool,
 }
-
-/// The roles screened: the role's name in the output, its name column, its
-/// country column (the exporter's is the US, not a column) and its address
-/// column.
-const ROLES: &[(&str, Col, Option<Col>, Option<Col>)] = &[
-    ("usppi", Col::UsppiName, None, Some(Col::UsppiAddress)),
-    (
-        "ultimate_consignee",
-        Col::ConsigneeName,
-        Some(Col::ConsigneeCountry),
-        None,
-    ),
-    (
-        "intermediate_consignee",
-        Col::IntermediateName,
-        Some(Col::IntermediateCountry),
-        None,
-    ),
-];
 
 const HEADER: [&str; 9] = [
     "shipment_id",
@@ -90,6 +71,7 @@ pub fn run(a: Args) -> Result<u8> {
     let matcher = Matcher::new(list);
     let inputs: Vec<Input> = a.input.list();
     let mapping = a.input.mapping_or(None)?;
+    let filer = filer_country(mapping.as_ref());
     let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
     let mut reader = Reader::open(&inputs, mapping, sink)?;
     // Neither a manifest nor a list may be overwritten by the output.
@@ -104,48 +86,29 @@ pub fn run(a: Args) -> Result<u8> {
     let mut out = AtomicFile::create(&a.out, &input_paths)?;
     let mut w = csv::Writer::from_writer(out.writer());
     w.write_record(HEADER)?;
-    let mut by_name: FxHashMap<String, Vec<NameMatch>> = FxHashMap::default();
-    let (mut rows, mut matches, mut parties) = (0u64, 0u64, 0u64);
+    let mut screener = Screener::new(&matcher, a.min_score, filer);
+    let (mut rows, mut matches) = (0u64, 0u64);
     while let Some(b) = reader.next_chunk(1 << 16)? {
         for i in 0..b.len {
-            for (role, name_col, country_col, address_col) in ROLES {
-                let name = &b.text(*name_col)[i];
-                if name.trim().is_empty() {
-                    continue;
-                }
-                let country = country_col.map_or("", |c| &b.text(c)[i]);
-                let address = address_col.map_or("", |c| &b.text(c)[i]);
-                // Each distinct name is matched once; its place (country,
-                // address) is read for each party.
-                if !by_name.contains_key(name) {
-                    parties += 1;
-                    by_name.insert(name.to_string(), matcher.by_name(name, a.min_score));
-                }
-                let named = &by_name[name];
-                let found = if named.is_empty() {
-                    Vec::new()
-                } else {
-                    matcher.place(named, country, address, a.min_score)
-                };
-                for m in &found {
-                    let e = &matcher.list.entries[m.entry as usize];
-                    w.write_record([
-                        spreadsheet_safe(&b.text(Col::ShipmentId)[i]).as_str(),
-                        role,
-                        spreadsheet_safe(name).as_str(),
-                        spreadsheet_safe(&e.id).as_str(),
-                        spreadsheet_safe(&e.source).as_str(),
-                        spreadsheet_safe(&e.names[0]).as_str(),
-                        spreadsheet_safe(&e.names[m.alias as usize]).as_str(),
-                        format!("{:.3}", m.score).as_str(),
-                        spreadsheet_safe(&m.evidence).as_str(),
-                    ])?;
-                    matches += 1;
-                }
+            for PartyMatch { role, found: m } in screener.line(&b, i) {
+                let e = &matcher.list.entries[m.entry as usize];
+                w.write_record([
+                    spreadsheet_safe(&b.text(Col::ShipmentId)[i]).as_str(),
+                    ROLES[role as usize].name,
+                    spreadsheet_safe(&b.text(ROLES[role as usize].name_col)[i]).as_str(),
+                    spreadsheet_safe(&e.id).as_str(),
+                    spreadsheet_safe(&e.source).as_str(),
+                    spreadsheet_safe(&e.names[0]).as_str(),
+                    spreadsheet_safe(&e.names[m.alias as usize]).as_str(),
+                    format!("{:.3}", m.score).as_str(),
+                    spreadsheet_safe(&m.evidence).as_str(),
+                ])?;
+                matches += 1;
             }
         }
         rows += b.len as u64;
     }
+    let parties = screener.names();
     reader.finish()?;
     w.flush()?;
     drop(w);

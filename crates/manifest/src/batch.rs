@@ -40,6 +40,21 @@ impl Batch {
         b
     }
 
+    /// A copy of the rows with only the text columns `cols` (the others
+    /// empty): what another thread needs of a chunk, without the rest.
+    pub fn text_columns(&self, cols: &[Col]) -> Batch {
+        let mut b = Batch {
+            len: self.len,
+            text: vec![StrCol::new(); Col::ALL.len()],
+            num: vec![Vec::new(); Col::ALL.len()],
+            ..Batch::default()
+        };
+        for &c in cols {
+            b.text[c as usize] = self.text[c as usize].clone();
+        }
+        b
+    }
+
     /// Text cells of a text column.
     pub fn text(&self, c: Col) -> &StrCol {
         &self.text[c as usize]

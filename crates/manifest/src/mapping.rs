@@ -23,6 +23,12 @@ pub struct Mapping {
     pub features: ExtraFeatures,
     #[serde(default)]
     pub convert: Convert,
+    /// The country of the party that files (`usppi_name`'s), an ISO code,
+    /// when the layout's filers are all of one country (an import form's
+    /// importers); unknown when absent. Restricted-party screening reads
+    /// it as that party's country. (The spec's own layout: the U.S.)
+    #[serde(default)]
+    pub filer_country: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]

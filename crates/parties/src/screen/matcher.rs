@@ -23,7 +23,7 @@
 use rustc_hash::FxHashMap;
 
 use super::list::{Entry, List};
-use super::tokens::{phonetic, tokens, Kind, Token};
+use super::tokens::{jaro_winkler, phonetic, tokens, Kind, Token};
 
 /// The default least score a match is reported with.
 pub const DEFAULT_MIN_SCORE: f64 = 0.88;
@@ -43,15 +43,28 @@ const ABBREVIATION: f64 = 0.9;
 /// A sound, prefix or suffix key shared by more listed names than this
 /// blocks nothing.
 const MAX_POSTINGS: usize = 100;
+/// The least number of keys a listed name shares with a party to be scored.
+const MIN_KEYS: usize = 2;
 /// The least coverage, each way, of a name that matches.
 const MIN_COVER: f64 = 0.6;
+
+/// A word of a name and its place in the lists' vocabulary (from
+/// [`UNKNOWN`] on, one a word, for a party's words no listed name holds)
+/// word no listed name holds), so that equal words compare as numbers.
+#[derive(Debug, Clone)]
+struct Word {
+    token: Token,
+    id: u32,
+}
+
+const UNKNOWN: u32 = 1 << 31;
 
 /// A listed name, tokenised.
 struct ListName {
     entry: u32,
     /// Its place in the entry's names (0: the name, 1..: aliases).
     alias: u16,
-    words: Vec<Token>,
+    words: Vec<Word>,
     /// Each word's weight (its inverse document frequency in the lists).
     weights: Vec<f64>,
     /// Its legal forms ("INCORPORATED"), which a filing may cut short ("INCO").
@@ -62,11 +75,58 @@ struct ListName {
 pub struct Matcher {
     pub list: List,
     names: Vec<ListName>,
-    /// Words' inverse document frequencies over the listed names.
-    idf: FxHashMap<String, f64>,
+    /// The listed names' words (their place in [`Word::id`]) and inverse
+    /// document frequencies.
+    vocabulary: FxHashMap<String, u32>,
+    idf: Vec<f64>,
+    /// Whether a word is rare enough in the lists to block on: every
+    /// listed name holding it is indexed under it and its keys.
+    rare: Vec<bool>,
     idf_unknown: f64,
     by_word: FxHashMap<String, Vec<u32>>,
     by_sound: FxHashMap<String, Vec<u32>>,
+}
+
+/// Counters of the listed names a party's keys meet, kept from one party
+/// to the next (sized to the lists once, cleared by what was touched).
+#[derive(Debug, Default)]
+pub struct Scratch {
+    /// Keys each listed name shares with the party.
+    keys: Vec<u16>,
+    /// The party's words sharing them (a bit a word).
+    words: Vec<u64>,
+    /// The listed names met.
+    touched: Vec<u32>,
+    /// Jaro-Winkler similarities of the party's words and listed words.
+    spelled: FxHashMap<u64, f64>,
+}
+
+impl Scratch {
+    fn ready(&mut self, names: usize) {
+        if self.keys.len() < names {
+            self.keys.resize(names, 0);
+            self.words.resize(names, 0);
+        }
+    }
+
+    fn add(&mut self, names: &[u32], times: u16, bit: u64) {
+        for &c in names {
+            let k = &mut self.keys[c as usize];
+            if *k == 0 {
+                self.touched.push(c);
+            }
+            *k = k.saturating_add(times);
+            self.words[c as usize] |= bit;
+        }
+    }
+
+    fn clear(&mut self) {
+        for &c in &self.touched {
+            self.keys[c as usize] = 0;
+            self.words[c as usize] = 0;
+        }
+        self.touched.clear();
+    }
 }
 
 /// A listed name a party's name matches, before its place is read.
@@ -98,54 +158,78 @@ fn words(name: &str) -> Vec<Token> {
 
 /// The keys a word is blocked on besides itself: its phonetic key (of
 /// three characters or more), its first four letters (of four or more: an
-/// abbreviation meets its word) and, for a word of six letters or more, its
-/// last four, so that two letters swapped or mistyped still meet the
-/// listed word by one of them.
-fn sound_keys(word: &str) -> Vec<String> {
-    let mut keys = Vec::with_capacity(3);
+/// abbreviation meets its word), for a word of six letters or more its
+/// last four, and for one of five or more its letters sorted, so that two
+/// letters swapped or mistyped still meet the listed word by one of them.
+fn sound_keys(word: &str, mut f: impl FnMut(&str)) {
+    let mut key = String::with_capacity(word.len() + 1);
     let p = phonetic(word);
     if p.len() >= 3 {
-        keys.push(format!("~{p}"));
+        key.push('~');
+        key.push_str(&p);
+        f(&key);
     }
-    if word.len() >= 4 && word.is_ascii() {
+    let ascii = word.is_ascii();
+    if word.len() >= 4 && ascii {
         // Also what an abbreviation ("COMP") and its word share.
-        keys.push(format!("<{}", &word[..4]));
+        key.clear();
+        key.push('<');
+        key.push_str(&word[..4]);
+        f(&key);
     }
-    if word.len() >= 6 && word.is_ascii() {
-        keys.push(format!(">{}", &word[word.len() - 4..]));
+    if word.len() >= 6 && ascii {
+        key.clear();
+        key.push('>');
+        key.push_str(&word[word.len() - 4..]);
+        f(&key);
     }
-    keys
+    if word.len() >= 5 {
+        // Its letters in order: two letters swapped keep them, where a
+        // crowded prefix or suffix key blocks nothing.
+        let mut letters: Vec<char> = word.chars().collect();
+        letters.sort_unstable();
+        key.clear();
+        key.push('#');
+        key.extend(letters);
+        f(&key);
+    }
 }
 
-/// How alike two words are: numbers equal or not, words by Jaro-Winkler
+/// How alike two words are (`None`: by [`spelling_similarity`]): numbers equal or not, words by Jaro-Winkler
 /// (under four letters equal or not; a word and its first four letters or
 /// more as an abbreviation), 0 below [`WORD_FLOOR`].
-fn word_similarity(a: &Token, b: &Token) -> f64 {
+fn quick_similarity(a: &Word, b: &Word) -> Option<f64> {
+    // Listed words are all in the vocabulary: equal words, equal places
+    // (a word of no listed name equals none).
+    if a.id == b.id {
+        return Some(1.0);
+    }
+    let (a, b) = (&a.token, &b.token);
     if a.kind == Kind::Number || b.kind == Kind::Number {
-        return f64::from(u8::from(a.text == b.text));
+        return Some(0.0);
     }
-    if a.text == b.text {
-        return 1.0;
+    let (x, y) = (a.text.as_bytes(), b.text.as_bytes());
+    if x.len().min(y.len()) < 4 {
+        return Some(0.0);
     }
-    if a.text.len().min(b.text.len()) < 4 {
-        return 0.0;
+    // Words that differ at both ends are neither one word mistyped nor one
+    // cut short (and most pairs are of this kind: they need no more).
+    let (xn, yn) = (x.len(), y.len());
+    let same_start = x[0] == y[0];
+    if !same_start && (x[xn - 1] != y[yn - 1] || x[xn - 2] != y[yn - 2]) {
+        return Some(0.0);
     }
     // A word cut short ("INDU" for "INDUSTRIES", "COMP" for "COMPUTING").
-    let (short, long) = if a.text.len() <= b.text.len() {
-        (a, b)
-    } else {
-        (b, a)
-    };
-    if short.text.len() >= 4 && long.text.starts_with(&short.text) {
-        return ABBREVIATION;
+    let (short, long) = if xn <= yn { (x, y) } else { (y, x) };
+    if same_start && long.starts_with(short) {
+        return Some(ABBREVIATION);
     }
-    // Words that differ at both ends are not one word mistyped (and most
-    // pairs are of this kind: they need no Jaro-Winkler).
-    let (x, y) = (a.text.as_bytes(), b.text.as_bytes());
-    if x[0] != y[0] && x[x.len() - 2..] != y[y.len() - 2..] {
-        return 0.0;
-    }
-    let s = strsim::jaro_winkler(&a.text, &b.text);
+    None
+}
+
+/// How alike two words are by Jaro-Winkler ([`quick_similarity`] aside).
+fn spelling_similarity(a: &Token, b: &Token) -> f64 {
+    let s = jaro_winkler(a.text.as_bytes(), b.text.as_bytes());
     let floor = if a.text.len().min(b.text.len()) < 7 {
         MID_WORD_FLOOR
     } else {
@@ -154,73 +238,102 @@ fn word_similarity(a: &Token, b: &Token) -> f64 {
     if s < floor {
         0.0
     } else {
-        s
+        // Twice as far from 1 as Jaro-Winkler says: one letter swapped in
+        // a long word (0.96) stays close (0.92), two words that share only
+        // their syllables ("DORVINMON", "DORVINBER": 0.87) do not (0.74).
+        2.0 * s - 1.0
     }
 }
 
 impl Matcher {
     /// Indexes the lists' names and aliases.
     pub fn new(list: List) -> Matcher {
-        let mut names = Vec::new();
+        // Each name and alias: its words and legal forms.
+        let mut tokenised: Vec<(u32, u16, Vec<Token>, Vec<String>)> = Vec::new();
         for (e, entry) in list.entries.iter().enumerate() {
             for (a, n) in entry.names.iter().enumerate().take(u16::MAX as usize) {
                 let (legal, w): (Vec<Token>, Vec<Token>) =
                     tokens(n).into_iter().partition(|t| t.kind == Kind::Legal);
                 if !w.is_empty() {
-                    names.push(ListName {
-                        entry: e as u32,
-                        alias: a as u16,
-                        words: w,
-                        weights: Vec::new(),
-                        legal: legal.into_iter().map(|t| t.text).collect(),
-                    });
+                    tokenised.push((e as u32, a as u16, w, legal.into_iter().map(|t| t.text).collect()));
                 }
             }
         }
-        let mut df: FxHashMap<String, u32> = FxHashMap::default();
-        for n in &names {
-            let mut seen: Vec<&str> = n.words.iter().map(|t| t.text.as_str()).collect();
-            seen.sort_unstable();
-            seen.dedup();
-            for w in seen {
-                *df.entry(w.to_string()).or_default() += 1;
+        // The vocabulary and each word's document frequency.
+        let mut vocabulary: FxHashMap<String, u32> = FxHashMap::default();
+        let mut df: Vec<u32> = Vec::new();
+        let mut ids_of: Vec<Vec<u32>> = Vec::with_capacity(tokenised.len());
+        for (_, _, w, _) in &tokenised {
+            let mut ids: Vec<u32> = w
+                .iter()
+                .map(|t| {
+                    let next = vocabulary.len() as u32;
+                    *vocabulary.entry(t.text.clone()).or_insert(next)
+                })
+                .collect();
+            df.resize(vocabulary.len(), 0);
+            let word_ids = ids.clone();
+            ids.sort_unstable();
+            ids.dedup();
+            for id in ids {
+                df[id as usize] += 1;
             }
+            ids_of.push(word_ids);
         }
-        let total = names.len().max(1) as f64;
-        let idf: FxHashMap<String, f64> = df
-            .iter()
-            .map(|(w, d)| (w.clone(), (1.0 + total / f64::from(*d)).ln()))
-            .collect();
+        let total = tokenised.len().max(1) as f64;
+        let idf: Vec<f64> = df.iter().map(|d| (1.0 + total / f64::from(*d)).ln()).collect();
         let idf_unknown = (1.0 + total).ln();
-        for n in names.iter_mut() {
-            n.weights = n.words.iter().map(|t| idf[&t.text]).collect();
-        }
+        let names: Vec<ListName> = tokenised
+            .into_iter()
+            .zip(ids_of)
+            .map(|((entry, alias, w, legal), ids)| ListName {
+                entry,
+                alias,
+                weights: ids.iter().map(|id| idf[*id as usize]).collect(),
+                words: w
+                    .into_iter()
+                    .zip(ids)
+                    .map(|(token, id)| Word { token, id })
+                    .collect(),
+                legal,
+            })
+            .collect();
         // A word in more names than this blocks nothing.
         let common = (total * 0.002).max(50.0) as u32;
         let mut by_word: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         let mut by_sound: FxHashMap<String, Vec<u32>> = FxHashMap::default();
         for (i, n) in names.iter().enumerate() {
-            let rare: Vec<&Token> = n.words.iter().filter(|t| df[&t.text] <= common).collect();
+            let rare: Vec<&Word> = n.words.iter().filter(|w| df[w.id as usize] <= common).collect();
             // A name of common words only is found by its rarest one.
-            let keys: Vec<&Token> = if rare.is_empty() {
-                n.words.iter().min_by_key(|t| df[&t.text]).into_iter().collect()
+            let keys: Vec<&Word> = if rare.is_empty() {
+                n.words
+                    .iter()
+                    .min_by_key(|w| df[w.id as usize])
+                    .into_iter()
+                    .collect()
             } else {
                 rare
             };
-            for t in keys {
-                by_word.entry(t.text.clone()).or_default().push(i as u32);
-                for k in sound_keys(&t.text) {
-                    by_sound.entry(k).or_default().push(i as u32);
-                }
+            for w in keys {
+                by_word.entry(w.token.text.clone()).or_default().push(i as u32);
+                sound_keys(&w.token.text, |k| match by_sound.get_mut(k) {
+                    Some(v) => v.push(i as u32),
+                    None => {
+                        by_sound.insert(k.to_string(), vec![i as u32]);
+                    }
+                });
             }
         }
         for v in by_word.values_mut().chain(by_sound.values_mut()) {
             v.dedup();
         }
+        let rare = df.iter().map(|d| *d <= common).collect();
         Matcher {
             list,
             names,
+            vocabulary,
             idf,
+            rare,
             idf_unknown,
             by_word,
             by_sound,
@@ -236,8 +349,38 @@ impl Matcher {
         self.names.is_empty()
     }
 
-    fn idf(&self, w: &str) -> f64 {
-        self.idf.get(w).copied().unwrap_or(self.idf_unknown)
+    /// A name as screening reads it, as one string: its words (legal
+    /// forms aside) in order. Names with one key screen alike.
+    pub fn words_key(&self, name: &str) -> (String, Vec<Token>) {
+        let w = words(name);
+        let mut key = String::with_capacity(name.len());
+        for (i, t) in w.iter().enumerate() {
+            if i > 0 {
+                key.push(' ');
+            }
+            key.push_str(&t.text);
+        }
+        (key, w)
+    }
+
+    /// A party's words with their places in the vocabulary.
+    fn query(&self, words: Vec<Token>) -> Vec<Word> {
+        words
+            .into_iter()
+            .enumerate()
+            .map(|(i, token)| Word {
+                id: self
+                    .vocabulary
+                    .get(&token.text)
+                    .copied()
+                    .unwrap_or(UNKNOWN + i.min(1 << 20) as u32),
+                token,
+            })
+            .collect()
+    }
+
+    fn idf(&self, w: &Word) -> f64 {
+        self.idf.get(w.id as usize).copied().unwrap_or(self.idf_unknown)
     }
 
     /// The entries a party (its name, country and address, empty when
@@ -250,35 +393,94 @@ impl Matcher {
     /// once its place agrees (the part of [`Self::screen`] that depends on
     /// the name only, to be kept per distinct name).
     pub fn by_name(&self, name: &str, min_score: f64) -> Vec<NameMatch> {
-        let q = words(name);
+        self.by_name_with(name, min_score, &mut Scratch::default())
+    }
+
+    /// [`Self::by_name`] with counters kept from one name to the next.
+    pub fn by_name_with(&self, name: &str, min_score: f64, scratch: &mut Scratch) -> Vec<NameMatch> {
+        self.by_words_with(words(name), min_score, scratch)
+    }
+
+    /// [`Self::by_name_with`] from the name's words ([`Self::words_key`]).
+    pub fn by_words_with(&self, words: Vec<Token>, min_score: f64, scratch: &mut Scratch) -> Vec<NameMatch> {
+        let q = self.query(words);
         if q.is_empty() {
             return Vec::new();
         }
-        let mut candidates: Vec<u32> = Vec::new();
-        for t in &q {
+        // Every key a listed name shares with the party, once per key (a
+        // word in common counts twice), and the party's words that share
+        // them (bits).
+        scratch.ready(self.names.len());
+        for (i, Word { token: t, .. }) in q.iter().enumerate() {
+            let bit = 1u64 << i.min(63);
             if let Some(v) = self.by_word.get(&t.text) {
-                candidates.extend(v);
+                scratch.add(v, 2, bit);
             }
             // A key most names share ("-TION") is no block.
-            for k in sound_keys(&t.text) {
-                if let Some(v) = self.by_sound.get(&k).filter(|v| v.len() <= MAX_POSTINGS) {
-                    candidates.extend(v);
+            sound_keys(&t.text, |k| {
+                if let Some(v) = self.by_sound.get(k).filter(|v| v.len() <= MAX_POSTINGS) {
+                    // The same letters in another order: as strong as the word.
+                    scratch.add(v, if k.starts_with('#') { 2 } else { 1 }, bit);
                 }
+            });
+        }
+        let qw: Vec<f64> = q.iter().map(|w| self.idf(w)).collect();
+        let total: f64 = qw.iter().sum();
+        // Whether some filed word could be a legal form cut short.
+        let cut = |w: &Word| {
+            w.token.text.len() >= 4
+                && crate::normalize::legal_forms()
+                    .iter()
+                    .any(|l| l.starts_with(&w.token.text))
+        };
+        let may_cut = q.iter().any(cut);
+        // The party's words that may pair with a listed name sharing no
+        // key with them: words the lists' names share too widely to be
+        // indexed, words of no listed name (a common word mistyped), and
+        // words that may be a legal form cut short. A rare listed word
+        // pairs with a party's word through a shared key.
+        let unkeyed: u64 = q
+            .iter()
+            .enumerate()
+            .filter(|(_, w)| w.id >= UNKNOWN || !self.rare[w.id as usize] || cut(w))
+            .fold(0, |m, (i, _)| m | 1 << i.min(63));
+        // A listed name is scored when it shares two keys or more with the
+        // party (a single sound, prefix or suffix is a word of the same
+        // first letters, not one mistyped, which shares more, or its
+        // letters) and the party's words it shares keys with, with those
+        // that need none, could reach [`MIN_COVER`] of the party's weight.
+        let mut candidates: Vec<u32> = Vec::with_capacity(scratch.touched.len());
+        for &c in &scratch.touched {
+            let (keys, words) = (scratch.keys[c as usize], scratch.words[c as usize] | unkeyed);
+            if usize::from(keys) < MIN_KEYS {
+                continue;
+            }
+            let reach: f64 = qw
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| words & 1 << (*i).min(63) != 0)
+                .map(|(_, w)| w)
+                .sum();
+            if reach >= MIN_COVER * total - 1e-9 {
+                candidates.push(c);
             }
         }
+        scratch.clear();
         candidates.sort_unstable();
-        candidates.dedup();
         let floor = min_score - COUNTRY_AGREES - ADDRESS_AGREES;
-        let qw: Vec<f64> = q.iter().map(|t| self.idf(&t.text)).collect();
+        let spelled = &mut scratch.spelled;
+        spelled.clear();
         candidates
             .into_iter()
             .filter_map(|c| {
                 let n = &self.names[c as usize];
                 // A filed word that begins one of the listed legal forms
                 // ("INCO" of "INCORPORATED") is that form.
-                let kept = |t: &Token| !(t.text.len() >= 4 && n.legal.iter().any(|l| l.starts_with(&t.text)));
-                let own: (Vec<Token>, Vec<f64>);
-                let (q, qw): (&[Token], &[f64]) = if n.legal.is_empty() || q.iter().all(kept) {
+                let kept = |w: &Word| {
+                    !(w.token.text.len() >= 4 && n.legal.iter().any(|l| l.starts_with(&w.token.text)))
+                };
+                let own: (Vec<Word>, Vec<f64>);
+                let (q, qw): (&[Word], &[f64]) = if !may_cut || n.legal.is_empty() || q.iter().all(kept) {
                     (&q, &qw)
                 } else {
                     own = q
@@ -292,8 +494,8 @@ impl Matcher {
                 if q.is_empty() {
                     return None;
                 }
-                let (score, pairs) = self.name_score((q, qw), (&n.words, &n.weights))?;
-                (score >= floor).then_some(NameMatch {
+                let (score, pairs) = self.name_score((q, qw), (&n.words, &n.weights), floor, spelled)?;
+                Some(NameMatch {
                     name: c,
                     score,
                     pairs,
@@ -361,39 +563,83 @@ impl Matcher {
     /// The name score of a party's words against a listed name's, with
     /// the pairs that made it ("APEX=APEX, GLOBL~GLOBAL"); `None` when no
     /// word pairs.
-    fn name_score(&self, (q, qw): (&[Token], &[f64]), (l, lw): (&[Token], &[f64])) -> Option<(f64, String)> {
+    fn name_score(
+        &self,
+        (q, qw): (&[Word], &[f64]),
+        (l, lw): (&[Word], &[f64]),
+        floor: f64,
+        spelled: &mut FxHashMap<u64, f64>,
+    ) -> Option<(f64, String)> {
         // A one-word name of a short word matches only itself.
-        let one_short = |w: &[Token]| w.len() == 1 && w[0].text.len() < 5;
-        if (one_short(q) || one_short(l)) && !(q.len() == l.len() && q[0].text == l[0].text) {
+        let one_short = |w: &[Word]| w.len() == 1 && w[0].token.text.len() < 5;
+        if (one_short(q) || one_short(l)) && !(q.len() == l.len() && q[0].token.text == l[0].token.text) {
             return None;
         }
-        let cover = |from: &[Token], weights: &[f64], to: &[Token]| -> (f64, Vec<(usize, usize, f64)>) {
-            let (mut got, mut all) = (0.0, 0.0);
-            let mut pairs = Vec::new();
-            for (i, a) in from.iter().enumerate() {
-                let w = weights[i];
-                all += w;
-                let best = to
-                    .iter()
-                    .enumerate()
-                    .map(|(j, b)| (j, word_similarity(a, b)))
-                    .max_by(|x, y| x.1.total_cmp(&y.1));
-                if let Some((j, s)) = best.filter(|b| b.1 > 0.0) {
-                    got += w * s;
-                    pairs.push((i, j, s));
-                }
-            }
-            (if all > 0.0 { got / all } else { 0.0 }, pairs)
+        // Every pair's similarity, row-major (party word x listed word);
+        // those that need Jaro-Winkler once per party. On the stack for
+        // names of up to eight words.
+        let mut stack = [0.0f64; 64];
+        let mut heap = Vec::new();
+        let sim: &mut [f64] = if q.len() * l.len() <= stack.len() {
+            &mut stack[..q.len() * l.len()]
+        } else {
+            heap.resize(q.len() * l.len(), 0.0);
+            &mut heap
         };
-        let (a, pairs) = cover(q, qw, l);
-        if pairs.is_empty() || a < MIN_COVER {
+        for (i, a) in q.iter().enumerate() {
+            for (j, b) in l.iter().enumerate() {
+                sim[i * l.len() + j] = quick_similarity(a, b).unwrap_or_else(|| {
+                    *spelled
+                        .entry(u64::from(a.id) << 32 | u64::from(b.id))
+                        .or_insert_with(|| spelling_similarity(&a.token, &b.token))
+                });
+            }
+        }
+        let sim: &[f64] = sim;
+        let at = |i: usize, j: usize| sim[i * l.len() + j];
+        // Each party word's most similar listed word (`None`: none alike).
+        let best = |i: usize| {
+            (0..l.len())
+                .map(|j| (j, at(i, j)))
+                .max_by(|x, y| x.1.total_cmp(&y.1))
+                .filter(|b| b.1 > 0.0)
+        };
+        // How much of one side's weight the other covers, each word by its
+        // most similar one: the party's words ...
+        let (mut got, mut all, mut paired) = (0.0, 0.0, false);
+        for (i, w) in qw.iter().enumerate() {
+            all += w;
+            if let Some((_, s)) = best(i) {
+                got += w * s;
+                paired = true;
+            }
+        }
+        let a = if all > 0.0 { got / all } else { 0.0 };
+        if !paired || a < MIN_COVER {
             return None;
         }
-        let (b, _) = cover(l, lw, q);
+        // ... and the listed name's.
+        let (mut got, mut all) = (0.0, 0.0);
+        for (j, w) in lw.iter().enumerate() {
+            all += w;
+            got += w * (0..q.len()).map(|i| at(i, j)).fold(0.0, f64::max);
+        }
+        let b = if all > 0.0 { got / all } else { 0.0 };
         if b < MIN_COVER {
             return None;
         }
         let score = 0.75 * a.max(b) + 0.25 * a.min(b);
+        if score < floor {
+            return None;
+        }
+        // The pairs that made it, to show.
+        let pairs: Vec<(usize, usize, f64)> = (0..q.len())
+            .filter_map(|i| best(i).map(|(j, s)| (i, j, s)))
+            .collect();
+        let (q, l): (Vec<&Token>, Vec<&Token>) = (
+            q.iter().map(|w| &w.token).collect(),
+            l.iter().map(|w| &w.token).collect(),
+        );
         let shown: Vec<String> = pairs
             .iter()
             .map(|&(i, j, s)| {

@@ -3,6 +3,7 @@
 //! ([`list`]), by name tokens ([`tokens`]) blocked on rare tokens and a
 //! phonetic key and scored per token ([`matcher`]).
 
+pub mod filed;
 pub mod list;
 pub mod matcher;
 pub mod tokens;

@@ -1,0 +1,224 @@
+//! The parties a filing names, screened against the lists: each distinct
+//! name once per run ([`Screener`]), its place (country, address) per
+//! party. Shared by `sentinel screen` (every match) and `sentinel score
+//! --list` (each line's strongest match, as evidence).
+
+use rustc_hash::FxHashMap;
+
+use sentinel_manifest::batch::Batch;
+use sentinel_manifest::schema::Col;
+
+use super::matcher::{Match, Matcher, NameMatch, Scratch};
+
+/// Where a role's country comes from.
+#[derive(Debug, Clone, Copy)]
+pub enum Country {
+    /// A column of the filing.
+    Column(Col),
+    /// The filer's country, one for the whole run ([`filer_country`]): the
+    /// U.S. principal party in interest of the spec's layout is a U.S.
+    /// party, so a listed entry with addresses elsewhere only is another
+    /// company of the name.
+    Filer,
+}
+
+/// The country of the party that files (the `usppi` role): the U.S. in
+/// the spec's layout, the mapping's `filer_country` with a mapping
+/// (unknown without one).
+pub fn filer_country(mapping: Option<&sentinel_manifest::mapping::Mapping>) -> Option<String> {
+    match mapping {
+        None => Some("US".to_string()),
+        Some(m) => m.filer_country.as_ref().map(|c| c.trim().to_ascii_uppercase()),
+    }
+}
+
+/// A role a party plays on a filing: its name in the outputs, its name,
+/// country and address.
+#[derive(Debug, Clone, Copy)]
+pub struct Role {
+    pub name: &'static str,
+    pub name_col: Col,
+    pub country: Country,
+    pub address: Option<Col>,
+}
+
+/// The roles screened, in the order their matches are reported.
+pub const ROLES: [Role; 3] = [
+    Role {
+        name: "usppi",
+        name_col: Col::UsppiName,
+        country: Country::Filer,
+        address: Some(Col::UsppiAddress),
+    },
+    Role {
+        name: "ultimate_consignee",
+        name_col: Col::ConsigneeName,
+        country: Country::Column(Col::ConsigneeCountry),
+        address: None,
+    },
+    Role {
+        name: "intermediate_consignee",
+        name_col: Col::IntermediateName,
+        country: Country::Column(Col::IntermediateCountry),
+        address: None,
+    },
+];
+
+/// The columns screening reads of a line.
+pub const COLUMNS: [Col; 6] = [
+    Col::UsppiName,
+    Col::UsppiAddress,
+    Col::ConsigneeName,
+    Col::ConsigneeCountry,
+    Col::IntermediateName,
+    Col::IntermediateCountry,
+];
+
+/// One match of a line's party: which role (index into [`ROLES`]) and the
+/// entry it matched.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartyMatch {
+    pub role: u8,
+    pub found: Match,
+}
+
+/// A party placed: its country, address and strongest match.
+type Placed = (String, String, Option<Match>);
+
+/// Screens the parties of a run's lines, each distinct name once.
+pub struct Screener<'m> {
+    pub matcher: &'m Matcher,
+    pub min_score: f64,
+    /// The filer's country ([`filer_country`]), empty when unknown.
+    filer: String,
+    /// Each distinct name's place in `results`, and each distinct name
+    /// as screening reads it (its words: spellings differing only in case,
+    /// punctuation or legal form are screened once).
+    names: FxHashMap<String, u32>,
+    by_words: FxHashMap<String, u32>,
+    results: Vec<Vec<NameMatch>>,
+    /// Each placed party's strongest match, by its name's place and role:
+    /// (country, address, match).
+    placed: FxHashMap<(u32, u8), Vec<Placed>>,
+    scratch: Scratch,
+}
+
+impl<'m> Screener<'m> {
+    pub fn new(matcher: &'m Matcher, min_score: f64, filer: Option<String>) -> Screener<'m> {
+        Screener {
+            matcher,
+            min_score,
+            filer: filer.unwrap_or_default(),
+            names: FxHashMap::default(),
+            by_words: FxHashMap::default(),
+            results: Vec::new(),
+            placed: FxHashMap::default(),
+            scratch: Scratch::default(),
+        }
+    }
+
+    /// Distinct party names screened so far.
+    pub fn names(&self) -> usize {
+        self.names.len()
+    }
+
+    /// The place in `results` of a name's matches by name, screened the
+    /// first time its words are met.
+    fn named(&mut self, name: &str) -> u32 {
+        if let Some(&k) = self.names.get(name) {
+            return k;
+        }
+        let (words, tokens) = self.matcher.words_key(name);
+        let k = match self.by_words.get(&words) {
+            Some(&k) => k,
+            None => {
+                let found = self
+                    .matcher
+                    .by_words_with(tokens, self.min_score, &mut self.scratch);
+                self.results.push(found);
+                let k = (self.results.len() - 1) as u32;
+                self.by_words.insert(words, k);
+                k
+            }
+        };
+        self.names.insert(name.to_string(), k);
+        k
+    }
+
+    /// A role's country and address on line `i`.
+    fn place_of<'b>(&'b self, role: &Role, b: &'b Batch, i: usize) -> (&'b str, &'b str) {
+        let country = match role.country {
+            Country::Column(c) => &b.text(c)[i],
+            Country::Filer => self.filer.as_str(),
+        };
+        (country, role.address.map_or("", |c| &b.text(c)[i]))
+    }
+
+    /// Every match of line `i`'s parties, role by role, best first within
+    /// a role.
+    pub fn line(&mut self, b: &Batch, i: usize) -> Vec<PartyMatch> {
+        let mut out = Vec::new();
+        for (r, role) in ROLES.iter().enumerate() {
+            let name = &b.text(role.name_col)[i];
+            if name.trim().is_empty() {
+                continue;
+            }
+            let k = self.named(name) as usize;
+            if self.results[k].is_empty() {
+                continue;
+            }
+            let (country, address) = self.place_of(role, b, i);
+            out.extend(
+                self.matcher
+                    .place(&self.results[k], country, address, self.min_score)
+                    .into_iter()
+                    .map(|found| PartyMatch { role: r as u8, found }),
+            );
+        }
+        out
+    }
+
+    /// Line `i`'s strongest match (the first role's on equal scores). Each
+    /// distinct party (role, name, country, address) is placed once.
+    pub fn best(&mut self, b: &Batch, i: usize) -> Option<PartyMatch> {
+        let mut best: Option<PartyMatch> = None;
+        for (r, role) in ROLES.iter().enumerate() {
+            let name = &b.text(role.name_col)[i];
+            if name.trim().is_empty() {
+                continue;
+            }
+            let k = self.named(name);
+            if self.results[k as usize].is_empty() {
+                continue;
+            }
+            let (country, address) = self.place_of(role, b, i);
+            let seen = self.placed.get(&(k, r as u8)).and_then(|v| {
+                v.iter()
+                    .find(|(c, a, _)| c == country && a == address)
+                    .map(|x| x.2.clone())
+            });
+            let found = match seen {
+                Some(f) => f,
+                None => {
+                    let f = self
+                        .matcher
+                        .place(&self.results[k as usize], country, address, self.min_score)
+                        .into_iter()
+                        .next();
+                    let (country, address) = (country.to_string(), address.to_string());
+                    self.placed
+                        .entry((k, r as u8))
+                        .or_default()
+                        .push((country, address, f.clone()));
+                    f
+                }
+            };
+            if let Some(found) = found {
+                if best.as_ref().is_none_or(|b| found.score > b.found.score) {
+                    best = Some(PartyMatch { role: r as u8, found });
+                }
+            }
+        }
+        best
+    }
+}
