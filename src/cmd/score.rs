@@ -12,8 +12,11 @@ use sentinel_manifest::domain::Budget;
 use sentinel_manifest::error::InputError;
 use sentinel_manifest::progress;
 use sentinel_manifest::reader::{self, Input};
+use sentinel_parties::screen::filed::filer_country;
+use sentinel_parties::screen::list::List;
+use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
 use sentinel_parties::store::PartyStore;
-use sentinel_scoring::{self as scoring, FlagRule, Format, RunConfig};
+use sentinel_scoring::{self as scoring, FlagRule, Format, RunConfig, RunList};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -50,6 +53,15 @@ pub struct Args {
     /// built with; one run at a time
     #[arg(long, value_name = "FILE")]
     pub parties: Option<PathBuf>,
+    /// A restricted-party list in the Consolidated Screening List's CSV
+    /// layout (repeatable): each line's parties are screened against it; a
+    /// match raises the line's score, leads its reasons (LISTED_PARTY) and
+    /// joins the entry's flagged lines into one case
+    #[arg(long = "list", value_name = "FILE")]
+    pub lists: Vec<PathBuf>,
+    /// Least score (0..1) of a list match that counts
+    #[arg(long, default_value_t = DEFAULT_MIN_SCORE, requires = "lists")]
+    pub list_min_score: f64,
     /// Accepted rows held in memory at a time
     #[arg(long, default_value_t = reader::CHUNK_ROWS as u64, value_parser = clap::value_parser!(u64).range(1..))]
     pub chunk_rows: u64,
@@ -67,11 +79,22 @@ pub fn run(a: Args) -> Result<u8> {
         (Some(b), None) => FlagRule::Budget(b),
         (None, None) => FlagRule::Budget(Budget::Percent(1.0)),
     };
+    // The lists are read and indexed while the model loads.
+    let (lists, min_score, quiet) = (a.lists.clone(), a.list_min_score, a.quiet);
+    let indexing = std::thread::spawn(move || load_lists(&lists, min_score, quiet));
     let model = match &a.model {
         Some(dir) => Model::load(dir)?,
         None => embedded::load()?,
     };
     let mapping = a.input.mapping_or(model.parts.mapping.as_ref())?;
+    let list = indexing
+        .join()
+        .map_err(|_| anyhow::anyhow!("indexing the restricted-party lists failed"))??
+        .map(|matcher| RunList {
+            matcher,
+            min_score: a.list_min_score,
+            filer_country: filer_country(mapping.as_ref()),
+        });
     let to_stdout = a.out == "-";
     let out_path = PathBuf::from(&a.out);
     let rejects_path = a.input.rejects.clone().unwrap_or_else(|| {
@@ -91,6 +114,7 @@ pub fn run(a: Args) -> Result<u8> {
                 None
             }
         })
+        .chain(a.lists.iter().cloned())
         .collect();
     for p in [&out_path, &rejects_path] {
         if !to_stdout || p == &rejects_path {
@@ -139,6 +163,7 @@ pub fn run(a: Args) -> Result<u8> {
             pb.set_position(n);
         }),
         parties: parties.clone(),
+        list,
     };
     let format = if !to_stdout && is_parquet(&out_path) {
         Format::Parquet
@@ -176,6 +201,30 @@ pub fn run(a: Args) -> Result<u8> {
     Ok(code)
 }
 
+/// The run's lists (`--list`), indexed for screening; `None` without any.
+fn load_lists(paths: &[PathBuf], min_score: f64, quiet: bool) -> Result<Option<std::sync::Arc<Matcher>>> {
+    if paths.is_empty() {
+        return Ok(None);
+    }
+    if !(0.0..=1.0).contains(&min_score) {
+        return Err(InputError::Usage(format!(
+            "--list-min-score {min_score}: expected a number from 0 to 1"
+        ))
+        .into());
+    }
+    let mut list = List::default();
+    for p in paths {
+        list.add_file(p)
+            .map_err(|e| InputError::Unreadable(e.to_string()))?;
+    }
+    if !quiet {
+        for (file, line, why) in list.skipped.iter().take(20) {
+            eprintln!("score: {file}: line {line}: list entry skipped: {why}");
+        }
+    }
+    Ok(Some(std::sync::Arc::new(Matcher::new(list))))
+}
+
 fn write_json(p: &Path, summary: &scoring::Summary) -> Result<()> {
     let mut f = AtomicFile::create(p, &[])?;
     serde_json::to_writer_pretty(f.writer(), summary)?;
@@ -194,6 +243,12 @@ fn text(s: &scoring::Summary) -> String {
         ));
     }
     out.push_str(&format!("  rejects: {}\n", s.rejects_file));
+    if let Some(l) = &s.listed {
+        out.push_str(&format!(
+            "  restricted parties: {} distinct party names screened; {} lines match {} list entries, {} of them flagged\n",
+            l.party_names, l.lines, l.entries, l.flagged
+        ));
+    }
     for d in &s.disabled_features {
         out.push_str(&format!("  switched off: {d}\n"));
     }

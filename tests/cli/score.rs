@@ -443,6 +443,7 @@ fn streamed_and_held_runs_are_identical() {
             temp_dir: wd.dir.path().to_path_buf(),
             progress: Box::new(|_, _| {}),
             parties: None,
+            list: None,
         };
         let mut out = Vec::new();
         let (summary, code) = score_run(&model, cfg, &mut out, Format::Csv).unwrap();

@@ -3,7 +3,7 @@
 //! ([`features`], with the batch's own statistics in [`catstats`] and known
 //! outcomes in [`outcome`]), the models ([`model`]), the one path from rows
 //! to scores ([`pipeline`]), the reasons for a score ([`reasons`]), the
-//! drift guard ([`drift`]), and training and evaluation ([`training`],
+//! drift guard ([`drift`]), restricted-party evidence ([`listed`]), and training and evaluation ([`training`],
 //! [`sampling`], [`evaluation`], [`metrics`]).
 
 pub mod cached;
@@ -14,6 +14,7 @@ pub mod drift;
 pub mod evaluation;
 pub mod features;
 pub mod in_memory;
+pub mod listed;
 pub mod metrics;
 pub mod model;
 pub mod outcome;

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use crate::catstats::BatchStats;
 use crate::features::{self, Declared, Frame};
+use crate::listed::ListedLine;
 use crate::model::labelfree;
 use crate::model::Parts;
 use sentinel_manifest::batch::Batch;
@@ -183,6 +184,12 @@ pub struct Scores {
 
 /// Risk and likely cargo of every row.
 pub fn score(parts: &Parts, ev: &Evidence, scoring: Scoring<'_>) -> Scores {
+    score_listed(parts, ev, scoring, &[])
+}
+
+/// [`score`], with the rows whose parties match a restricted-party list
+/// raised by their matches ([`crate::listed`]).
+pub fn score_listed(parts: &Parts, ev: &Evidence, scoring: Scoring<'_>, listed: &[ListedLine]) -> Scores {
     let n_cat = Tables::get().n_categories();
     let n = ev.frame.n;
     let mut s = Scores {
@@ -214,10 +221,20 @@ pub fn score(parts: &Parts, ev: &Evidence, scoring: Scoring<'_>) -> Scores {
                     *o = crate::model::gbm::sigmoid(*o);
                 }
             });
+            for l in listed {
+                if let Some(r) = s.risk.get_mut(l.row) {
+                    *r = crate::listed::lift(*r, l.score);
+                }
+            }
         }
         (scoring, _) => {
             let lf = scoring.tails(parts);
-            let (_, raw) = lf.terms(&ev.frame);
+            let (_, mut raw) = lf.terms(&ev.frame);
+            for l in listed {
+                if let Some(r) = raw.get_mut(l.row) {
+                    *r += l.surprisal;
+                }
+            }
             s.risk.extend(raw.iter().map(|r| lf.percentile(*r)));
         }
     }

@@ -15,7 +15,8 @@
 //! lines share one of its parties, the exporter included, with at least two
 //! flagged lines that are at least [`RELATE_SHARE`] of its lines: the other
 //! shipments of parties seen often on flagged lines, shown with the case
-//! ("related lines"). Such lines never link two cases. (A large exporter
+//! ("related lines"). Such lines never link two cases. With `score
+//! --list`, flagged lines whose parties match one list entry are one case. (A large exporter
 //! with one flagged line keeps its other lines out of it.)
 //!
 //! Cases are numbered `C1`, `C2`, ... from the strongest: by case score,
@@ -60,6 +61,8 @@ pub struct FlaggedLine {
     pub risk: f64,
     pub rank: u32,
     pub exporter: Option<u32>,
+    /// The restricted-party list entry its party matches (`score --list`).
+    pub listed: Option<u32>,
 }
 
 /// The exporter entity of each of the batch's `rows` (resolved among them:
@@ -137,6 +140,8 @@ enum Link {
     Party(u8, PartyId),
     /// A resolved exporter.
     Exporter(u32),
+    /// A restricted-party list entry (index over the run's lists).
+    Listed(u32),
 }
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
@@ -220,6 +225,11 @@ pub fn assign(parties: &RunParties, flagged: &[FlaggedLine]) -> Cases {
         if let Some(e) = f.exporter {
             of_line.push(Link::Exporter(e));
         }
+        // A listed entry links its flagged lines, however many lines of
+        // its parties the run holds.
+        if let Some(e) = f.listed {
+            of_line.push(Link::Listed(e));
+        }
         for l in of_line {
             match first.get(&l) {
                 Some(&j) => {
@@ -291,6 +301,7 @@ mod tests {
             risk,
             rank,
             exporter: None,
+            listed: None,
         }
     }
 

@@ -27,6 +27,7 @@ use serde::Serialize;
 
 use crate::cases::{self, Cases, FlaggedLine, RunParties};
 use crate::keep::{Candidates, TopK};
+use crate::listing::{Collect, RunList, RunMatches, LISTED_PARTY};
 use crate::rows::{Chunks, Explained, Format, RowFigures, WORKERS};
 use crate::scored::{output_names, write_rows, OutputRows};
 use sentinel_detect::catstats::{BatchStats, BatchStatsBuilder};
@@ -96,6 +97,10 @@ pub struct RunConfig {
     /// (`score --parties`); committed by the caller once the output is
     /// written.
     pub parties: Option<Arc<sentinel_parties::store::PartyStore>>,
+    /// Restricted-party lists the run's parties are screened against
+    /// (`score --list`): a match raises the line's score, joins the
+    /// entry's flagged lines into one case and leads its reasons.
+    pub list: Option<RunList>,
 }
 
 /// The run's summary (stderr, and `--summary-json`).
@@ -117,6 +122,21 @@ pub struct Summary {
     pub top: Vec<TopRow>,
     /// How far the run is from the model's training data.
     pub drift: sentinel_detect::drift::Drift,
+    /// Restricted-party screening, when the run had lists.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub listed: Option<ListedSummary>,
+}
+
+/// What a run's screening found (`score --list`).
+#[derive(Debug, Clone, Serialize)]
+pub struct ListedSummary {
+    /// Distinct party names screened.
+    pub party_names: usize,
+    /// Lines with a party matching an entry, and the entries matched.
+    pub lines: usize,
+    pub entries: usize,
+    /// Listed lines among the flagged.
+    pub flagged: usize,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -187,6 +207,8 @@ struct ReadPass {
     /// A uniform sample of the run's rows, for the label-free score's tails
     /// (kept only when the run scores label-free).
     sample: Option<RunSample>,
+    /// The lines whose parties match the run's lists.
+    listed: Option<RunMatches>,
 }
 
 /// What pass 2 leaves: a few figures of every row, and the rows that may
@@ -289,30 +311,62 @@ impl<'m> ScoreRun<'m> {
         // The held chunks' declaration facts, for pass 2 (in chunk order).
         let mut held_declared: Vec<features::Declared> = Vec::new();
         let mut sample = (cfg.mode == Mode::LabelFree).then(|| RunSample::new(run_sample::SIZE));
-        // One thread reads and validates, this one collects the keys.
-        let mut reader = sentinel_manifest::reader::stream(reader, cfg.chunk_rows, &mut |b| {
-            let d = features::declared(&b, &model.parts.text);
-            let anomaly = features::anomaly(&d, &model.parts.stats);
-            keys.append(&b, &d.category, &d.hs6, &anomaly);
-            batch.add(&b.file, &d.hs6, &d.physical);
-            if let Some(s) = sample.as_mut() {
-                s.add(&b);
-            }
-            (cfg.progress)("read", keys.len() as u64);
-            if keys.len() > cfg.in_memory_rows {
-                held = None;
-                held_declared = Vec::new();
-            }
-            if let Some(h) = held.as_mut() {
-                h.push(b);
-                held_declared.push(d);
-            }
-            Ok(())
+        // The parties are screened on a thread of their own, from a copy
+        // of each chunk's party columns.
+        let (mut reader, listed) = std::thread::scope(|scope| -> Result<_> {
+            let (to_screen, chunks) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
+            let screening = cfg.list.as_ref().map(|list| {
+                scope.spawn(move || {
+                    let mut c = Collect::new(list);
+                    for (start, b) in chunks {
+                        c.add(&b, start);
+                    }
+                    c
+                })
+            });
+            // One thread reads and validates, this one collects the keys.
+            let reader = sentinel_manifest::reader::stream(reader, cfg.chunk_rows, &mut |b| {
+                let d = features::declared(&b, &model.parts.text);
+                let anomaly = features::anomaly(&d, &model.parts.stats);
+                if screening.is_some() {
+                    to_screen
+                        .send((
+                            keys.len(),
+                            b.text_columns(&sentinel_parties::screen::filed::COLUMNS),
+                        ))
+                        .map_err(|_| anyhow::anyhow!("the screening thread failed"))?;
+                }
+                keys.append(&b, &d.category, &d.hs6, &anomaly);
+                batch.add(&b.file, &d.hs6, &d.physical);
+                if let Some(s) = sample.as_mut() {
+                    s.add(&b);
+                }
+                (cfg.progress)("read", keys.len() as u64);
+                if keys.len() > cfg.in_memory_rows {
+                    held = None;
+                    held_declared = Vec::new();
+                }
+                if let Some(h) = held.as_mut() {
+                    h.push(b);
+                    held_declared.push(d);
+                }
+                Ok(())
+            });
+            drop(to_screen);
+            let listed = screening
+                .map(|h| {
+                    h.join()
+                        .map_err(|_| anyhow::anyhow!("the screening thread failed"))
+                })
+                .transpose()?;
+            Ok((reader?, listed))
         })?;
         reader.finish()?;
         reader.forget_ids();
         self.stage("pass 1 (read, validate)");
+        let listed = listed.map(|l| l.finish(keys.len()));
         Ok(ReadPass {
+            listed,
             reader,
             keys,
             batch: Arc::new(batch.finish()),
@@ -394,11 +448,13 @@ impl<'m> ScoreRun<'m> {
         let mut drift = sentinel_detect::drift::Counts::default();
         let parts = &model.parts;
         let batch = Arc::clone(&pass1.batch);
+        let listed = pass1.listed.as_ref();
         let evidence_and_score = |(b, declared, off): Job<'p>| {
             let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
             let declared = declared.unwrap_or_else(|| features::declared(&b, &parts.text));
             let ev = pipeline::evidence_from(parts, &b, declared, &h, Some(Arc::clone(&batch)));
-            let s = pipeline::score(parts, &ev, scoring);
+            let on_list = listed.map_or_else(Vec::new, |l| l.chunk(off, b.len));
+            let s = pipeline::score_listed(parts, &ev, scoring, &on_list);
             let drift = parts.drift.count(&b, &ev.declared, &ev.frame);
             (b, ev.declared.category, s, drift)
         };
@@ -478,7 +534,7 @@ impl<'m> ScoreRun<'m> {
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
         (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
-        (batch, scoring): (&Arc<BatchStats>, Scoring<'_>),
+        (batch, scoring, listed): (&Arc<BatchStats>, Scoring<'_>, Option<&RunMatches>),
     ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
         candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
@@ -499,13 +555,14 @@ impl<'m> ScoreRun<'m> {
                     risk: risk[at[i]],
                     rank: ranking.rank[at[i]],
                     exporter,
+                    listed: listed.and_then(|l| l.entry(at[i])),
                 })
                 .collect()
         });
         let cases = cases::assign(&parties, &lines);
         drop((address, intermediate));
         let reasons = match kept {
-            Some(kept) => explain_rows(self.model, scoring, kept, &hist, batch),
+            Some(kept) => explain_rows(self.model, scoring, kept, &hist, (batch, listed)),
             None => HashMap::new(),
         };
         drop(hist);
@@ -557,8 +614,17 @@ impl<'m> ScoreRun<'m> {
         }
         tops.sort_unstable();
         tops.truncate(10);
+        let listed = pass1.listed.as_ref().map(|l| ListedSummary {
+            party_names: l.names,
+            lines: l.lines(),
+            entries: l.entries(),
+            flagged: (0..rows.risk.len())
+                .filter(|&i| flagged(i) && l.entry(i).is_some())
+                .count(),
+        });
         let seconds = self.started.elapsed().as_secs_f64();
         Summary {
+            listed,
             rows_read: reader.stats.rows,
             rejected: reader.stats.rejected,
             scored: rows.risk.len() as u64,
@@ -620,7 +686,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         &ranking,
         (risk, &flagged),
         hist,
-        (&pass1.batch, scoring),
+        (&pass1.batch, scoring, pass1.listed.as_ref()),
     );
     let out = OutputRows {
         rows: &scored.rows,
@@ -660,7 +726,7 @@ fn explain_rows(
     scoring: Scoring<'_>,
     (b, at): (Batch, Vec<usize>),
     hist: &HistFeatures,
-    batch: &Arc<BatchStats>,
+    (batch, listed): (&Arc<BatchStats>, Option<&RunMatches>),
 ) -> HashMap<usize, Explained> {
     let n_cat = Tables::get().n_categories();
     let mut reasons_of = HashMap::new();
@@ -673,11 +739,27 @@ fn explain_rows(
         let attr = pipeline::attributions(&model.parts, ev, scoring, rows.clone());
         rows.zip(attr)
             .map(|(i, attr)| {
-                let rs = reasons::explain(&model.parts, ev, b, i, &attr, 4);
+                // A listed party leads the reasons, the model's three
+                // strongest follow.
+                let on_list = listed.and_then(|l| l.sentence(at[i], b, i));
+                let rs = reasons::explain(
+                    &model.parts,
+                    ev,
+                    b,
+                    i,
+                    &attr,
+                    if on_list.is_some() { 3 } else { 4 },
+                );
+                let mut codes: Vec<&str> = rs.iter().map(|x| x.code.as_str()).collect();
+                let mut sentences: Vec<&str> = rs.iter().map(|x| x.text.as_str()).collect();
+                if let Some(s) = &on_list {
+                    codes.insert(0, LISTED_PARTY);
+                    sentences.insert(0, s);
+                }
                 let explained = Explained {
                     shipment_id: b.text(Col::ShipmentId)[i].to_string(),
-                    codes: rs.iter().map(|x| x.code.as_str()).collect::<Vec<_>>().join(";"),
-                    sentences: rs.iter().map(|x| x.text.as_str()).collect::<Vec<_>>().join(" | "),
+                    codes: codes.join(";"),
+                    sentences: sentences.join(" | "),
                 };
                 (at[i], explained)
             })
