@@ -56,8 +56,9 @@ pub fn run(a: Args) -> Result<u8> {
     std::fs::write(p("evaluation.txt"), sentinel_detect::evaluation::text(&report))?;
     std::fs::write(p("evaluation.json"), serde_json::to_string_pretty(&report)?)?;
     let (batch, model, scored) = (s(&p("batch.csv")), s(&p("model")), s(&p("scored.csv")));
-    say("scoring the batch (top 1% flagged)");
+    say("scoring the batch (top 1% flagged), its parties screened against the world's restricted-party list");
     let summary = s(&p("summary.json"));
+    let list = s(&p("list.csv"));
     sentinel(&[
         "score",
         &batch,
@@ -67,6 +68,8 @@ pub fn run(a: Args) -> Result<u8> {
         &scored,
         "--summary-json",
         &summary,
+        "--list",
+        &list,
     ])?;
     say("writing the report");
     let html = s(&p("report.html"));
@@ -76,7 +79,6 @@ pub fn run(a: Args) -> Result<u8> {
     say("writing the cases");
     sentinel(&["cases", &scored, "--input", &batch, "--out", &s(&p("cases.csv"))])?;
     say("screening the batch's parties against the batch world's restricted-party list");
-    let list = s(&p("list.csv"));
     sentinel(&["screen", &batch, "--list", &list, "--out", &s(&p("screened.csv"))])?;
     if !a.quiet {
         closing(&a, &report, started);

@@ -123,3 +123,157 @@ fn hostile_lists_are_refused_with_file_and_line() {
         run.stderr
     );
 }
+
+/// The scored output's rows by shipment id: (risk, flagged, case, codes,
+/// reasons).
+fn scored_rows(
+    path: &std::path::Path,
+) -> std::collections::HashMap<String, (f64, bool, String, String, String)> {
+    let mut r = csv::Reader::from_path(path).unwrap();
+    let h = r.headers().unwrap().clone();
+    let at = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (sid, risk, flagged, case, codes, reasons) = (
+        at("shipment_id"),
+        at("risk_score"),
+        at("flagged"),
+        at("case_id"),
+        at("reason_codes"),
+        at("reasons"),
+    );
+    r.records()
+        .map(|x| {
+            let x = x.unwrap();
+            (
+                x[sid].to_string(),
+                (
+                    x[risk].parse().unwrap(),
+                    &x[flagged] == "true",
+                    x[case].to_string(),
+                    x[codes].to_string(),
+                    x[reasons].to_string(),
+                ),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn score_with_a_list_raises_listed_lines_explains_them_and_joins_their_cases() {
+    let wd = Workdir::new();
+    let sample = root("datasets/sample.csv");
+    let list = root("datasets/screening-list.csv");
+    let (sample, list) = (sample.to_str().unwrap(), list.to_str().unwrap());
+    // The embedded model was trained without a list; it scores with one,
+    // in both modes.
+    for mode in [&[][..], &["--ignore-labels"][..]] {
+        let mut plain = vec!["score", sample, "--out", "s0.csv", "-q"];
+        plain.extend(mode);
+        let run = wd.run(&plain);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let mut listed = vec![
+            "score",
+            sample,
+            "--out",
+            "s1.csv",
+            "--list",
+            list,
+            "--summary-json",
+            "s.json",
+        ];
+        listed.extend(mode);
+        let run = wd.run(&listed);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        assert!(run.stderr.contains("restricted parties:"), "{}", run.stderr);
+        let (s0, s1) = (scored_rows(&wd.path("s0.csv")), scored_rows(&wd.path("s1.csv")));
+        assert_eq!(s0.len(), s1.len());
+        // Lines of no listed party score as before; listed ones higher.
+        let (mut raised, mut same) = (0, 0);
+        for (id, (r1, ..)) in &s1 {
+            let r0 = s0[id].0;
+            if r1 > &r0 {
+                raised += 1;
+            } else {
+                assert_eq!(*r1, r0, "{id}: a line can only rise");
+                same += 1;
+            }
+        }
+        assert!(
+            raised > 20 && same > raised * 10,
+            "{mode:?}: {raised} raised, {same} not"
+        );
+        // A listed line's reasons begin with its list entry.
+        let explained: Vec<_> = s1.values().filter(|v| v.3.starts_with("LISTED_PARTY")).collect();
+        assert!(!explained.is_empty(), "{mode:?}");
+        for (_, _, _, codes, reasons) in &explained {
+            assert!(!codes[1..].contains("LISTED_PARTY"), "{codes}");
+            assert!(
+                reasons.contains(" matches ") && reasons.contains(" entry syn-"),
+                "{reasons}"
+            );
+            assert!(
+                reasons.split(" | ").next().unwrap().contains("(score "),
+                "{reasons}"
+            );
+        }
+        // Flagged lines of one entry are one case.
+        let mut case_of: std::collections::HashMap<String, std::collections::BTreeSet<String>> =
+            Default::default();
+        for (_, flagged, case, codes, reasons) in s1.values() {
+            if *flagged && codes.starts_with("LISTED_PARTY") {
+                let entry = reasons
+                    .split(" entry ")
+                    .nth(1)
+                    .unwrap()
+                    .split(',')
+                    .next()
+                    .unwrap();
+                case_of.entry(entry.to_string()).or_default().insert(case.clone());
+            }
+        }
+        assert!(!case_of.is_empty(), "{mode:?}: some listed lines are flagged");
+        for (entry, cases) in &case_of {
+            assert_eq!(cases.len(), 1, "{entry}: {cases:?}");
+            assert!(!cases.iter().next().unwrap().is_empty());
+        }
+        let summary: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(wd.path("s.json")).unwrap()).unwrap();
+        assert!(summary["listed"]["lines"].as_u64().unwrap() as usize >= raised);
+        assert!(summary["listed"]["flagged"].as_u64().unwrap() > 0);
+    }
+    // The report shows the entry beside the filing, and `cases` with it.
+    let run = wd.run(&["report", "s1.csv", "--input", sample, "--out", "r.html"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let html = std::fs::read_to_string(wd.path("r.html")).unwrap();
+    assert!(html.contains("LISTED_PARTY") && html.contains(" entry syn-"));
+    let run = wd.run(&["cases", "s1.csv", "--input", sample, "--out", "c.csv"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(std::fs::read_to_string(wd.path("c.csv"))
+        .unwrap()
+        .contains("LISTED_PARTY"));
+    // Without a list the summary says nothing of one.
+    let run = wd.run(&[
+        "score",
+        sample,
+        "--out",
+        "s2.csv",
+        "--summary-json",
+        "t.json",
+        "-q",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!std::fs::read_to_string(wd.path("t.json"))
+        .unwrap()
+        .contains("\"listed\""));
+    // A bad list stops the run before it starts, naming the list.
+    wd.write("bad.csv", "id,name\n1,Hao Global LLC\n");
+    let run = wd.run(&["score", sample, "--out", "s3.csv", "--list", "bad.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("bad.csv"), "{}", run.stderr);
+    assert!(!wd.path("s3.csv").exists());
+    // And the output never overwrites a list.
+    std::fs::copy(list, wd.path("l.csv")).unwrap();
+    let before = std::fs::read(wd.path("l.csv")).unwrap();
+    let run = wd.run(&["score", sample, "--out", "l.csv", "--list", "l.csv"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert_eq!(std::fs::read(wd.path("l.csv")).unwrap(), before);
+}

@@ -371,6 +371,30 @@ mod tests {
     }
 
     #[test]
+    fn flagged_lines_of_one_listed_entry_are_one_case() {
+        // Three flagged lines with nothing in common but the list entry
+        // two of them match (their consignees' other lines keep them from
+        // linking by party).
+        let exporter = ids(&[1, 2, 3]);
+        let consignee = ids(&[10, 11, 12]);
+        let none = ids(&[N, N, N]);
+        let parties = RunParties {
+            exporter: &exporter,
+            consignee: &consignee,
+            address: &none,
+            intermediate: &none,
+        };
+        let mut flagged = vec![line(0, 0.9, 1), line(1, 0.8, 2), line(2, 0.7, 3)];
+        assert_eq!(assign(&parties, &flagged).count(), 3);
+        flagged[0].listed = Some(5);
+        flagged[2].listed = Some(5);
+        let c = assign(&parties, &flagged);
+        assert_eq!(c.count(), 2);
+        assert_eq!(c.of_row[0], c.of_row[2]);
+        assert_ne!(c.of_row[0], c.of_row[1]);
+    }
+
+    #[test]
     fn a_related_line_joins_the_strongest_case_and_links_nothing() {
         // Row 2 (unflagged) shares row 0's exporter and the consignee of
         // rows 1 and 3 (flagged, linked through it: 2 of its 3 lines).
