@@ -79,9 +79,6 @@ pub struct Matcher {
     /// document frequencies.
     vocabulary: FxHashMap<String, u32>,
     idf: Vec<f64>,
-    /// Whether a word is rare enough in the lists to block on: every
-    /// listed name holding it is indexed under it and its keys.
-    rare: Vec<bool>,
     idf_unknown: f64,
     by_word: FxHashMap<String, Vec<u32>>,
     by_sound: FxHashMap<String, Vec<u32>>,
@@ -357,13 +354,11 @@ impl Matcher {
         for v in by_word.values_mut().chain(by_sound.values_mut()) {
             v.dedup();
         }
-        let rare = df.iter().map(|d| *d <= common).collect();
         Matcher {
             list,
             names,
             vocabulary,
             idf,
-            rare,
             idf_unknown,
             by_word,
             by_sound,
@@ -464,31 +459,51 @@ impl Matcher {
                     .any(|l| l.starts_with(&w.token.text))
         };
         let may_cut = q.iter().any(cut);
-        // The party's words that may pair with a listed name sharing no
-        // key with them: words the lists' names share too widely to be
-        // indexed, words of no listed name (a common word mistyped), and
-        // words that may be a legal form cut short. A rare listed word
-        // pairs with a party's word through a shared key.
+        // The party's words that may pair with a listed name besides those
+        // that share a key with it: words of no listed name (a common word
+        // mistyped) and words that may be a legal form cut short, and the
+        // others where the listed name has a word they could pair with.
+        let bit = |i: usize| 1u64 << i.min(63);
         let unkeyed: u64 = q
             .iter()
             .enumerate()
-            .filter(|(_, w)| w.id >= UNKNOWN || !self.rare[w.id as usize] || cut(w))
-            .fold(0, |m, (i, _)| m | 1 << i.min(63));
+            .filter(|(_, w)| w.id >= UNKNOWN || cut(w))
+            .fold(0, |m, (i, _)| m | bit(i));
+        // The other words pair only with a listed word of the same first
+        // or last two letters ([`quick_similarity`]).
+        let others: Vec<(usize, &[u8])> = q
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| unkeyed & bit(*i) == 0)
+            .map(|(i, w)| (i, w.token.text.as_bytes()))
+            .collect();
+        let may_pair = |x: &[u8], y: &[u8]| {
+            !x.is_empty()
+                && !y.is_empty()
+                && (x[0] == y[0] || (x.len() >= 2 && y.len() >= 2 && x[x.len() - 2..] == y[y.len() - 2..]))
+        };
         // A listed name is scored when it shares two keys or more with the
         // party (a single sound, prefix or suffix is a word of the same
         // first letters, not one mistyped, which shares more, or its
-        // letters) and the party's words it shares keys with, with those
-        // that need none, could reach [`MIN_COVER`] of the party's weight.
+        // letters) and the party's words that could pair with its words
+        // could reach [`MIN_COVER`] of the party's weight (an upper bound
+        // of the coverage the score reads).
         let mut candidates: Vec<u32> = Vec::with_capacity(scratch.touched.len());
         for &c in &scratch.touched {
-            let (keys, words) = (scratch.keys[c as usize], scratch.words[c as usize] | unkeyed);
+            let (keys, mut words) = (scratch.keys[c as usize], scratch.words[c as usize] | unkeyed);
             if usize::from(keys) < MIN_KEYS {
                 continue;
+            }
+            let listed = &self.names[c as usize].words;
+            for &(i, x) in &others {
+                if words & bit(i) == 0 && listed.iter().any(|w| may_pair(x, w.token.text.as_bytes())) {
+                    words |= bit(i);
+                }
             }
             let reach: f64 = qw
                 .iter()
                 .enumerate()
-                .filter(|(i, _)| words & 1 << (*i).min(63) != 0)
+                .filter(|(i, _)| words & bit(*i) != 0)
                 .map(|(_, w)| w)
                 .sum();
             if reach >= MIN_COVER * total - 1e-9 {
