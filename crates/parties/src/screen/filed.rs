@@ -100,6 +100,8 @@ pub struct Screener<'m> {
     /// Each placed party's strongest match, by its name's place and role:
     /// (country, address, match).
     placed: FxHashMap<(u32, u8), Vec<Placed>>,
+    /// Each role's last name and its place in `results`.
+    last: [Option<(String, u32)>; 3],
     scratch: Scratch,
 }
 
@@ -113,6 +115,7 @@ impl<'m> Screener<'m> {
             by_words: FxHashMap::default(),
             results: Vec::new(),
             placed: FxHashMap::default(),
+            last: Default::default(),
             scratch: Scratch::default(),
         }
     }
@@ -187,7 +190,15 @@ impl<'m> Screener<'m> {
             if name.trim().is_empty() {
                 continue;
             }
-            let k = self.named(name);
+            // A filing's lines follow one another with the same parties.
+            let k = match &self.last[r] {
+                Some((last, k)) if last == name => *k,
+                _ => {
+                    let k = self.named(name);
+                    self.last[r] = Some((name.to_string(), k));
+                    k
+                }
+            };
             if self.results[k as usize].is_empty() {
                 continue;
             }
