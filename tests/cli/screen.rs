@@ -277,3 +277,50 @@ fn score_with_a_list_raises_listed_lines_explains_them_and_joins_their_cases() {
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert_eq!(std::fs::read(wd.path("l.csv")).unwrap(), before);
 }
+
+#[test]
+fn a_hostile_list_name_reaches_the_reasons_shown_not_obeyed() {
+    let wd = Workdir::new();
+    let sample = root("datasets/sample.csv");
+    let sample = sample.to_str().unwrap();
+    // The sample's first line's consignee, listed under a name carrying a
+    // terminal escape and a formula.
+    let mut r = csv::Reader::from_path(sample).unwrap();
+    let h = r.headers().unwrap().clone();
+    let first = r.records().next().unwrap().unwrap();
+    let at = |n: &str| h.iter().position(|x| x == n).unwrap();
+    let (name, country) = (
+        &first[at("ultimate_consignee_name")],
+        &first[at("ultimate_consignee_country")],
+    );
+    let hostile = format!("{name}; =HYPERLINK(\"x\") \u{1b}[31mred");
+    let mut w = csv::Writer::from_path(wd.path("hostile.csv")).unwrap();
+    w.write_record(["_id", "source", "name", "alt_names", "addresses"])
+        .unwrap();
+    w.write_record([
+        "h-1",
+        "=cmd|' /C calc'!A0",
+        "\u{1b}[2JCleared",
+        &hostile,
+        &format!("1 Road, {country}"),
+    ])
+    .unwrap();
+    w.flush().unwrap();
+    drop(w);
+    let run = wd.run(&[
+        "score",
+        sample,
+        "--out",
+        "s.csv",
+        "--list",
+        "hostile.csv",
+        "--budget",
+        "top:20000",
+    ]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(!run.stderr.contains('\u{1b}'), "{}", run.stderr);
+    let text = std::fs::read_to_string(wd.path("s.csv")).unwrap();
+    assert!(text.contains("LISTED_PARTY"), "the listed consignee is found");
+    assert!(!text.contains('\u{1b}'), "escapes are shown, not written");
+    assert!(text.contains("\\u{1b}"));
+}

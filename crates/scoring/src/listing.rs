@@ -122,12 +122,14 @@ impl RunMatches {
             clip(&e.id),
             clip(listed),
             m.found.score,
-            m.found.evidence
+            sentinel_manifest::safe_text::printable(&m.found.evidence)
         ))
     }
 }
 
-/// A cell cut to 120 characters for a sentence.
+/// A cell of a filing or a list (either written by anyone) for a
+/// sentence: cut to 120 characters, control characters shown, not obeyed
+/// (the sentence reaches terminals too).
 fn clip(s: &str) -> String {
-    sentinel_manifest::safe_text::cut(s, 120)
+    sentinel_manifest::safe_text::printable(&sentinel_manifest::safe_text::cut(s, 120))
 }
