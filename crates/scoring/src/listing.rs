@@ -6,12 +6,10 @@
 
 use std::sync::Arc;
 
-use rustc_hash::FxHashMap;
-
 use sentinel_detect::listed::{ListedLine, Listing};
 use sentinel_manifest::batch::Batch;
-use sentinel_parties::screen::filed::{PartyMatch, Screener, ROLES};
-use sentinel_parties::screen::matcher::Matcher;
+use sentinel_parties::screen::filed::{Screener, ROLES};
+use sentinel_parties::screen::matcher::{Match, Matcher};
 
 /// The reason code of a line whose party matches a list entry.
 pub const LISTED_PARTY: &str = "LISTED_PARTY";
@@ -29,7 +27,8 @@ pub struct RunList {
 pub struct Collect<'m> {
     screener: Screener<'m>,
     matcher: &'m Arc<Matcher>,
-    lines: Vec<(usize, PartyMatch)>,
+    /// (line, role, match in the screener's `found`), in line order.
+    lines: Vec<(usize, u8, u32)>,
 }
 
 impl<'m> Collect<'m> {
@@ -44,20 +43,29 @@ impl<'m> Collect<'m> {
     /// Screens a chunk whose first line is the run's `start`-th.
     pub fn add(&mut self, b: &Batch, start: usize) {
         for i in 0..b.len {
-            if let Some(m) = self.screener.best(b, i) {
-                self.lines.push((start + i, m));
+            if let Some((role, m)) = self.screener.best(b, i) {
+                self.lines.push((start + i, role, m));
             }
         }
     }
 
     /// The run's matches, once all `n` lines are screened.
     pub fn finish(self, n: usize) -> RunMatches {
-        let listing = Listing::new(n, self.lines.iter().map(|(at, m)| (*at, m.found.score)).collect());
+        let names = self.screener.names();
+        let found = self.screener.into_found();
+        let listing = Listing::new(
+            n,
+            self.lines
+                .iter()
+                .map(|&(at, _, m)| (at, found[m as usize].score))
+                .collect(),
+        );
         RunMatches {
             matcher: Arc::clone(self.matcher),
-            by_line: self.lines.into_iter().collect(),
+            lines: self.lines,
+            found,
             listing,
-            names: self.screener.names(),
+            names,
         }
     }
 }
@@ -65,8 +73,10 @@ impl<'m> Collect<'m> {
 /// A run's listed lines.
 pub struct RunMatches {
     matcher: Arc<Matcher>,
-    /// Each listed line's strongest match, by its position in the run.
-    by_line: FxHashMap<usize, PartyMatch>,
+    /// Each listed line's strongest match: (line, role, match in `found`),
+    /// in line order.
+    lines: Vec<(usize, u8, u32)>,
+    found: Vec<Match>,
     listing: Listing,
     /// Distinct party names screened.
     pub names: usize,
@@ -75,12 +85,16 @@ pub struct RunMatches {
 impl RunMatches {
     /// Lines with a match.
     pub fn lines(&self) -> usize {
-        self.by_line.len()
+        self.lines.len()
     }
 
     /// Distinct entries matched.
     pub fn entries(&self) -> usize {
-        let mut e: Vec<u32> = self.by_line.values().map(|m| m.found.entry).collect();
+        let mut e: Vec<u32> = self
+            .lines
+            .iter()
+            .map(|l| self.found[l.2 as usize].entry)
+            .collect();
         e.sort_unstable();
         e.dedup();
         e.len()
@@ -91,21 +105,28 @@ impl RunMatches {
         self.listing.chunk(off, len)
     }
 
+    /// Line `at`'s role and match.
+    fn of(&self, at: usize) -> Option<(u8, &Match)> {
+        let k = self.lines.binary_search_by_key(&at, |l| l.0).ok()?;
+        let (_, role, m) = self.lines[k];
+        Some((role, &self.found[m as usize]))
+    }
+
     /// The entry (index over the run's lists) line `at` matches.
     pub fn entry(&self, at: usize) -> Option<u32> {
-        self.by_line.get(&at).map(|m| m.found.entry)
+        self.of(at).map(|(_, m)| m.entry)
     }
 
     /// The `LISTED_PARTY` sentence of line `at` (row `i` of `b`): the role
     /// and name filed, the list, entry and name matched, the score and its
     /// evidence.
     pub fn sentence(&self, at: usize, b: &Batch, i: usize) -> Option<String> {
-        let m = self.by_line.get(&at)?;
-        let role = &ROLES[m.role as usize];
-        let e = self.matcher.list.entries.get(m.found.entry as usize)?;
+        let (role, m) = self.of(at)?;
+        let role = &ROLES[role as usize];
+        let e = self.matcher.list.entries.get(m.entry as usize)?;
         let listed = e.names.first().map_or("", String::as_str);
-        let matched = e.names.get(m.found.alias as usize).map_or(listed, String::as_str);
-        let alias = if m.found.alias > 0 {
+        let matched = e.names.get(m.alias as usize).map_or(listed, String::as_str);
+        let alias = if m.alias > 0 {
             format!(" as its alias \"{}\"", clip(matched))
         } else {
             String::new()
@@ -121,8 +142,8 @@ impl RunMatches {
             clip(&e.source),
             clip(&e.id),
             clip(listed),
-            m.found.score,
-            sentinel_manifest::safe_text::printable(&m.found.evidence)
+            m.score,
+            sentinel_manifest::safe_text::printable(&m.evidence)
         ))
     }
 }

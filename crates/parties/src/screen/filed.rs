@@ -82,8 +82,9 @@ pub struct PartyMatch {
     pub found: Match,
 }
 
-/// A party placed: its country, address and strongest match.
-type Placed = (String, String, Option<Match>);
+/// A party placed: its country, address and strongest match (its place in
+/// [`Screener::found`]).
+type Placed = (String, String, Option<u32>);
 
 /// Screens the parties of a run's lines, each distinct name once.
 pub struct Screener<'m> {
@@ -100,6 +101,8 @@ pub struct Screener<'m> {
     /// Each placed party's strongest match, by its name's place and role:
     /// (country, address, match).
     placed: FxHashMap<(u32, u8), Vec<Placed>>,
+    /// The placed parties' strongest matches.
+    found: Vec<Match>,
     /// Each role's last name and its place in `results`.
     last: [Option<(String, u32)>; 3],
     scratch: Scratch,
@@ -115,6 +118,7 @@ impl<'m> Screener<'m> {
             by_words: FxHashMap::default(),
             results: Vec::new(),
             placed: FxHashMap::default(),
+            found: Vec::new(),
             last: Default::default(),
             scratch: Scratch::default(),
         }
@@ -181,10 +185,11 @@ impl<'m> Screener<'m> {
         out
     }
 
-    /// Line `i`'s strongest match (the first role's on equal scores). Each
-    /// distinct party (role, name, country, address) is placed once.
-    pub fn best(&mut self, b: &Batch, i: usize) -> Option<PartyMatch> {
-        let mut best: Option<PartyMatch> = None;
+    /// Line `i`'s strongest match (the first role's on equal scores): its
+    /// role and its place in [`Self::found`]. Each distinct party (role,
+    /// name, country, address) is placed once, and its match kept once.
+    pub fn best(&mut self, b: &Batch, i: usize) -> Option<(u8, u32)> {
+        let mut best: Option<(u8, u32)> = None;
         for (r, role) in ROLES.iter().enumerate() {
             let name = &b.text(role.name_col)[i];
             if name.trim().is_empty() {
@@ -206,30 +211,45 @@ impl<'m> Screener<'m> {
             let seen = self.placed.get(&(k, r as u8)).and_then(|v| {
                 v.iter()
                     .find(|(c, a, _)| c == country && a == address)
-                    .map(|x| x.2.clone())
+                    .map(|x| x.2)
             });
             let found = match seen {
                 Some(f) => f,
                 None => {
-                    let f = self
+                    let m = self
                         .matcher
                         .place(&self.results[k as usize], country, address, self.min_score)
                         .into_iter()
                         .next();
                     let (country, address) = (country.to_string(), address.to_string());
+                    let f = m.map(|m| {
+                        self.found.push(m);
+                        (self.found.len() - 1) as u32
+                    });
                     self.placed
                         .entry((k, r as u8))
                         .or_default()
-                        .push((country, address, f.clone()));
+                        .push((country, address, f));
                     f
                 }
             };
-            if let Some(found) = found {
-                if best.as_ref().is_none_or(|b| found.score > b.found.score) {
-                    best = Some(PartyMatch { role: r as u8, found });
+            if let Some(f) = found {
+                let score = self.found[f as usize].score;
+                if best.is_none_or(|(_, b)| score > self.found[b as usize].score) {
+                    best = Some((r as u8, f));
                 }
             }
         }
         best
+    }
+
+    /// The matches [`Self::best`] points into.
+    pub fn found(&self) -> &[Match] {
+        &self.found
+    }
+
+    /// [`Self::found`], kept once the screening is done.
+    pub fn into_found(self) -> Vec<Match> {
+        self.found
     }
 }

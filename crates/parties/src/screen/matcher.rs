@@ -80,8 +80,10 @@ pub struct Matcher {
     vocabulary: FxHashMap<String, u32>,
     idf: Vec<f64>,
     idf_unknown: f64,
-    by_word: FxHashMap<String, Vec<u32>>,
-    by_sound: FxHashMap<String, Vec<u32>>,
+    /// Listed names by word (its vocabulary place) and by key (a hash of
+    /// it: two keys of one hash only bring more names to score).
+    by_word: FxHashMap<u32, Vec<u32>>,
+    by_sound: FxHashMap<u64, Vec<u32>>,
 }
 
 /// Counters of the listed names a party's keys meet, kept from one party
@@ -190,6 +192,13 @@ fn sound_keys(word: &str, mut f: impl FnMut(&str)) {
         key.extend(letters);
         f(&key);
     }
+}
+
+/// A blocking key's place in the index: its 64-bit FNV-1a hash.
+fn key_hash(key: &str) -> u64 {
+    let mut h = sentinel_manifest::hash::Fnv64::new();
+    h.bytes(key.as_bytes());
+    h.0
 }
 
 /// How alike two words are (`None`: by [`spelling_similarity`]): numbers equal or not, words by Jaro-Winkler
@@ -327,8 +336,8 @@ impl Matcher {
             .collect();
         // A word in more names than this blocks nothing.
         let common = (total * 0.002).max(50.0) as u32;
-        let mut by_word: FxHashMap<String, Vec<u32>> = FxHashMap::default();
-        let mut by_sound: FxHashMap<String, Vec<u32>> = FxHashMap::default();
+        let mut by_word: FxHashMap<u32, Vec<u32>> = FxHashMap::default();
+        let mut by_sound: FxHashMap<u64, Vec<u32>> = FxHashMap::default();
         for (i, n) in names.iter().enumerate() {
             let rare: Vec<&Word> = n.words.iter().filter(|w| df[w.id as usize] <= common).collect();
             // A name of common words only is found by its rarest one.
@@ -342,12 +351,9 @@ impl Matcher {
                 rare
             };
             for w in keys {
-                by_word.entry(w.token.text.clone()).or_default().push(i as u32);
-                sound_keys(&w.token.text, |k| match by_sound.get_mut(k) {
-                    Some(v) => v.push(i as u32),
-                    None => {
-                        by_sound.insert(k.to_string(), vec![i as u32]);
-                    }
+                by_word.entry(w.id).or_default().push(i as u32);
+                sound_keys(&w.token.text, |k| {
+                    by_sound.entry(key_hash(k)).or_default().push(i as u32)
                 });
             }
         }
@@ -436,14 +442,18 @@ impl Matcher {
         // word in common counts twice), and the party's words that share
         // them (bits).
         scratch.ready(self.names.len());
-        for (i, Word { token: t, .. }) in q.iter().enumerate() {
+        for (i, Word { token: t, id }) in q.iter().enumerate() {
             let bit = 1u64 << i.min(63);
-            if let Some(v) = self.by_word.get(&t.text) {
+            if let Some(v) = self.by_word.get(id) {
                 scratch.add(v, 2, bit);
             }
             // A key most names share ("-TION") is no block.
             sound_keys(&t.text, |k| {
-                if let Some(v) = self.by_sound.get(k).filter(|v| v.len() <= MAX_POSTINGS) {
+                if let Some(v) = self
+                    .by_sound
+                    .get(&key_hash(k))
+                    .filter(|v| v.len() <= MAX_POSTINGS)
+                {
                     // The same letters in another order: as strong as the word.
                     scratch.add(v, if k.starts_with('#') { 2 } else { 1 }, bit);
                 }
