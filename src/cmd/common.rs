@@ -5,8 +5,10 @@ use std::path::PathBuf;
 use anyhow::Result;
 
 use sentinel_manifest::batch::Batch;
+use sentinel_manifest::error::InputError;
 use sentinel_manifest::mapping::Mapping;
 use sentinel_manifest::reader::{Input, Reader, RejectSink};
+use sentinel_parties::screen::list::List;
 
 #[derive(Debug, clap::Args)]
 pub struct Inputs {
@@ -59,4 +61,42 @@ impl ScoredFrom {
         reader.finish()?;
         Ok((batch, reader.stats.rejected))
     }
+}
+
+/// The files among the inputs (not standard input): what an output may
+/// not overwrite.
+pub fn input_paths(inputs: &[Input]) -> Vec<PathBuf> {
+    inputs
+        .iter()
+        .filter_map(|i| match i {
+            Input::Path(p) => Some(p.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+/// A `--...-min-score` flag's value, which must lie in 0..1.
+pub fn min_score(flag: &str, v: f64) -> Result<f64> {
+    if (0.0..=1.0).contains(&v) {
+        Ok(v)
+    } else {
+        Err(InputError::Usage(format!("{flag} {v}: expected a number from 0 to 1")).into())
+    }
+}
+
+/// Restricted-party lists (`--list`, in the CSL's layout) read into one;
+/// the entries skipped for want of a name said on stderr with their file
+/// and line (the first 20) unless `quiet`, as `command`'s.
+pub fn read_lists(paths: &[PathBuf], command: &str, quiet: bool) -> Result<List> {
+    let mut list = List::default();
+    for p in paths {
+        list.add_file(p)
+            .map_err(|e| InputError::Unreadable(e.to_string()))?;
+    }
+    if !quiet {
+        for (file, line, why) in list.skipped.iter().take(20) {
+            eprintln!("{command}: {file}: line {line}: entry skipped: {why}");
+        }
+    }
+    Ok(list)
 }

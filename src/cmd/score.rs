@@ -13,7 +13,6 @@ use sentinel_manifest::error::InputError;
 use sentinel_manifest::progress;
 use sentinel_manifest::reader::{self, Input};
 use sentinel_parties::screen::filed::filer_country;
-use sentinel_parties::screen::list::List;
 use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
 use sentinel_parties::store::PartyStore;
 use sentinel_scoring::{self as scoring, FlagRule, Format, RunConfig, RunList};
@@ -105,17 +104,8 @@ pub fn run(a: Args) -> Result<u8> {
         }
     });
     let inputs: Vec<Input> = a.input.list();
-    let input_paths: Vec<PathBuf> = inputs
-        .iter()
-        .filter_map(|i| {
-            if let Input::Path(p) = i {
-                Some(p.clone())
-            } else {
-                None
-            }
-        })
-        .chain(a.lists.iter().cloned())
-        .collect();
+    let mut input_paths = super::common::input_paths(&inputs);
+    input_paths.extend(a.lists.iter().cloned());
     for p in [&out_path, &rejects_path] {
         if !to_stdout || p == &rejects_path {
             if let Ok(c) = p.canonicalize() {
@@ -206,22 +196,8 @@ fn load_lists(paths: &[PathBuf], min_score: f64, quiet: bool) -> Result<Option<s
     if paths.is_empty() {
         return Ok(None);
     }
-    if !(0.0..=1.0).contains(&min_score) {
-        return Err(InputError::Usage(format!(
-            "--list-min-score {min_score}: expected a number from 0 to 1"
-        ))
-        .into());
-    }
-    let mut list = List::default();
-    for p in paths {
-        list.add_file(p)
-            .map_err(|e| InputError::Unreadable(e.to_string()))?;
-    }
-    if !quiet {
-        for (file, line, why) in list.skipped.iter().take(20) {
-            eprintln!("score: {file}: line {line}: list entry skipped: {why}");
-        }
-    }
+    super::common::min_score("--list-min-score", min_score)?;
+    let list = super::common::read_lists(paths, "score", quiet)?;
     Ok(Some(std::sync::Arc::new(Matcher::new(list))))
 }
 

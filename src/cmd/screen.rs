@@ -8,11 +8,10 @@ use std::path::PathBuf;
 use anyhow::{Context, Result};
 
 use sentinel_manifest::atomic::AtomicFile;
-use sentinel_manifest::error::{InputError, EXIT_OK, EXIT_REJECTS};
+use sentinel_manifest::error::{EXIT_OK, EXIT_REJECTS};
 use sentinel_manifest::reader::{Input, Reader, RejectSink};
 use sentinel_manifest::schema::Col;
 use sentinel_parties::screen::filed::{filer_country, PartyMatch, Screener, ROLES};
-use sentinel_parties::screen::list::List;
 use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
 use sentinel_scoring::scored::spreadsheet_safe;
 
@@ -50,23 +49,8 @@ const HEADER: [&str; 9] = [
 ];
 
 pub fn run(a: Args) -> Result<u8> {
-    if !(0.0..=1.0).contains(&a.min_score) {
-        return Err(InputError::Usage(format!(
-            "--min-score {}: expected a number from 0 to 1",
-            a.min_score
-        ))
-        .into());
-    }
-    let mut list = List::default();
-    for p in &a.lists {
-        list.add_file(p)
-            .map_err(|e| InputError::Unreadable(e.to_string()))?;
-    }
-    if !a.quiet {
-        for (file, line, why) in list.skipped.iter().take(20) {
-            eprintln!("screen: {file}: line {line}: entry skipped: {why}");
-        }
-    }
+    super::common::min_score("--min-score", a.min_score)?;
+    let list = super::common::read_lists(&a.lists, "screen", a.quiet)?;
     let skipped = list.skipped.len();
     let matcher = Matcher::new(list);
     let inputs: Vec<Input> = a.input.list();
@@ -75,14 +59,8 @@ pub fn run(a: Args) -> Result<u8> {
     let sink = a.input.rejects.as_deref().map(RejectSink::create).transpose()?;
     let mut reader = Reader::open(&inputs, mapping, sink)?;
     // Neither a manifest nor a list may be overwritten by the output.
-    let input_paths: Vec<PathBuf> = inputs
-        .iter()
-        .filter_map(|i| match i {
-            Input::Path(p) => Some(p.clone()),
-            _ => None,
-        })
-        .chain(a.lists.iter().cloned())
-        .collect();
+    let mut input_paths = super::common::input_paths(&inputs);
+    input_paths.extend(a.lists.iter().cloned());
     let mut out = AtomicFile::create(&a.out, &input_paths)?;
     let mut w = csv::Writer::from_writer(out.writer());
     w.write_record(HEADER)?;

@@ -315,6 +315,7 @@ impl<'m> ScoreRun<'m> {
         // of each chunk's party columns.
         let (mut reader, listed) = std::thread::scope(|scope| -> Result<_> {
             let (to_screen, chunks) = std::sync::mpsc::sync_channel::<(usize, Batch)>(2);
+            let screened = sentinel_parties::screen::filed::columns();
             let screening = cfg.list.as_ref().map(|list| {
                 scope.spawn(move || {
                     let mut c = Collect::new(list);
@@ -330,10 +331,7 @@ impl<'m> ScoreRun<'m> {
                 let anomaly = features::anomaly(&d, &model.parts.stats);
                 if screening.is_some() {
                     to_screen
-                        .send((
-                            keys.len(),
-                            b.text_columns(&sentinel_parties::screen::filed::COLUMNS),
-                        ))
+                        .send((keys.len(), b.text_columns(&screened)))
                         .map_err(|_| anyhow::anyhow!("the screening thread failed"))?;
                 }
                 keys.append(&b, &d.category, &d.hs6, &anomaly);

@@ -64,15 +64,20 @@ pub const ROLES: [Role; 3] = [
     },
 ];
 
-/// The columns screening reads of a line.
-pub const COLUMNS: [Col; 6] = [
-    Col::UsppiName,
-    Col::UsppiAddress,
-    Col::ConsigneeName,
-    Col::ConsigneeCountry,
-    Col::IntermediateName,
-    Col::IntermediateCountry,
-];
+/// The columns screening reads of a line: each role's name, country
+/// column and address.
+pub fn columns() -> Vec<Col> {
+    ROLES
+        .iter()
+        .flat_map(|r| {
+            let country = match r.country {
+                Country::Column(c) => Some(c),
+                Country::Filer => None,
+            };
+            std::iter::once(r.name_col).chain(country).chain(r.address)
+        })
+        .collect()
+}
 
 /// One match of a line's party: which role (index into [`ROLES`]) and the
 /// entry it matched.
@@ -161,23 +166,38 @@ impl<'m> Screener<'m> {
         (country, role.address.map_or("", |c| &b.text(c)[i]))
     }
 
+    /// Role `r`'s party on line `i`: the place in `results` of its name's
+    /// matches, `None` when it has no name or its name matches nothing. A
+    /// filing's lines follow one another with the same parties, so the
+    /// role's name on the line before is not looked up again.
+    fn party(&mut self, r: usize, b: &Batch, i: usize) -> Option<u32> {
+        let name = &b.text(ROLES[r].name_col)[i];
+        if name.trim().is_empty() {
+            return None;
+        }
+        let k = match &self.last[r] {
+            Some((last, k)) if last == name => *k,
+            _ => {
+                let k = self.named(name);
+                self.last[r] = Some((name.to_string(), k));
+                k
+            }
+        };
+        (!self.results[k as usize].is_empty()).then_some(k)
+    }
+
     /// Every match of line `i`'s parties, role by role, best first within
     /// a role.
     pub fn line(&mut self, b: &Batch, i: usize) -> Vec<PartyMatch> {
         let mut out = Vec::new();
         for (r, role) in ROLES.iter().enumerate() {
-            let name = &b.text(role.name_col)[i];
-            if name.trim().is_empty() {
+            let Some(k) = self.party(r, b, i) else {
                 continue;
-            }
-            let k = self.named(name) as usize;
-            if self.results[k].is_empty() {
-                continue;
-            }
+            };
             let (country, address) = self.place_of(role, b, i);
             out.extend(
                 self.matcher
-                    .place(&self.results[k], country, address, self.min_score)
+                    .place(&self.results[k as usize], country, address, self.min_score)
                     .into_iter()
                     .map(|found| PartyMatch { role: r as u8, found }),
             );
@@ -186,27 +206,14 @@ impl<'m> Screener<'m> {
     }
 
     /// Line `i`'s strongest match (the first role's on equal scores): its
-    /// role and its place in [`Self::found`]. Each distinct party (role,
+    /// role and its place in [`Self::into_found`]. Each distinct party (role,
     /// name, country, address) is placed once, and its match kept once.
     pub fn best(&mut self, b: &Batch, i: usize) -> Option<(u8, u32)> {
         let mut best: Option<(u8, u32)> = None;
         for (r, role) in ROLES.iter().enumerate() {
-            let name = &b.text(role.name_col)[i];
-            if name.trim().is_empty() {
+            let Some(k) = self.party(r, b, i) else {
                 continue;
-            }
-            // A filing's lines follow one another with the same parties.
-            let k = match &self.last[r] {
-                Some((last, k)) if last == name => *k,
-                _ => {
-                    let k = self.named(name);
-                    self.last[r] = Some((name.to_string(), k));
-                    k
-                }
             };
-            if self.results[k as usize].is_empty() {
-                continue;
-            }
             let (country, address) = self.place_of(role, b, i);
             let seen = self.placed.get(&(k, r as u8)).and_then(|v| {
                 v.iter()
@@ -243,12 +250,7 @@ impl<'m> Screener<'m> {
         best
     }
 
-    /// The matches [`Self::best`] points into.
-    pub fn found(&self) -> &[Match] {
-        &self.found
-    }
-
-    /// [`Self::found`], kept once the screening is done.
+    /// The matches [`Self::best`] points into, once the screening is done.
     pub fn into_found(self) -> Vec<Match> {
         self.found
     }

@@ -5,6 +5,7 @@
 //! for nothing), and numbers are kept, to be equal or not at all ("11420
 //! CORP." is not "BELLETECH CORP").
 
+use super::similarity::jaro_winkler;
 use crate::normalize::{is_legal_form, legal_forms};
 
 /// What a token is.
@@ -35,57 +36,6 @@ fn legal_like(word: &str) -> bool {
             && legal_forms()
                 .iter()
                 .any(|f| f.len() >= 7 && jaro_winkler(f.as_bytes(), word.as_bytes()) >= 0.93))
-}
-
-/// Jaro-Winkler similarity of two words, as `strsim::jaro_winkler` gives
-/// it (equal to it, tested), over bytes without allocating for the words
-/// names are made of (ASCII, under 64 letters); others through `strsim`.
-pub fn jaro_winkler(a: &[u8], b: &[u8]) -> f64 {
-    const MAX: usize = 64;
-    let (la, lb) = (a.len(), b.len());
-    if la > MAX || lb > MAX || !a.is_ascii() || !b.is_ascii() {
-        return strsim::jaro_winkler(&String::from_utf8_lossy(a), &String::from_utf8_lossy(b));
-    }
-    if la == 0 || lb == 0 {
-        return f64::from(u8::from(la == lb));
-    }
-    let range = (la.max(lb) / 2).saturating_sub(1);
-    let (mut a_flags, mut b_flags) = ([false; MAX], [false; MAX]);
-    let mut matches = 0usize;
-    for (i, &c) in a.iter().enumerate() {
-        let lo = i.saturating_sub(range);
-        let hi = lb.min(i + range + 1);
-        for j in lo..hi {
-            if !b_flags[j] && b[j] == c {
-                a_flags[i] = true;
-                b_flags[j] = true;
-                matches += 1;
-                break;
-            }
-        }
-    }
-    if matches == 0 {
-        return 0.0;
-    }
-    let mut transpositions = 0usize;
-    let mut k = 0usize;
-    for i in (0..la).filter(|&i| a_flags[i]) {
-        while !b_flags[k] {
-            k += 1;
-        }
-        if a[i] != b[k] {
-            transpositions += 1;
-        }
-        k += 1;
-    }
-    let m = matches as f64;
-    let jaro = (m / la as f64 + m / lb as f64 + (matches - transpositions / 2) as f64 / m) / 3.0;
-    if jaro > 0.7 {
-        let prefix = a.iter().take(4).zip(b).take_while(|(x, y)| x == y).count();
-        jaro + 0.1 * prefix as f64 * (1.0 - jaro)
-    } else {
-        jaro
-    }
 }
 
 /// The tokens of a name.
@@ -185,39 +135,6 @@ pub fn phonetic(word: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn jaro_winkler_is_strsims() {
-        let words = [
-            "DORVINMON",
-            "DORVINBER",
-            "TECHNOLOGY",
-            "TECHNOLGOY",
-            "CARGO",
-            "CAGRO",
-            "A",
-            "",
-            "MARTHA",
-            "MARHTA",
-            "DIXON",
-            "DICKSONX",
-            "JELLYFISH",
-            "SMELLYFISH",
-            "INDU",
-            "INDUSTRIES",
-            "ABCABCABC",
-            "CBACBACBA",
-            "AAAAB",
-            "BAAAA",
-        ];
-        for a in words {
-            for b in words {
-                let ours = jaro_winkler(a.as_bytes(), b.as_bytes());
-                let theirs = strsim::jaro_winkler(a, b);
-                assert!((ours - theirs).abs() < 1e-12, "{a} {b}: {ours} vs {theirs}");
-            }
-        }
-    }
 
     fn texts(name: &str, kind: Kind) -> Vec<String> {
         tokens(name)
