@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The test command (README and CI): every test on an optimised build.
+# The test command (README and CI): every test on an optimised build, then
+# the Python package's (scripts/test-python.sh).
 # The browser test drives Debian's Chromium through chromedriver; when they
 # are missing they are installed here (apt-get, as root or through sudo), so
 # that a fresh machine needs nothing installed by hand. The browser test
@@ -21,4 +22,6 @@ if ! command -v chromium >/dev/null 2>&1 || ! command -v chromedriver >/dev/null
   $sudo apt-get update -qq
   $sudo apt-get install -y -qq chromium chromium-driver >/dev/null
 fi
-exec cargo test --release --workspace "$@"
+cargo test --release --workspace "$@"
+# The Python package, built from the same tree, against the command line.
+bash scripts/test-python.sh

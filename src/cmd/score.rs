@@ -15,7 +15,7 @@ use sentinel_manifest::reader::{self, Input};
 use sentinel_parties::screen::filed::filer_country;
 use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
 use sentinel_parties::store::PartyStore;
-use sentinel_scoring::{self as scoring, FlagRule, Format, RunConfig, RunList};
+use sentinel_scoring::{self as scoring, FlagRule, Format, RejectsTo, RunConfig, RunList};
 
 #[derive(Debug, clap::Args)]
 #[command(
@@ -141,7 +141,7 @@ pub fn run(a: Args) -> Result<u8> {
     let cfg = RunConfig {
         inputs,
         mapping,
-        rejects: rejects_path,
+        rejects: RejectsTo::File(rejects_path),
         mode,
         rule,
         keep_columns: a.keep_columns,
@@ -154,6 +154,7 @@ pub fn run(a: Args) -> Result<u8> {
         }),
         parties: parties.clone(),
         list,
+        explain: Default::default(),
     };
     let format = if !to_stdout && is_parquet(&out_path) {
         Format::Parquet

@@ -422,7 +422,7 @@ fn streamed_and_held_runs_are_identical() {
     use sentinel::model::Model;
     use sentinel::pipeline::Mode;
     use sentinel::reader::Input;
-    use sentinel::scoring::{score_run, FlagRule, Format, RunConfig};
+    use sentinel::scoring::{score_run, FlagRule, Format, RejectsTo, RunConfig};
     let f = fixture();
     let wd = Workdir::new();
     let model = Model::load(&f.model).unwrap();
@@ -434,7 +434,7 @@ fn streamed_and_held_runs_are_identical() {
         let cfg = RunConfig {
             inputs: vec![Input::Path(wd.path("dups.csv"))],
             mapping: None,
-            rejects: wd.path("r.csv"),
+            rejects: RejectsTo::File(wd.path("r.csv")),
             mode,
             rule: FlagRule::Budget("1%".parse().unwrap()),
             keep_columns: true,
@@ -444,6 +444,7 @@ fn streamed_and_held_runs_are_identical() {
             progress: Box::new(|_, _| {}),
             parties: None,
             list: None,
+            explain: Default::default(),
         };
         let mut out = Vec::new();
         let (summary, code) = score_run(&model, cfg, &mut out, Format::Csv).unwrap();

@@ -13,7 +13,8 @@ pub mod score;
 pub mod scored;
 
 pub use listing::RunList;
-pub use rows::Format;
+pub use rows::{Format, Output};
 pub use score::{
-    score_run, FlagRule, ListedSummary, Progress, RunConfig, Summary, TopRow, REASON_DEPTH, REASON_MIN,
+    score_run, score_run_to, FlagRule, ListedSummary, Progress, RejectsTo, RunConfig, Summary, TopRow,
+    REASON_DEPTH, REASON_MIN,
 };

@@ -17,6 +17,15 @@ pub enum Format {
     Parquet,
 }
 
+/// Where a run's scored rows go.
+pub enum Output<'w> {
+    Csv(&'w mut dyn std::io::Write),
+    Parquet(&'w mut dyn std::io::Write),
+    /// Kept as frames, a chunk each, with the Parquet output's column types
+    /// (the Python package hands them over as Arrow).
+    Frames(&'w mut Vec<polars::prelude::DataFrame>),
+}
+
 /// Workers of pass 2 (and of formatting the output).
 pub(crate) const WORKERS: usize = 2;
 

@@ -20,15 +20,16 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result};
+use rustc_hash::FxHashSet;
 use serde::Serialize;
 
 use crate::cases::{self, Cases, FlaggedLine, RunParties};
 use crate::keep::{Candidates, TopK};
 use crate::listing::{Collect, RunList, RunMatches, LISTED_PARTY};
-use crate::rows::{Chunks, Explained, Format, RowFigures, WORKERS};
+use crate::rows::{Chunks, Explained, Format, Output, RowFigures, WORKERS};
 use crate::scored::{output_names, write_rows, OutputRows};
 use sentinel_detect::catstats::{BatchStats, BatchStatsBuilder};
 use sentinel_detect::features;
@@ -42,7 +43,7 @@ use sentinel_manifest::batch::Batch;
 use sentinel_manifest::domain::Budget;
 use sentinel_manifest::mapping::Mapping;
 use sentinel_manifest::par;
-use sentinel_manifest::reader::{Input, Reader, RejectSink};
+use sentinel_manifest::reader::{Input, Reader, Reject, RejectSink};
 use sentinel_manifest::schema::Col;
 use sentinel_manifest::tables::Tables;
 use sentinel_parties::history::{self, HistFeatures};
@@ -80,7 +81,7 @@ pub type Progress = Box<dyn Fn(&str, u64)>;
 pub struct RunConfig {
     pub inputs: Vec<Input>,
     pub mapping: Option<Mapping>,
-    pub rejects: PathBuf,
+    pub rejects: RejectsTo,
     pub mode: Mode,
     pub rule: FlagRule,
     pub keep_columns: bool,
@@ -101,6 +102,35 @@ pub struct RunConfig {
     /// (`score --list`): a match raises the line's score, joins the
     /// entry's flagged lines into one case and leads its reasons.
     pub list: Option<RunList>,
+    /// Rows given reasons whatever their rank, by shipment_id (the Python
+    /// package's `explain`); empty for the command line.
+    pub explain: FxHashSet<String>,
+}
+
+/// Where a run's rejected rows go.
+#[derive(Debug, Clone)]
+pub enum RejectsTo {
+    /// The rejects file (the command line).
+    File(PathBuf),
+    /// Kept for the caller, in input order (the Python package).
+    Memory(Arc<Mutex<Vec<Reject>>>),
+}
+
+impl RejectsTo {
+    fn sink(&self) -> Result<RejectSink> {
+        match self {
+            RejectsTo::File(p) => RejectSink::create(p),
+            RejectsTo::Memory(rows) => Ok(RejectSink::memory(Arc::clone(rows))),
+        }
+    }
+
+    /// As the summary names it.
+    fn display(&self) -> String {
+        match self {
+            RejectsTo::File(p) => p.display().to_string(),
+            RejectsTo::Memory(_) => String::new(),
+        }
+    }
 }
 
 /// The run's summary (stderr, and `--summary-json`).
@@ -220,6 +250,8 @@ struct ScorePass {
     drift: sentinel_detect::drift::Drift,
     /// Rows ranked within this many get reasons.
     reason_rows: usize,
+    /// Rows given reasons whatever their rank (`RunConfig::explain`).
+    asked: FxHashSet<usize>,
 }
 
 /// The run's ranks and how many rows a budget flags.
@@ -301,7 +333,7 @@ impl<'m> ScoreRun<'m> {
     /// run is small enough.
     fn read(&self) -> Result<ReadPass> {
         let (model, cfg) = (self.model, &self.cfg);
-        let sink = RejectSink::create(&cfg.rejects)?;
+        let sink = cfg.rejects.sink()?;
         let reader = Reader::open(&self.inputs, cfg.mapping.clone(), Some(sink))?;
         let mut keys = RowKeys::default();
         let mut batch = BatchStatsBuilder::new(false);
@@ -443,6 +475,8 @@ impl<'m> ScoreRun<'m> {
         let mut rows = RowFigures::with_capacity(n);
         let mut top = TopK::new((self.flag_count(n) * REASON_DEPTH).max(REASON_MIN));
         let mut candidates = Candidates::default();
+        // Rows asked for by id are kept whatever their risk.
+        let mut asked = FxHashSet::default();
         let mut drift = sentinel_detect::drift::Counts::default();
         let parts = &model.parts;
         let batch = Arc::clone(&pass1.batch);
@@ -486,6 +520,9 @@ impl<'m> ScoreRun<'m> {
                 for (i, &r) in s.risk.iter().enumerate() {
                     if cfg.rule.over(r) || top.offer(r) {
                         wanted.push(i);
+                    } else if !cfg.explain.is_empty() && cfg.explain.contains(&b.text(Col::ShipmentId)[i]) {
+                        asked.insert(start + i);
+                        wanted.push(i);
                     }
                 }
                 candidates.push(&b, &wanted, start, &s.risk);
@@ -493,7 +530,7 @@ impl<'m> ScoreRun<'m> {
                 start += b.len;
                 if candidates.rows > top.k + cfg.chunk_rows {
                     let floor = top.floor();
-                    candidates.retain(|_, r| r >= floor || cfg.rule.over(r));
+                    candidates.retain(|at, r| r >= floor || cfg.rule.over(r) || asked.contains(&at));
                 }
                 (cfg.progress)("score", start as u64);
             }
@@ -503,6 +540,7 @@ impl<'m> ScoreRun<'m> {
         Ok(ScorePass {
             rows,
             candidates,
+            asked,
             reason_rows: top.k,
             drift: drift.drift(&model.parts.drift),
         })
@@ -528,14 +566,15 @@ impl<'m> ScoreRun<'m> {
     fn explain(
         &self,
         mut candidates: Candidates,
-        reason_rows: usize,
+        (reason_rows, asked): (usize, &FxHashSet<usize>),
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
         (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
         (batch, scoring, listed): (&Arc<BatchStats>, Scoring<'_>, Option<&RunMatches>),
     ) -> (HashMap<usize, Explained>, Cases) {
         let rule = self.cfg.rule;
-        candidates.retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r));
+        candidates
+            .retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r) || asked.contains(&at));
         let kept = candidates.into_batch();
         let parties = RunParties {
             exporter: &hist.exporter,
@@ -573,8 +612,7 @@ impl<'m> ScoreRun<'m> {
         &self,
         pass1: &ReadPass,
         out: &OutputRows<'_, impl Fn(usize) -> bool + Sync>,
-        w: &mut dyn Write,
-        format: Format,
+        to: Output<'_>,
     ) -> Result<()> {
         let names = output_names(self.cfg.keep_columns, out.has_filing, pass1.reader.carry_names());
         write_rows(
@@ -583,8 +621,7 @@ impl<'m> ScoreRun<'m> {
             self.chunks(pass1)?,
             pass1.held.as_deref(),
             self.cfg.chunk_rows,
-            w,
-            format,
+            to,
         )
     }
 
@@ -636,7 +673,7 @@ impl<'m> ScoreRun<'m> {
                 FlagRule::Budget(b) => format!("budget {b}"),
                 FlagRule::Threshold(t) => format!("threshold {t}"),
             },
-            rejects_file: self.cfg.rejects.display().to_string(),
+            rejects_file: self.cfg.rejects.display(),
             disabled_features: reader
                 .absent_expected()
                 .iter()
@@ -663,9 +700,18 @@ impl<'m> ScoreRun<'m> {
     }
 }
 
-/// Scores a run and writes its output to `w`: the passes of [`ScoreRun`]
-/// in order. Returns the summary and the exit code (rejects: 3).
+/// Scores a run and writes its output to `w` in `format`: see [`score_run_to`].
 pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Format) -> Result<(Summary, u8)> {
+    let to = match format {
+        Format::Csv => Output::Csv(w),
+        Format::Parquet => Output::Parquet(w),
+    };
+    score_run_to(model, cfg, to)
+}
+
+/// Scores a run and hands its output to `to`: the passes of [`ScoreRun`]
+/// in order. Returns the summary and the exit code (rejects: 3).
+pub fn score_run_to(model: &Model, cfg: RunConfig, to: Output<'_>) -> Result<(Summary, u8)> {
     let run = ScoreRun::start(model, cfg)?;
     let mut pass1 = run.read()?;
     let hist = run.histories(std::mem::take(&mut pass1.keys))?;
@@ -680,7 +726,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
     };
     let (reasons_of, cases) = run.explain(
         scored.candidates,
-        scored.reason_rows,
+        (scored.reason_rows, &scored.asked),
         &ranking,
         (risk, &flagged),
         hist,
@@ -696,7 +742,7 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
         has_filing: pass1.reader.has_column(Col::FilingId),
         keep_columns: run.cfg.keep_columns,
     };
-    run.write(&pass1, &out, w, format)?;
+    run.write(&pass1, &out, to)?;
     run.stage("pass 3 (rank, write)");
     let summary = run.summary(
         &pass1,

@@ -30,7 +30,7 @@ mod records;
 mod rejects;
 
 pub use self::cells::MAX_TEXT;
-pub use self::rejects::{Reject, RejectCode, RejectSink, MAX_REJECT_VALUE};
+pub use self::rejects::{Reject, RejectCode, RejectSink, MAX_REJECT_VALUE, REJECT_COLUMNS};
 
 /// Inputs larger than this (bytes on disk, standard input once saved) are
 /// read twice from the start: holding their first rows until the row limit
@@ -74,12 +74,52 @@ pub struct ReadStats {
 
 enum Source {
     Csv(Records),
-    /// Every needed column as text, row by row.
-    Parquet {
-        columns: Vec<Vec<Option<String>>>,
+    /// A columnar input (Parquet, or a frame handed over in memory): every
+    /// needed column as text.
+    Columns {
+        columns: TextColumns,
         height: usize,
         pos: usize,
     },
+}
+
+/// A columnar input's cells as text: one array a header position, `None`
+/// for a column the run does not read (its cells read as empty).
+pub(super) struct TextColumns(Vec<Option<StringChunked>>);
+
+impl TextColumns {
+    /// Each column the layout reads, cast to text in one chunk.
+    fn of(name: &str, df: &DataFrame, header: &[String], layout: &Layout) -> Result<TextColumns> {
+        let mut columns = Vec::with_capacity(header.len());
+        for (i, c) in df.columns().iter().enumerate() {
+            let needed = layout.canon.contains(&Some(i))
+                || layout.extra_cat.contains(&Some(i))
+                || layout.extra_num.contains(&Some(i))
+                || layout.carry.contains(&Some(i));
+            if !needed {
+                columns.push(None);
+                continue;
+            }
+            let s = c.cast(&DataType::String).map_err(|e| {
+                InputError::Unreadable(format!(
+                    "{name}: column `{}` cannot be read as text: {e}",
+                    header[i]
+                ))
+            })?;
+            let ca = s
+                .str()
+                .map_err(|e| InputError::Unreadable(format!("{name}: column `{}`: {e}", header[i])))?;
+            columns.push(Some(ca.rechunk().into_owned()));
+        }
+        Ok(TextColumns(columns))
+    }
+
+    /// Row `row`'s cells, in header order.
+    pub(super) fn row(&self, row: usize) -> impl Iterator<Item = &str> + '_ {
+        self.0
+            .iter()
+            .map(move |c| c.as_ref().and_then(|c| c.get(row)).unwrap_or(""))
+    }
 }
 
 /// Accepted rows a chunk holds by default (`score --chunk-rows`).
@@ -98,7 +138,7 @@ struct OpenFile {
     pending: Option<Round>,
 }
 
-/// One input: a path, or `-` for stdin.
+/// One input: a path, `-` for stdin, or a frame already in memory.
 #[derive(Debug, Clone)]
 pub enum Input {
     Stdin,
@@ -106,6 +146,13 @@ pub enum Input {
     /// Standard input saved to a file so it can be read more than once;
     /// messages still call it `<stdin>`.
     Spooled(PathBuf),
+    /// A table handed over in memory (the Python package's batches), read
+    /// as a Parquet file's columns are; messages call it by `name`, its
+    /// rows numbered from 1.
+    Frame {
+        name: String,
+        frame: DataFrame,
+    },
 }
 
 impl Input {
@@ -121,12 +168,13 @@ impl Input {
         match self {
             Input::Stdin | Input::Spooled(_) => "<stdin>".into(),
             Input::Path(p) => p.display().to_string(),
+            Input::Frame { name, .. } => name.clone(),
         }
     }
 
     fn is_parquet(&self) -> bool {
         match self {
-            Input::Stdin | Input::Spooled(_) => false,
+            Input::Stdin | Input::Spooled(_) | Input::Frame { .. } => false,
             Input::Path(p) => p
                 .extension()
                 .and_then(|e| e.to_str())
@@ -141,7 +189,7 @@ pub fn input_bytes(inputs: &[Input]) -> u64 {
         .iter()
         .map(|i| match i {
             Input::Path(p) | Input::Spooled(p) => std::fs::metadata(p).map_or(0, |m| m.len()),
-            Input::Stdin => 0,
+            Input::Stdin | Input::Frame { .. } => 0,
         })
         .sum()
 }
@@ -207,20 +255,14 @@ impl Reader {
         let mut r = Reader::new(mapping, rejects);
         for input in inputs {
             let name = input.display();
-            if input.is_parquet() {
-                let Input::Path(p) = input else {
-                    unreachable!("stdin is never parquet")
-                };
-                r.add_parquet(&name, p)?;
-            } else {
-                let rd: Box<dyn Read + Send> = match input {
-                    Input::Stdin => Box::new(std::io::stdin()),
-                    Input::Path(p) | Input::Spooled(p) => Box::new(
-                        File::open(p)
-                            .map_err(|e| InputError::Unreadable(format!("{name}: cannot open: {e}")))?,
-                    ),
-                };
-                r.add_csv(&name, rd)?;
+            let open = |p: &Path| {
+                File::open(p).map_err(|e| InputError::Unreadable(format!("{name}: cannot open: {e}")))
+            };
+            match input {
+                Input::Frame { frame, .. } => r.add_columns(&name, frame)?,
+                Input::Path(p) if input.is_parquet() => r.add_parquet(&name, p)?,
+                Input::Path(p) | Input::Spooled(p) => r.add_csv(&name, Box::new(open(p)?))?,
+                Input::Stdin => r.add_csv(&name, Box::new(std::io::stdin()))?,
             }
         }
         Ok(r)
@@ -331,33 +373,22 @@ impl Reader {
         let df = ParquetReader::new(f)
             .finish()
             .map_err(|e| InputError::Unreadable(format!("{name}: not a readable Parquet file: {e}")))?;
+        self.add_columns(name, &df)
+    }
+
+    /// A columnar input (a Parquet file's frame, or one handed over in
+    /// memory): its columns as text, validated row by row as a CSV's are.
+    fn add_columns(&mut self, name: &str, df: &DataFrame) -> Result<()> {
         let header: Vec<String> = df.get_column_names().iter().map(|s| s.to_string()).collect();
-        let layout = self.register(name, &header)?;
-        let mut columns = Vec::with_capacity(header.len());
-        for (i, c) in df.columns().iter().enumerate() {
-            let needed = layout.canon.contains(&Some(i))
-                || layout.extra_cat.contains(&Some(i))
-                || layout.extra_num.contains(&Some(i))
-                || layout.carry.contains(&Some(i));
-            if !needed {
-                columns.push(Vec::new());
-                continue;
-            }
-            let s = c.cast(&DataType::String).map_err(|e| {
-                InputError::Unreadable(format!(
-                    "{name}: column `{}` cannot be read as text: {e}",
-                    header[i]
-                ))
-            })?;
-            let ca = s
-                .str()
-                .map_err(|e| InputError::Unreadable(format!("{name}: column `{}`: {e}", header[i])))?;
-            columns.push(ca.iter().map(|v| v.map(str::to_string)).collect());
+        if header.is_empty() {
+            return Err(InputError::Layout(format!("{name}: the table has no columns")).into());
         }
+        let layout = self.register(name, &header)?;
+        let columns = TextColumns::of(name, df, &header, &layout)?;
         let index = (self.file_names.len() - 1) as u32;
         self.pending.push((
             index,
-            Source::Parquet {
+            Source::Columns {
                 columns,
                 height: df.height(),
                 pos: 0,
@@ -505,7 +536,7 @@ impl Reader {
     fn next_round(&self, name: &str, file: &mut OpenFile) -> Result<Option<Round>> {
         match &mut file.source {
             Source::Csv(records) => records.next_round(),
-            Source::Parquet { columns, height, pos } => {
+            Source::Columns { columns, height, pos } => {
                 if *pos >= *height {
                     return Ok(None);
                 }
@@ -520,7 +551,7 @@ impl Reader {
                     .collect();
                 *pos = end;
                 let (mapping, layout, index) = (self.mapping.as_ref(), &file.layout, file.index);
-                let columns = Some(columns.as_slice());
+                let columns = Some(&*columns);
                 let half = raws.len().div_ceil(2);
                 // Two halves validated in parallel, joined in order.
                 let parts: Vec<&[RawRecord]> = raws.chunks(half.max(1)).collect();
@@ -614,17 +645,13 @@ impl Reader {
         mapping: Option<&Mapping>,
         name: &str,
         layout: &Layout,
-        columns: Option<&'a [Vec<Option<String>>]>,
+        columns: Option<&'a TextColumns>,
         raw: &'a RawRecord,
         cells: &mut Vec<Result<&'a str, ()>>,
     ) -> Result<ParsedRow<'a>, Box<Reject>> {
         cells.clear();
         match (columns, raw.parquet_row) {
-            (Some(columns), Some(r)) => cells.extend(
-                columns
-                    .iter()
-                    .map(|c| Ok(c.get(r).and_then(|v| v.as_deref()).unwrap_or(""))),
-            ),
+            (Some(columns), Some(r)) => cells.extend(columns.row(r).map(Ok)),
             _ => {
                 let record = &raw.record;
                 match std::str::from_utf8(record.as_slice()) {

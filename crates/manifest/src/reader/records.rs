@@ -75,7 +75,7 @@ pub(super) fn validate_round(
     mapping: Option<&Mapping>,
     name: &str,
     layout: &Layout,
-    columns: Option<&[Vec<Option<String>>]>,
+    columns: Option<&super::TextColumns>,
     index: u32,
     raws: &[RawRecord],
 ) -> Round {

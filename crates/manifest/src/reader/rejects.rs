@@ -76,9 +76,27 @@ pub struct Reject {
 /// The rejects CSV: `file,line,shipment_id,column,value,reason_code,reason`.
 pub struct RejectSink {
     path: PathBuf,
-    writer: csv::Writer<Box<dyn Write + Send>>,
+    to: SinkTo,
     pub count: u64,
 }
+
+/// Where rejected rows go: a CSV file (the command line), or kept in
+/// memory for the caller (the Python package's rejects table).
+enum SinkTo {
+    Csv(Box<csv::Writer<Box<dyn Write + Send>>>),
+    Memory(std::sync::Arc<std::sync::Mutex<Vec<Reject>>>),
+}
+
+/// The rejects file's columns, in order.
+pub const REJECT_COLUMNS: [&str; 7] = [
+    "file",
+    "line",
+    "shipment_id",
+    "column",
+    "value",
+    "reason_code",
+    "reason",
+];
 
 impl RejectSink {
     pub fn create(path: &Path) -> Result<RejectSink> {
@@ -92,19 +110,19 @@ impl RejectSink {
 
     pub fn new(path: PathBuf, w: Box<dyn Write + Send>) -> RejectSink {
         let mut writer = csv::Writer::from_writer(w);
-        // Header written eagerly so an empty rejects file still has it.
-        let _ = writer.write_record([
-            "file",
-            "line",
-            "shipment_id",
-            "column",
-            "value",
-            "reason_code",
-            "reason",
-        ]);
+        let _ = writer.write_record(REJECT_COLUMNS);
         RejectSink {
             path,
-            writer,
+            to: SinkTo::Csv(Box::new(writer)),
+            count: 0,
+        }
+    }
+
+    /// A sink that appends each rejected row to `rows`.
+    pub fn memory(rows: std::sync::Arc<std::sync::Mutex<Vec<Reject>>>) -> RejectSink {
+        RejectSink {
+            path: PathBuf::new(),
+            to: SinkTo::Memory(rows),
             count: 0,
         }
     }
@@ -114,25 +132,34 @@ impl RejectSink {
     }
 
     pub(super) fn write(&mut self, r: &Reject) -> Result<()> {
-        self.writer
-            .write_record([
-                r.file.as_str(),
-                r.line.to_string().as_str(),
-                r.shipment_id.as_str(),
-                r.column.as_str(),
-                r.value.as_str(),
-                r.reason_code.as_str(),
-                r.reason.as_str(),
-            ])
-            .with_context(|| format!("cannot write rejects file {}", self.path.display()))?;
+        match &mut self.to {
+            SinkTo::Csv(writer) => writer
+                .write_record([
+                    r.file.as_str(),
+                    r.line.to_string().as_str(),
+                    r.shipment_id.as_str(),
+                    r.column.as_str(),
+                    r.value.as_str(),
+                    r.reason_code.as_str(),
+                    r.reason.as_str(),
+                ])
+                .with_context(|| format!("cannot write rejects file {}", self.path.display()))?,
+            SinkTo::Memory(rows) => rows
+                .lock()
+                .map_err(|_| anyhow::anyhow!("the rejects were lost to a failed thread"))?
+                .push(r.clone()),
+        }
         self.count += 1;
         Ok(())
     }
 
-    pub fn finish(mut self) -> Result<()> {
-        self.writer
-            .flush()
-            .with_context(|| format!("cannot write rejects file {}", self.path.display()))
+    pub fn finish(self) -> Result<()> {
+        match self.to {
+            SinkTo::Csv(mut writer) => writer
+                .flush()
+                .with_context(|| format!("cannot write rejects file {}", self.path.display())),
+            SinkTo::Memory(_) => Ok(()),
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use anyhow::Result;
 use polars::prelude::*;
 
-use crate::rows::{Chunks, Explained, Format, RowFigures, WORKERS};
+use crate::rows::{Chunks, Explained, Output, RowFigures, WORKERS};
 use sentinel_manifest::batch::Batch;
 use sentinel_manifest::par;
 use sentinel_manifest::schema::Col;
@@ -125,96 +125,129 @@ impl<F: Fn(usize) -> bool> OutputRows<'_, F> {
 }
 
 /// Pass 3: the output rows, in input order, from the chunks once more.
-pub(crate) fn write_rows<'h, F: Fn(usize) -> bool + Sync>(
+pub(crate) fn write_rows<F: Fn(usize) -> bool + Sync>(
+    out: &OutputRows<'_, F>,
+    names: &[String],
+    again: Chunks,
+    held: Option<&[Batch]>,
+    chunk_rows: usize,
+    to: Output<'_>,
+) -> Result<()> {
+    match to {
+        Output::Frames(frames) => frames_of_rows(out, names, again, held, chunk_rows, &mut |df| {
+            frames.push(df);
+            Ok(())
+        }),
+        Output::Parquet(w) => {
+            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
+            let mut w_opt = Some(w);
+            frames_of_rows(out, names, again, held, chunk_rows, &mut |df| {
+                if writer.is_none() {
+                    let w = w_opt
+                        .take()
+                        .ok_or_else(|| anyhow::anyhow!("the writer was used twice"))?;
+                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
+                }
+                if let Some(bw) = writer.as_mut() {
+                    bw.write_batch(&df)?;
+                }
+                Ok(())
+            })?;
+            if let Some(bw) = writer {
+                bw.finish()?;
+            }
+            Ok(())
+        }
+        Output::Csv(w) => write_csv(out, names, again, held, chunk_rows, w),
+    }
+}
+
+/// The output rows as frames of the Parquet output's types, a chunk each
+/// (one empty frame for a run without rows, so its columns are known).
+fn frames_of_rows<F: Fn(usize) -> bool + Sync>(
+    out: &OutputRows<'_, F>,
+    names: &[String],
+    mut again: Chunks,
+    held: Option<&[Batch]>,
+    chunk_rows: usize,
+    each: &mut dyn FnMut(DataFrame) -> Result<()>,
+) -> Result<()> {
+    let mut start = 0usize;
+    let mut any = false;
+    loop {
+        let b = again.next(held, chunk_rows)?;
+        if b.is_none() && any {
+            return Ok(());
+        }
+        let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
+        let mut cells = CellBuf::default();
+        if let Some(b) = &b {
+            for i in 0..b.len {
+                out.cells(b, i, start + i, &mut cells);
+                for (c, v) in cols.iter_mut().zip(cells.as_slice()) {
+                    c.push(v.clone());
+                }
+            }
+            start += b.len;
+        }
+        each(parquet_frame(names, cols)?)?;
+        any = true;
+        if b.is_none() {
+            return Ok(());
+        }
+    }
+}
+
+/// CSV: two halves of a chunk are formatted on two workers while this
+/// thread writes the chunk before it.
+fn write_csv<'h, F: Fn(usize) -> bool + Sync>(
     out: &OutputRows<'_, F>,
     names: &[String],
     mut again: Chunks,
     held: Option<&'h [Batch]>,
     chunk_rows: usize,
     w: &mut dyn Write,
-    format: Format,
 ) -> Result<()> {
-    match format {
-        Format::Parquet => {
-            let mut start = 0usize;
-            let mut writer: Option<polars::io::parquet::write::BatchedWriter<&mut dyn Write>> = None;
-            let mut w_opt = Some(w);
-            loop {
-                let b = again.next(held, chunk_rows)?;
-                if b.is_none() && writer.is_some() {
-                    break;
-                }
-                let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-                let mut cells = CellBuf::default();
-                if let Some(b) = &b {
-                    for i in 0..b.len {
-                        out.cells(b, i, start + i, &mut cells);
-                        for (c, v) in cols.iter_mut().zip(cells.as_slice()) {
-                            c.push(v.clone());
-                        }
-                    }
-                    start += b.len;
-                }
-                let df = parquet_frame(names, cols)?;
-                if writer.is_none() {
-                    let w = w_opt.take().expect("writer used once");
-                    writer = Some(ParquetWriter::new(w).batched(df.schema())?);
-                }
-                if let Some(bw) = writer.as_mut() {
-                    bw.write_batch(&df)?;
-                }
-                if b.is_none() {
-                    break;
-                }
-            }
-            if let Some(bw) = writer {
-                bw.finish()?;
+    let mut cw = csv::Writer::from_writer(&mut *w);
+    cw.write_record(names)?;
+    cw.flush()?;
+    drop(cw);
+    // Two halves of a chunk are formatted on two workers while this
+    // thread writes the chunk before it.
+    let format_half = |(b, lo, hi, start): (Arc<Cow<'h, Batch>>, usize, usize, usize)| -> Result<Vec<u8>> {
+        let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
+        let mut cells = CellBuf::default();
+        for i in lo..hi {
+            out.cells(&b, i, start + i, &mut cells);
+            cw.write_record(cells.as_slice())?;
+        }
+        cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
+    };
+    std::thread::scope(|scope| -> Result<()> {
+        let (mut feed, mut formatted) = par::ordered(WORKERS, 4, format_half, |job| {
+            scope.spawn(job);
+        });
+        let stopped = |_| anyhow::anyhow!("a formatting thread failed");
+        let mut start = 0usize;
+        while let Some(b) = again.next(held, chunk_rows)? {
+            let (len, b) = (b.len, Arc::new(b));
+            let half = len.div_ceil(2);
+            feed.send((b.clone(), 0, half, start)).map_err(stopped)?;
+            feed.send((b, half, len, start)).map_err(stopped)?;
+            start += len;
+            // Write what is formatted, keeping one chunk in hand.
+            while feed.in_flight() > 2 {
+                let Some(part) = formatted.next() else { break };
+                w.write_all(&part?)?;
             }
         }
-        Format::Csv => {
-            let mut cw = csv::Writer::from_writer(&mut *w);
-            cw.write_record(names)?;
-            cw.flush()?;
-            drop(cw);
-            // Two halves of a chunk are formatted on two workers while this
-            // thread writes the chunk before it.
-            let format_half =
-                |(b, lo, hi, start): (Arc<Cow<'h, Batch>>, usize, usize, usize)| -> Result<Vec<u8>> {
-                    let mut cw = csv::Writer::from_writer(Vec::with_capacity((hi - lo) * 128));
-                    let mut cells = CellBuf::default();
-                    for i in lo..hi {
-                        out.cells(&b, i, start + i, &mut cells);
-                        cw.write_record(cells.as_slice())?;
-                    }
-                    cw.into_inner().map_err(|e| anyhow::anyhow!("{e}"))
-                };
-            std::thread::scope(|scope| -> Result<()> {
-                let (mut feed, mut formatted) = par::ordered(WORKERS, 4, format_half, |job| {
-                    scope.spawn(job);
-                });
-                let stopped = |_| anyhow::anyhow!("a formatting thread failed");
-                let mut start = 0usize;
-                while let Some(b) = again.next(held, chunk_rows)? {
-                    let (len, b) = (b.len, Arc::new(b));
-                    let half = len.div_ceil(2);
-                    feed.send((b.clone(), 0, half, start)).map_err(stopped)?;
-                    feed.send((b, half, len, start)).map_err(stopped)?;
-                    start += len;
-                    // Write what is formatted, keeping one chunk in hand.
-                    while feed.in_flight() > 2 {
-                        let Some(part) = formatted.next() else { break };
-                        w.write_all(&part?)?;
-                    }
-                }
-                drop(feed);
-                for part in formatted {
-                    w.write_all(&part?)?;
-                }
-                Ok(())
-            })?;
-            w.flush()?;
+        drop(feed);
+        for part in formatted {
+            w.write_all(&part?)?;
         }
-    }
+        Ok(())
+    })?;
+    w.flush()?;
     Ok(())
 }
 
