@@ -85,7 +85,11 @@ class Scorer:
     ``"1%"`` or ``"top:500"``; or ``threshold``: flag rows whose risk_score
     is at least this. ``ignore_labels``: rank by the label-free score.
     ``lists``: restricted-party lists (the Consolidated Screening List's
-    CSV layout) each batch's parties are screened against.
+    CSV layout) each batch's parties are screened against. ``parties``: a
+    party store (SQLite; created when missing), as ``score --parties``:
+    each batch's party histories start from every batch scored with it
+    before and are written back once the batch is scored, so batches must
+    come in date order, one at a time (a lock keeps a scorer's runs apart).
     """
 
     def __init__(
@@ -98,6 +102,7 @@ class Scorer:
         ignore_labels: bool = False,
         lists: Sequence[Union[str, os.PathLike]] = (),
         list_min_score: float = 0.88,
+        parties: Optional[Union[str, os.PathLike]] = None,
     ) -> None:
         self._native = _native.Scorer(
             model=os.fspath(model) if model is not None else None,
@@ -107,6 +112,7 @@ class Scorer:
             ignore_labels=ignore_labels,
             lists=[os.fspath(p) for p in lists],
             list_min_score=list_min_score,
+            parties=os.fspath(parties) if parties is not None else None,
         )
         #: The rejected rows of the last batch scored (the rejects file's columns).
         self.last_rejects: Optional[pa.Table] = None

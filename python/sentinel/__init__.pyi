@@ -27,6 +27,7 @@ class Scorer:
         ignore_labels: bool = False,
         lists: Sequence[Union[str, os.PathLike]] = (),
         list_min_score: float = 0.88,
+        parties: Optional[Union[str, os.PathLike]] = None,
     ) -> None: ...
     @overload
     def score(

@@ -18,6 +18,7 @@ class Scorer:
         ignore_labels: bool = False,
         lists: List[str] = ...,
         list_min_score: float = 0.88,
+        parties: Optional[str] = None,
     ) -> None: ...
     def score(
         self, table: pa.Table, name: str = "<batch>", keep_columns: bool = False, explain: List[str] = ...

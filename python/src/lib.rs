@@ -22,6 +22,7 @@ use sentinel_manifest::reader::{Input, Reject};
 use sentinel_parties::screen::filed::filer_country;
 use sentinel_parties::screen::list::List;
 use sentinel_parties::screen::matcher::{Matcher, DEFAULT_MIN_SCORE};
+use sentinel_parties::store::PartyStore;
 use sentinel_scoring::{FlagRule, Output, RejectsTo, RunConfig, RunList};
 
 mod arrow;
@@ -44,6 +45,7 @@ fn to_py(e: anyhow::Error) -> PyErr {
     let message = format!("{e:#}");
     if e.downcast_ref::<ReadError>().is_some()
         || e.downcast_ref::<sentinel_detect::model::ModelError>().is_some()
+        || e.downcast_ref::<sentinel_parties::store::StoreError>().is_some()
     {
         InputError::new_err(message)
     } else {
@@ -59,6 +61,9 @@ struct Scorer {
     rule: FlagRule,
     mode: Mode,
     list: Option<(Arc<Matcher>, f64)>,
+    /// The party store each batch's histories start from and are written
+    /// back to (`score --parties`); a lock keeps its runs one at a time.
+    parties: Option<Mutex<PathBuf>>,
 }
 
 /// What one `score` call gives back: the scored rows, the rejected rows
@@ -68,7 +73,8 @@ type Scored<'py> = (Bound<'py, PyAny>, Bound<'py, PyAny>, String);
 #[pymethods]
 impl Scorer {
     #[new]
-    #[pyo3(signature = (model=None, mapping=None, budget=None, threshold=None, ignore_labels=false, lists=Vec::new(), list_min_score=DEFAULT_MIN_SCORE))]
+    #[allow(clippy::too_many_arguments)]
+    #[pyo3(signature = (model=None, mapping=None, budget=None, threshold=None, ignore_labels=false, lists=Vec::new(), list_min_score=DEFAULT_MIN_SCORE, parties=None))]
     fn new(
         model: Option<PathBuf>,
         mapping: Option<PathBuf>,
@@ -77,6 +83,7 @@ impl Scorer {
         ignore_labels: bool,
         lists: Vec<PathBuf>,
         list_min_score: f64,
+        parties: Option<PathBuf>,
     ) -> PyResult<Scorer> {
         let rule = match (budget, threshold) {
             (Some(_), Some(_)) => {
@@ -122,12 +129,18 @@ impl Scorer {
         } else {
             Mode::Supervised
         };
+        if let Some(p) = &parties {
+            // Refused now (a store of another model, an unreadable file)
+            // rather than at the first batch.
+            drop(PartyStore::open(p, model.id()).map_err(to_py)?);
+        }
         Ok(Scorer {
             model: Arc::new(model),
             mapping,
             rule,
             mode,
             list,
+            parties: parties.map(Mutex::new),
         })
     }
 
@@ -162,9 +175,22 @@ impl Scorer {
             self.mode,
             self.rule,
         );
+        let parties = self.parties.as_ref();
         // Scoring holds no Python object: other Python threads run meanwhile.
         let (frames, summary) = py
             .detach(move || -> anyhow::Result<_> {
+                // One run at a time against a store, committed once the
+                // output is whole (as `score --parties` does).
+                let held = parties
+                    .map(|p| {
+                        p.lock()
+                            .map_err(|_| anyhow::anyhow!("a run on the party store failed"))
+                    })
+                    .transpose()?;
+                let store = held
+                    .as_deref()
+                    .map(|p| PartyStore::open(p, model.id()).map(Arc::new))
+                    .transpose()?;
                 let cfg = RunConfig {
                     inputs: vec![input],
                     mapping,
@@ -176,7 +202,7 @@ impl Scorer {
                     in_memory_rows: sentinel_scoring::score::IN_MEMORY_ROWS,
                     temp_dir: std::env::temp_dir(),
                     progress: Box::new(|_, _| {}),
-                    parties: None,
+                    parties: store.clone(),
                     list,
                     explain: explain.into_iter().collect(),
                 };
@@ -184,7 +210,13 @@ impl Scorer {
                 let (summary, _code) =
                     sentinel_scoring::score_run_to(&model, cfg, Output::Frames(&mut frames))?;
                 let summary = serde_json::to_string(&summary)?;
-                Ok((arrow::concat(frames)?, summary))
+                let frames = arrow::concat(frames)?;
+                if let Some(store) = store {
+                    Arc::into_inner(store)
+                        .ok_or_else(|| anyhow::anyhow!("the party store is still in use"))?
+                        .commit()?;
+                }
+                Ok((frames, summary))
             })
             .map_err(to_py)?;
         let rejected = std::mem::take(

@@ -194,3 +194,26 @@ def test_explain_drift_and_manifest(scorer, cli):
     assert manifest["model_id"] == scorer.model_id
     assert json.dumps(manifest)
     assert scorer.mode == "supervised" and scorer.rule == "budget 1%"
+
+
+def test_a_party_store_carries_histories_as_the_command_lines(sentinel_bin, cli, tmp_path):
+    import subprocess
+
+    world = tmp_path / "w.parquet"
+    subprocess.run(
+        [str(sentinel_bin), "generate", "--rows", "40000", "--seed", "3", "--days", "2", "--out", str(world), "-q"],
+        check=True,
+    )
+    t = large_text(pq.read_table(world))
+    dates = t.column("export_date")
+    days = []
+    for i, day in enumerate(sorted(pc.unique(dates).to_pylist())):
+        days.append(tmp_path / f"day{i}.parquet")
+        pq.write_table(t.filter(pc.equal(dates, day)), days[-1])
+    assert len(days) == 2
+    scorer = sentinel.Scorer(parties=tmp_path / "py.sqlite")
+    got = [scorer.score(pq.read_table(d)) for d in days]
+    expected = [cli(d, "--parties", str(tmp_path / "cli.sqlite")) for d in days]
+    assert same(got[0], expected[0]) and same(got[1], expected[1])
+    # The second day read the first's parties: without the store it differs.
+    assert not sentinel.Scorer().score(pq.read_table(days[1])).equals(got[1])
