@@ -15,7 +15,6 @@ import sys
 import tempfile
 import time
 
-import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 import sentinel
@@ -30,12 +29,15 @@ with tempfile.TemporaryDirectory(dir=shm) as d:
     subprocess.run([binary, "generate", "--rows", str(rows), "--seed", "1", "--scenario", "nj-warehouse",
                     "--out", world, "-q"], check=True)
     table = pq.read_table(world)
+    world_csv = os.path.join(d, "w.csv")  # the same world, as CSV
+    subprocess.run([binary, "generate", "--rows", str(rows), "--seed", "1", "--scenario", "nj-warehouse",
+                    "--out", world_csv, "-q"], check=True)
     scorer = sentinel.Scorer()
     scorer.score(table.slice(0, 1000))  # the model loaded, the library paged in
 
-    def cli(out):
+    def cli(src, out):
         t = time.perf_counter()
-        subprocess.run([binary, "score", world, "--out", out, "-q"], check=True)
+        subprocess.run([binary, "score", src, "--out", out, "-q"], check=True)
         return time.perf_counter() - t
 
     def python():
@@ -45,12 +47,14 @@ with tempfile.TemporaryDirectory(dir=shm) as d:
         assert scored.num_rows == rows
         return took
 
-    c, p = [], []
+    c, v, p = [], [], []
     for i in range(runs):
-        c.append(cli(os.path.join(d, "out.parquet")))
+        c.append(cli(world, os.path.join(d, "out.parquet")))
+        v.append(cli(world_csv, os.path.join(d, "out.csv")))
         p.append(python())
-    mc, mp = statistics.median(c), statistics.median(p)
+    mc, mv, mp = statistics.median(c), statistics.median(v), statistics.median(p)
     print(f"rows {rows}, {runs} alternated runs")
     print(f"  sentinel score (Parquet in and out, /dev/shm): {' '.join(f'{x:.2f}' for x in c)}  median {mc:.2f} s")
+    print(f"  sentinel score (CSV in and out, /dev/shm):     {' '.join(f'{x:.2f}' for x in v)}  median {mv:.2f} s")
     print(f"  Scorer.score (pyarrow.Table in memory):        {' '.join(f'{x:.2f}' for x in p)}  median {mp:.2f} s")
-    print(f"  Python over CLI: {100 * (mp / mc - 1):+.1f}%")
+    print(f"  Python over CLI: {100 * (mp / mc - 1):+.1f}% (Parquet), {100 * (mp / mv - 1):+.1f}% (CSV)")

@@ -12,37 +12,48 @@ use pyo3::types::PyDict;
 
 use sentinel_manifest::reader::{Reject, REJECT_COLUMNS};
 
-/// A `pyarrow.Table` as a polars frame, column by column (each column's
-/// chunks combined first), names and order kept.
+/// A `pyarrow.Table` as a polars frame, column by column and chunk by
+/// chunk (no copy here: the reader casts and joins each column's chunks
+/// once), names and order kept.
 pub(crate) fn import_table(table: &Bound<'_, PyAny>) -> Result<DataFrame> {
     let names: Vec<String> = table.getattr("column_names")?.extract()?;
     let height: usize = table.getattr("num_rows")?.extract()?;
     let mut columns = Vec::with_capacity(names.len());
     for (i, name) in names.iter().enumerate() {
         let chunked = table.call_method1("column", (i,))?;
-        let array = chunked.call_method0("combine_chunks")?;
-        let mut c_array = Box::new(ArrowArray::empty());
-        let mut c_schema = Box::new(ArrowSchema::empty());
-        array.call_method1(
-            "_export_to_c",
-            (
-                &mut *c_array as *mut ArrowArray as usize,
-                &mut *c_schema as *mut ArrowSchema as usize,
-            ),
-        )?;
-        // SAFETY: pyarrow has just filled both structs as the C data
-        // interface lays them out; the array is moved into polars, which
-        // calls its release callback when done.
-        let imported = unsafe {
-            let field = ffi::import_field_from_c(&c_schema)?;
-            ffi::import_array_from_c(*c_array, field.dtype)?
-        };
-        let series = Series::from_arrow(name.as_str().into(), imported)
+        let mut chunks: Vec<Bound<'_, PyAny>> = chunked.getattr("chunks")?.extract()?;
+        if chunks.is_empty() {
+            // A column without chunks (an empty table): one empty array.
+            chunks.push(chunked.call_method0("combine_chunks")?);
+        }
+        let arrays = chunks.iter().map(import_array).collect::<Result<Vec<_>>>()?;
+        let series = Series::try_from((PlSmallStr::from(name.as_str()), arrays))
             .map_err(|e| anyhow::anyhow!("column `{name}` cannot be read: {e}"))?;
         columns.push(series.into_column());
     }
     DataFrame::new(height, columns)
         .map_err(|e| anyhow::anyhow!("the table's columns cannot be read together: {e}"))
+}
+
+/// One `pyarrow.Array` through the C data interface.
+fn import_array(array: &Bound<'_, PyAny>) -> Result<ArrayRef> {
+    let mut c_array = Box::new(ArrowArray::empty());
+    let mut c_schema = Box::new(ArrowSchema::empty());
+    array.call_method1(
+        "_export_to_c",
+        (
+            &mut *c_array as *mut ArrowArray as usize,
+            &mut *c_schema as *mut ArrowSchema as usize,
+        ),
+    )?;
+    // SAFETY: pyarrow has just filled both structs as the C data interface
+    // lays them out; the array is moved into polars, which calls its
+    // release callback when done.
+    let imported = unsafe {
+        let field = ffi::import_field_from_c(&c_schema)?;
+        ffi::import_array_from_c(*c_array, field.dtype)?
+    };
+    Ok(imported)
 }
 
 /// The frames of a run's output as one (they share their columns).

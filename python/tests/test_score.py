@@ -72,6 +72,13 @@ def test_typed_parquet_table_scores_as_the_command_line_on_the_file(scorer, cli,
     assert same(scorer.score(pd.read_parquet(p)), expected)
 
 
+def test_a_batch_in_many_chunks_scores_as_one(scorer, cli):
+    t = read_text(SAMPLE)
+    chunked = pa.concat_tables([t.slice(i, 3000) for i in range(0, t.num_rows, 3000)])
+    assert chunked.column(0).num_chunks > 1
+    assert same(scorer.score(chunked), cli(SAMPLE))
+
+
 def test_options_match_the_command_line(cli, world):
     batch = read_text(world)
     for kwargs, flags in [

@@ -85,10 +85,46 @@ enum Source {
 
 /// A columnar input's cells as text: one array a header position, `None`
 /// for a column the run does not read (its cells read as empty).
-pub(super) struct TextColumns(Vec<Option<StringChunked>>);
+pub(super) struct TextColumns(Vec<Option<TextColumn>>);
+
+/// One column's chunks as text, and the row each chunk starts at.
+struct TextColumn {
+    text: StringChunked,
+    starts: Vec<usize>,
+}
+
+impl TextColumn {
+    fn new(text: StringChunked) -> TextColumn {
+        let starts = text
+            .chunks()
+            .iter()
+            .scan(0usize, |at, c| {
+                let start = *at;
+                *at += c.len();
+                Some(start)
+            })
+            .collect();
+        TextColumn { text, starts }
+    }
+
+    /// Row `row`'s cell; empty where it is null or past the column's end.
+    fn get(&self, row: usize) -> &str {
+        let k = self.starts.partition_point(|&s| s <= row).saturating_sub(1);
+        let (Some(chunk), Some(start)) = (self.text.downcast_get(k), self.starts.get(k)) else {
+            return "";
+        };
+        let i = row - start;
+        if i < chunk.len() {
+            chunk.get(i).unwrap_or("")
+        } else {
+            ""
+        }
+    }
+}
 
 impl TextColumns {
-    /// Each column the layout reads, cast to text in one chunk.
+    /// Each column the layout reads, cast to text (its chunks kept: a
+    /// cell is found by its row through them).
     fn of(name: &str, df: &DataFrame, header: &[String], layout: &Layout) -> Result<TextColumns> {
         let mut columns = Vec::with_capacity(header.len());
         for (i, c) in df.columns().iter().enumerate() {
@@ -109,16 +145,14 @@ impl TextColumns {
             let ca = s
                 .str()
                 .map_err(|e| InputError::Unreadable(format!("{name}: column `{}`: {e}", header[i])))?;
-            columns.push(Some(ca.rechunk().into_owned()));
+            columns.push(Some(TextColumn::new(ca.clone())));
         }
         Ok(TextColumns(columns))
     }
 
     /// Row `row`'s cells, in header order.
     pub(super) fn row(&self, row: usize) -> impl Iterator<Item = &str> + '_ {
-        self.0
-            .iter()
-            .map(move |c| c.as_ref().and_then(|c| c.get(row)).unwrap_or(""))
+        self.0.iter().map(move |c| c.as_ref().map_or("", |c| c.get(row)))
     }
 }
 

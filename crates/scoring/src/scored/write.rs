@@ -180,13 +180,28 @@ fn frames_of_rows<F: Fn(usize) -> bool + Sync>(
             return Ok(());
         }
         let mut cols: Vec<Vec<String>> = vec![Vec::new(); names.len()];
-        let mut cells = CellBuf::default();
         if let Some(b) = &b {
-            for i in 0..b.len {
-                out.cells(b, i, start + i, &mut cells);
-                for (c, v) in cols.iter_mut().zip(cells.as_slice()) {
-                    c.push(v.clone());
+            // Two halves of the chunk's cells on two threads, joined in order.
+            let half = b.len.div_ceil(2);
+            let cells_of = |rows: std::ops::Range<usize>| {
+                let mut part: Vec<Vec<String>> = vec![Vec::with_capacity(rows.len()); names.len()];
+                let mut cells = CellBuf::default();
+                for i in rows {
+                    out.cells(b, i, start + i, &mut cells);
+                    for (c, v) in part.iter_mut().zip(cells.as_slice()) {
+                        c.push(v.clone());
+                    }
                 }
+                part
+            };
+            let (first, second) = std::thread::scope(|scope| {
+                let second = scope.spawn(|| cells_of(half..b.len));
+                (cells_of(0..half), second.join())
+            });
+            let second = second.map_err(|_| anyhow::anyhow!("a formatting thread failed"))?;
+            cols = first;
+            for (c, rest) in cols.iter_mut().zip(second) {
+                c.extend(rest);
             }
             start += b.len;
         }
