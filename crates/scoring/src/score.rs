@@ -763,9 +763,36 @@ pub fn score_run_to(model: &Model, cfg: RunConfig, to: Output<'_>) -> Result<(Su
     Ok((summary, code))
 }
 
-/// Reasons of the kept rows: their evidence again (one batch), explained on
-/// two threads. Keyed by run position.
+/// Reasons of the kept rows, keyed by run position.
 fn explain_rows(
+    model: &Model,
+    scoring: Scoring<'_>,
+    (b, at): (Batch, Vec<usize>),
+    hist: &HistFeatures,
+    figures: (&Arc<BatchStats>, Option<&RunMatches>),
+) -> HashMap<usize, Explained> {
+    // Each row's evidence depends on the run's figures, not on the rows
+    // beside it: a large run's kept rows (up to twice the flagged) are
+    // explained a part at a time, so their evidence is never held at once.
+    if b.len <= EXPLAIN_PART {
+        return explain_part(model, scoring, (b, at), hist, figures);
+    }
+    let mut reasons_of = HashMap::with_capacity(b.len);
+    for lo in (0..b.len).step_by(EXPLAIN_PART) {
+        let rows: Vec<usize> = (lo..(lo + EXPLAIN_PART).min(b.len)).collect();
+        let part = (b.select(&rows), rows.iter().map(|&i| at[i]).collect());
+        reasons_of.extend(explain_part(model, scoring, part, hist, figures));
+    }
+    reasons_of
+}
+
+/// Kept rows explained together at most (their evidence: about 100
+/// figures a row).
+const EXPLAIN_PART: usize = 50_000;
+
+/// Reasons of one part of the kept rows: their evidence again (one
+/// batch), explained on two threads. Keyed by run position.
+fn explain_part(
     model: &Model,
     scoring: Scoring<'_>,
     (b, at): (Batch, Vec<usize>),
