@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Iterable, Optional, Sequence, Tuple, Union
+from typing import Any, Iterable, Literal, Optional, Sequence, Tuple, Union, overload
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -127,6 +127,16 @@ class Scorer:
         self.last_rejects = rejects
         self.last_summary = json.loads(summary)
         return scored
+
+    @overload
+    def score(
+        self, batch: Any, *, name: str = ..., keep_columns: bool = ..., with_rejects: Literal[False] = ...
+    ) -> pa.Table: ...
+
+    @overload
+    def score(
+        self, batch: Any, *, name: str = ..., keep_columns: bool = ..., with_rejects: Literal[True]
+    ) -> Tuple[pa.Table, pa.Table]: ...
 
     def score(
         self,

@@ -85,22 +85,11 @@ impl Scorer {
         list_min_score: f64,
         parties: Option<PathBuf>,
     ) -> PyResult<Scorer> {
-        let rule = match (budget, threshold) {
-            (Some(_), Some(_)) => {
-                return Err(PyValueError::new_err("give a budget or a threshold, not both"));
-            }
-            (_, Some(t)) if !(0.0..=1.0).contains(&t) => {
-                return Err(PyValueError::new_err(format!(
-                    "threshold {t} must be between 0 and 1"
-                )));
-            }
-            (_, Some(t)) => FlagRule::Threshold(t),
-            (b, None) => FlagRule::Budget(
-                b.unwrap_or("1%")
-                    .parse::<Budget>()
-                    .map_err(PyValueError::new_err)?,
-            ),
-        };
+        let budget = budget
+            .map(str::parse::<Budget>)
+            .transpose()
+            .map_err(PyValueError::new_err)?;
+        let rule = FlagRule::of(budget, threshold).map_err(PyValueError::new_err)?;
         if !(0.0..=1.0).contains(&list_min_score) {
             return Err(PyValueError::new_err(format!(
                 "list_min_score {list_min_score} must be between 0 and 1"
@@ -124,11 +113,7 @@ impl Scorer {
             }
             Some((Arc::new(Matcher::new(list)), list_min_score))
         };
-        let mode = if ignore_labels || !model.supervised() {
-            Mode::LabelFree
-        } else {
-            Mode::Supervised
-        };
+        let mode = Mode::of(&model, ignore_labels);
         if let Some(p) = &parties {
             // Refused now (a store of another model, an unreadable file)
             // rather than at the first batch.
@@ -212,9 +197,7 @@ impl Scorer {
                 let summary = serde_json::to_string(&summary)?;
                 let frames = arrow::concat(frames)?;
                 if let Some(store) = store {
-                    Arc::into_inner(store)
-                        .ok_or_else(|| anyhow::anyhow!("the party store is still in use"))?
-                        .commit()?;
+                    PartyStore::commit_shared(store)?;
                 }
                 Ok((frames, summary))
             })

@@ -4,7 +4,6 @@ as exceptions or rejected rows with the reader's messages, never a crash."""
 
 import csv
 import json
-import pathlib
 
 import pandas as pd
 import polars as pl
@@ -224,3 +223,19 @@ def test_a_party_store_carries_histories_as_the_command_lines(sentinel_bin, cli,
     assert same(got[0], expected[0]) and same(got[1], expected[1])
     # The second day read the first's parties: without the store it differs.
     assert not sentinel.Scorer().score(pq.read_table(days[1])).equals(got[1])
+
+
+def test_explain_keeps_rows_that_were_once_in_reach(cli, world):
+    # The first rows of a large batch enter the rows kept for reasons while
+    # the kept set is still filling, and are dropped as the floor rises:
+    # asked for, they must keep their reasons all the same.
+    scorer = sentinel.Scorer()
+    batch = read_text(world)
+    full = cli(world)
+    head = full.slice(0, 3000)
+    low = head.filter(pc.greater(head.column("rank"), 4000)).column("shipment_id").to_pylist()
+    asked = pc.is_in(full.column("shipment_id"), value_set=pa.array(low, pa.large_string()))
+    assert len(low) > 100 and not any(full.filter(asked).column("reasons").to_pylist())
+    why = scorer.explain(batch, low)
+    assert sorted(why.column("shipment_id").to_pylist()) == sorted(low)
+    assert sum(bool(r) for r in why.column("reasons").to_pylist()) > 0

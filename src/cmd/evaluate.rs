@@ -45,11 +45,7 @@ pub fn run(a: Args) -> Result<u8> {
     if batch.len == 0 {
         return Err(InputError::Usage("no rows to evaluate".to_string()).into());
     }
-    let mode = if a.ignore_labels || !model.supervised() {
-        Mode::LabelFree
-    } else {
-        Mode::Supervised
-    };
+    let mode = Mode::of(&model, a.ignore_labels);
     let report = evaluate(&model, &batch, mode, !a.no_baseline);
     if a.json {
         println!("{}", serde_json::to_string_pretty(&report)?);

@@ -70,14 +70,7 @@ pub struct Args {
 }
 
 pub fn run(a: Args) -> Result<u8> {
-    let rule = match (a.budget, a.threshold) {
-        (_, Some(t)) if !(0.0..=1.0).contains(&t) => {
-            return Err(InputError::Usage(format!("--threshold {t} must be between 0 and 1")).into())
-        }
-        (_, Some(t)) => FlagRule::Threshold(t),
-        (Some(b), None) => FlagRule::Budget(b),
-        (None, None) => FlagRule::Budget(Budget::Percent(1.0)),
-    };
+    let rule = FlagRule::of(a.budget, a.threshold).map_err(InputError::Usage)?;
     // The lists are read and indexed while the model loads.
     let (lists, min_score, quiet) = (a.lists.clone(), a.list_min_score, a.quiet);
     let indexing = std::thread::spawn(move || load_lists(&lists, min_score, quiet));
@@ -127,11 +120,7 @@ pub fn run(a: Args) -> Result<u8> {
         Some(p) if !to_stdout && !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => std::env::temp_dir(),
     };
-    let mode = if a.ignore_labels || !model.supervised() {
-        Mode::LabelFree
-    } else {
-        Mode::Supervised
-    };
+    let mode = Mode::of(&model, a.ignore_labels);
     let parties = a
         .parties
         .as_deref()
@@ -178,9 +167,7 @@ pub fn run(a: Args) -> Result<u8> {
     // Last, once everything else is written: a run that fails before
     // leaves the store as it was.
     if let Some(store) = parties {
-        std::sync::Arc::into_inner(store)
-            .ok_or_else(|| anyhow::anyhow!("the party store is still in use"))?
-            .commit()?;
+        PartyStore::commit_shared(store)?;
     }
     if !a.quiet {
         eprint!("{}", text(&summary));

@@ -24,6 +24,16 @@ pub enum Mode {
 }
 
 impl Mode {
+    /// How `model` ranks a batch: supervised when it was trained with
+    /// labels and they are not to be ignored (`--ignore-labels`).
+    pub fn of(model: &crate::model::Model, ignore_labels: bool) -> Mode {
+        if ignore_labels || !model.supervised() {
+            Mode::LabelFree
+        } else {
+            Mode::Supervised
+        }
+    }
+
     /// The mode as summaries, manifests and reports name it.
     pub fn as_str(self) -> &'static str {
         match self {

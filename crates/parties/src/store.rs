@@ -278,6 +278,14 @@ impl PartyStore {
         conn.execute_batch("COMMIT")
             .with_context(|| format!("{path}: cannot save the party store"))
     }
+
+    /// [`Self::commit`] of a store a run shared (`RunConfig::parties`), once
+    /// the run has let go of it.
+    pub fn commit_shared(store: std::sync::Arc<PartyStore>) -> Result<()> {
+        std::sync::Arc::into_inner(store)
+            .ok_or_else(|| anyhow!("the party store is still in use"))?
+            .commit()
+    }
 }
 
 #[cfg(test)]

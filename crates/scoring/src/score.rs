@@ -58,6 +58,19 @@ pub enum FlagRule {
 }
 
 impl FlagRule {
+    /// The rule of a budget or a threshold (at most one; neither: 1%).
+    pub fn of(budget: Option<Budget>, threshold: Option<f64>) -> Result<FlagRule, String> {
+        match (budget, threshold) {
+            (Some(_), Some(_)) => Err("give a budget or a threshold, not both".to_string()),
+            (_, Some(t)) if !(0.0..=1.0).contains(&t) => {
+                Err(format!("threshold {t} must be between 0 and 1"))
+            }
+            (_, Some(t)) => Ok(FlagRule::Threshold(t)),
+            (Some(b), None) => Ok(FlagRule::Budget(b)),
+            (None, None) => Ok(FlagRule::Budget(Budget::Percent(1.0))),
+        }
+    }
+
     /// A risk a threshold flags whatever its rank.
     fn over(self, risk: f64) -> bool {
         matches!(self, FlagRule::Threshold(th) if risk >= th)
@@ -518,10 +531,15 @@ impl<'m> ScoreRun<'m> {
                 drift.add(&d);
                 let mut wanted = Vec::new();
                 for (i, &r) in s.risk.iter().enumerate() {
-                    if cfg.rule.over(r) || top.offer(r) {
-                        wanted.push(i);
-                    } else if !cfg.explain.is_empty() && cfg.explain.contains(&b.text(Col::ShipmentId)[i]) {
+                    // Every row is offered to the top (it sets the floor);
+                    // a row asked for is kept whatever becomes of it there.
+                    let in_reach = cfg.rule.over(r) || top.offer(r);
+                    let is_asked =
+                        !cfg.explain.is_empty() && cfg.explain.contains(&b.text(Col::ShipmentId)[i]);
+                    if is_asked {
                         asked.insert(start + i);
+                    }
+                    if in_reach || is_asked {
                         wanted.push(i);
                     }
                 }

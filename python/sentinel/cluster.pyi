@@ -1,9 +1,0 @@
-from typing import Any, Iterator, Optional
-
-import pyarrow as pa
-
-class ScoreBatches:
-    def __init__(self, partition_column: Optional[str] = "path", keep_columns: bool = False, **scorer: Any) -> None: ...
-    def __call__(self, batch: Any) -> pa.Table: ...
-
-def score_arrow_batches(batches: Any, **scorer: Any) -> Iterator[pa.RecordBatch]: ...
