@@ -462,6 +462,13 @@ fn streamed_and_held_runs_are_identical() {
             "{mode}: streamed output differs from held output"
         );
     }
+    // The streamed run's histories went to a temporary file, gone now.
+    let left: Vec<_> = std::fs::read_dir(wd.dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".sentinel-"))
+        .collect();
+    assert!(left.is_empty(), "temporary files left: {left:?}");
 }
 
 /// A label-free run reads its tails from its own rows: `score` ranks as the

@@ -16,9 +16,7 @@ pub fn free_later<T: Send + 'static>(v: T) {
         drop(v);
         // Freed memory goes back to the system only when the allocator
         // collects it (at exit, otherwise): here, off the main thread.
-        // SAFETY: `mi_collect` takes no pointers and may be called from
-        // any thread at any time (mimalloc's documented API).
-        unsafe { libmimalloc_sys::mi_collect(true) };
+        collect();
     }) {
         match PENDING.lock() {
             Ok(mut p) => p.push(h),
@@ -27,6 +25,14 @@ pub fn free_later<T: Send + 'static>(v: T) {
             }
         }
     }
+}
+
+/// Has the allocator return to the system what is free now (between a
+/// run's passes: what one pass freed is not held through the next).
+pub fn collect() {
+    // SAFETY: `mi_collect` takes no pointers and may be called from any
+    // thread at any time (mimalloc's documented API).
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }
 
 /// Waits until everything given to [`free_later`] is freed.

@@ -48,6 +48,7 @@ use sentinel_manifest::schema::Col;
 use sentinel_manifest::tables::Tables;
 use sentinel_parties::history::{self, HistFeatures};
 use sentinel_parties::keys::{PartyId, RowKeys};
+use sentinel_parties::spilled::RunHistories;
 
 /// How rows are flagged.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -406,6 +407,7 @@ impl<'m> ScoreRun<'m> {
         })?;
         reader.finish()?;
         reader.forget_ids();
+        sentinel_manifest::teardown::collect();
         self.stage("pass 1 (read, validate)");
         let listed = listed.map(|l| l.finish(keys.len()));
         Ok(ReadPass {
@@ -422,27 +424,39 @@ impl<'m> ScoreRun<'m> {
     /// The label-free score's tails for this run: fitted on its sampled
     /// rows (their evidence computed with the run's histories), or the
     /// model's own when the run scores supervised.
-    fn tails(&self, pass1: &mut ReadPass, hist: &HistFeatures) -> Cow<'m, LabelFree> {
+    fn tails(&self, pass1: &mut ReadPass, hist: &RunHistories) -> Result<Cow<'m, LabelFree>> {
         let parts = &self.model.parts;
         let sample = pass1.sample.take();
+        let mut failed = None;
         let tails = pipeline::run_labelfree(parts, self.cfg.mode, || {
             // Pass 1 keeps a sample whenever the run scores label-free.
             let Some((rows, at)) = sample.map(RunSample::finish) else {
                 return features::Frame::default();
             };
-            let h = hist.select(&at, self.n_cat);
+            let h = match hist.select(&at, self.n_cat) {
+                Ok(h) => h,
+                Err(e) => {
+                    failed = Some(e);
+                    return features::Frame::default();
+                }
+            };
             let declared = features::declared(&rows, &parts.text);
             pipeline::evidence_from(parts, &rows, declared, &h, Some(Arc::clone(&pass1.batch))).frame
         });
+        if let Some(e) = failed {
+            return Err(e);
+        }
         self.stage("label-free tails");
-        tails
+        Ok(tails)
     }
 
     /// The run's party histories, in export_date order, from the keys:
     /// from the model's profiles, or from the party store's over them (and
     /// the run's parties written back to it). Each row's address and
-    /// intermediate ids are kept too, for the cases.
-    fn histories(&self, mut keys: RowKeys) -> Result<(HistFeatures, [Vec<Option<PartyId>>; 2])> {
+    /// intermediate ids are kept too, for the cases. A run read twice
+    /// keeps its figures on disk ([`RunHistories::spill`]) until they are
+    /// read back chunk by chunk.
+    fn histories(&self, mut keys: RowKeys, spill: bool) -> Result<(RunHistories, [Vec<Option<PartyId>>; 2])> {
         let kept = [keys.address.clone(), std::mem::take(&mut keys.intermediate)];
         let hist = match &self.cfg.parties {
             None => history::features(&self.model.profiles, keys, self.n_cat),
@@ -455,9 +469,17 @@ impl<'m> ScoreRun<'m> {
                         );
                     }
                 }
-                store.histories(&self.model.profiles, &mut keys, self.n_cat)?
+                let h = store.histories(&self.model.profiles, &mut keys, self.n_cat)?;
+                drop(keys);
+                h
             }
         };
+        let hist = if spill {
+            RunHistories::spill(hist, self.n_cat, &self.cfg.temp_dir)?
+        } else {
+            RunHistories::Held(hist)
+        };
+        sentinel_manifest::teardown::collect();
         self.stage("histories");
         Ok((hist, kept))
     }
@@ -476,7 +498,7 @@ impl<'m> ScoreRun<'m> {
     fn score<'p>(
         &self,
         pass1: &'p mut ReadPass,
-        hist: &HistFeatures,
+        hist: &RunHistories,
         scoring: Scoring<'_>,
     ) -> Result<ScorePass> {
         let (model, cfg, n_cat) = (self.model, &self.cfg, self.n_cat);
@@ -494,14 +516,14 @@ impl<'m> ScoreRun<'m> {
         let parts = &model.parts;
         let batch = Arc::clone(&pass1.batch);
         let listed = pass1.listed.as_ref();
-        let evidence_and_score = |(b, declared, off): Job<'p>| {
-            let h: HistFeatures = hist.slice(off, off + b.len, n_cat);
+        let evidence_and_score = |(b, declared, off): Job<'p>| -> Result<_> {
+            let h: HistFeatures = hist.slice(off, off + b.len, n_cat)?;
             let declared = declared.unwrap_or_else(|| features::declared(&b, &parts.text));
             let ev = pipeline::evidence_from(parts, &b, declared, &h, Some(Arc::clone(&batch)));
             let on_list = listed.map_or_else(Vec::new, |l| l.chunk(off, b.len));
             let s = pipeline::score_listed(parts, &ev, scoring, &on_list);
             let drift = parts.drift.count(&b, &ev.declared, &ev.frame);
-            (b, ev.declared.category, s, drift)
+            Ok((b, ev.declared.category, s, drift))
         };
         std::thread::scope(|scope| -> Result<()> {
             // At most one chunk more than the workers in flight: reading
@@ -525,9 +547,10 @@ impl<'m> ScoreRun<'m> {
                 if feed.in_flight() == 0 {
                     break;
                 }
-                let Some((b, declared, s, d)) = done.next() else {
+                let Some(scored) = done.next() else {
                     break;
                 };
+                let (b, declared, s, d) = scored?;
                 drift.add(&d);
                 let mut wanted = Vec::new();
                 for (i, &r) in s.risk.iter().enumerate() {
@@ -587,16 +610,16 @@ impl<'m> ScoreRun<'m> {
         (reason_rows, asked): (usize, &FxHashSet<usize>),
         ranking: &Ranking,
         (risk, flagged): (&[f64], &impl Fn(usize) -> bool),
-        (hist, [address, intermediate]): (HistFeatures, [Vec<Option<PartyId>>; 2]),
+        (hist, [address, intermediate]): (RunHistories, [Vec<Option<PartyId>>; 2]),
         (batch, scoring, listed): (&Arc<BatchStats>, Scoring<'_>, Option<&RunMatches>),
-    ) -> (HashMap<usize, Explained>, Cases) {
+    ) -> Result<(HashMap<usize, Explained>, Cases)> {
         let rule = self.cfg.rule;
         candidates
             .retain(|at, r| ranking.rank[at] as usize <= reason_rows || rule.over(r) || asked.contains(&at));
         let kept = candidates.into_batch();
         let parties = RunParties {
-            exporter: &hist.exporter,
-            consignee: &hist.consignee,
+            exporter: hist.exporter(),
+            consignee: hist.consignee(),
             address: &address,
             intermediate: &intermediate,
         };
@@ -617,12 +640,12 @@ impl<'m> ScoreRun<'m> {
         let cases = cases::assign(&parties, &lines);
         drop((address, intermediate));
         let reasons = match kept {
-            Some(kept) => explain_rows(self.model, scoring, kept, &hist, (batch, listed)),
+            Some(kept) => explain_rows(self.model, scoring, kept, &hist, (batch, listed))?,
             None => HashMap::new(),
         };
         drop(hist);
         self.stage("reasons, cases");
-        (reasons, cases)
+        Ok((reasons, cases))
     }
 
     /// Pass 3: the output, in input order, from the chunks once more.
@@ -732,8 +755,8 @@ pub fn score_run(model: &Model, cfg: RunConfig, w: &mut dyn Write, format: Forma
 pub fn score_run_to(model: &Model, cfg: RunConfig, to: Output<'_>) -> Result<(Summary, u8)> {
     let run = ScoreRun::start(model, cfg)?;
     let mut pass1 = run.read()?;
-    let hist = run.histories(std::mem::take(&mut pass1.keys))?;
-    let tails = run.tails(&mut pass1, &hist.0);
+    let hist = run.histories(std::mem::take(&mut pass1.keys), pass1.held.is_none())?;
+    let tails = run.tails(&mut pass1, &hist.0)?;
     let scoring = Scoring::of(&model.parts, run.cfg.mode, &tails);
     let scored = run.score(&mut pass1, &hist.0, scoring)?;
     let ranking = run.rank(&scored.rows);
@@ -749,7 +772,7 @@ pub fn score_run_to(model: &Model, cfg: RunConfig, to: Output<'_>) -> Result<(Su
         (risk, &flagged),
         hist,
         (&pass1.batch, scoring, pass1.listed.as_ref()),
-    );
+    )?;
     let out = OutputRows {
         rows: &scored.rows,
         rank,
@@ -786,9 +809,9 @@ fn explain_rows(
     model: &Model,
     scoring: Scoring<'_>,
     (b, at): (Batch, Vec<usize>),
-    hist: &HistFeatures,
+    hist: &RunHistories,
     figures: (&Arc<BatchStats>, Option<&RunMatches>),
-) -> HashMap<usize, Explained> {
+) -> Result<HashMap<usize, Explained>> {
     // Each row's evidence depends on the run's figures, not on the rows
     // beside it: a large run's kept rows (up to twice the flagged) are
     // explained a part at a time, so their evidence is never held at once.
@@ -799,9 +822,9 @@ fn explain_rows(
     for lo in (0..b.len).step_by(EXPLAIN_PART) {
         let rows: Vec<usize> = (lo..(lo + EXPLAIN_PART).min(b.len)).collect();
         let part = (b.select(&rows), rows.iter().map(|&i| at[i]).collect());
-        reasons_of.extend(explain_part(model, scoring, part, hist, figures));
+        reasons_of.extend(explain_part(model, scoring, part, hist, figures)?);
     }
-    reasons_of
+    Ok(reasons_of)
 }
 
 /// Kept rows explained together at most (their evidence: about 100
@@ -814,12 +837,12 @@ fn explain_part(
     model: &Model,
     scoring: Scoring<'_>,
     (b, at): (Batch, Vec<usize>),
-    hist: &HistFeatures,
+    hist: &RunHistories,
     (batch, listed): (&Arc<BatchStats>, Option<&RunMatches>),
-) -> HashMap<usize, Explained> {
+) -> Result<HashMap<usize, Explained>> {
     let n_cat = Tables::get().n_categories();
     let mut reasons_of = HashMap::new();
-    let h = hist.select(&at, n_cat);
+    let h = hist.select(&at, n_cat)?;
     let declared = features::declared(&b, &model.parts.text);
     let ev = pipeline::evidence_from(&model.parts, &b, declared, &h, Some(Arc::clone(batch)));
     let half = b.len.div_ceil(2);
@@ -855,5 +878,5 @@ fn explain_part(
             .collect()
     });
     reasons_of.extend(explained.into_iter().flatten());
-    reasons_of
+    Ok(reasons_of)
 }
