@@ -10,7 +10,7 @@ use crate::par::{self, Ordered};
 use super::cells::push;
 use super::layout::Layout;
 use super::rejects::Reject;
-use super::{Reader, ROUND};
+use super::{Reader, CSV_ROUND};
 use crate::batch::Batch;
 use crate::mapping::Mapping;
 use crate::schema::Col;
@@ -143,10 +143,10 @@ impl Records {
                 while let Ok(raws) = returned.try_recv() {
                     pool.extend(raws.into_iter().map(|r| r.record));
                 }
-                let mut round = Vec::with_capacity(ROUND);
+                let mut round = Vec::with_capacity(CSV_ROUND);
                 let mut end = false;
                 let mut failed = None;
-                while round.len() < ROUND {
+                while round.len() < CSV_ROUND {
                     let mut record = pool
                         .pop()
                         .unwrap_or_else(|| csv::ByteRecord::with_capacity(512, 40));
