@@ -3,6 +3,8 @@
 //! the kernel about 80 ms; a background thread frees the held rows and has
 //! the allocator return what is free while the output is synced and
 //! renamed into place, and the binary waits for it before it exits.
+//! [`collect`] has the allocator return what is free between a run's
+//! passes.
 
 use std::sync::Mutex;
 use std::thread::JoinHandle;

@@ -6,7 +6,7 @@
 
 use std::fs::File;
 use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -33,6 +33,8 @@ pub enum RunHistories {
 /// whatever becomes of the run.
 pub struct Spilled {
     file: Mutex<File>,
+    /// Where the file was made (named in messages; already unlinked).
+    path: PathBuf,
     len: usize,
     n_cat: usize,
     exporter: Vec<Option<PartyId>>,
@@ -72,6 +74,7 @@ impl RunHistories {
         } = h;
         Ok(RunHistories::Spilled(Spilled {
             file: Mutex::new(file),
+            path,
             len: exporter.len(),
             n_cat,
             exporter,
@@ -114,16 +117,7 @@ impl RunHistories {
     pub fn slice(&self, start: usize, end: usize, n_cat: usize) -> Result<HistFeatures> {
         match self {
             RunHistories::Held(h) => Ok(h.slice(start, end, n_cat)),
-            RunHistories::Spilled(s) => {
-                let mut out = s.empty(end - start);
-                let bytes = s.read(start, end)?;
-                for record in bytes.chunks_exact(s.record_len()) {
-                    s.push_record(&mut out, record);
-                }
-                out.exporter = s.exporter[start..end].to_vec();
-                out.consignee = s.consignee[start..end].to_vec();
-                Ok(out)
-            }
+            RunHistories::Spilled(s) => Ok(s.decode(&s.read(start, end)?, start..end)),
         }
     }
 
@@ -151,13 +145,7 @@ impl RunHistories {
                     let at = (i - block.0) * rl;
                     records[k * rl..(k + 1) * rl].copy_from_slice(&block.1[at..at + rl]);
                 }
-                let mut out = s.empty(idx.len());
-                for record in records.chunks_exact(rl) {
-                    s.push_record(&mut out, record);
-                }
-                out.exporter = idx.iter().map(|&i| s.exporter[i]).collect();
-                out.consignee = idx.iter().map(|&i| s.consignee[i]).collect();
-                Ok(out)
+                Ok(s.decode(&records, idx.iter().copied()))
             }
         }
     }
@@ -175,14 +163,20 @@ impl Spilled {
         let mut f = self.file.lock().unwrap_or_else(|e| e.into_inner());
         f.seek(SeekFrom::Start((start * rl) as u64))
             .and_then(|_| f.read_exact(&mut bytes))
-            .context("cannot read the run's histories back from their temporary file")?;
+            .with_context(|| {
+                format!(
+                    "cannot read the run's histories back from their temporary file {}",
+                    self.path.display()
+                )
+            })?;
         Ok(bytes)
     }
 
-    /// Figures for `n` rows, empty, with the run's facts.
-    fn empty(&self, n: usize) -> HistFeatures {
+    /// The figures of `rows` (in that order) from their records.
+    fn decode(&self, records: &[u8], rows: impl ExactSizeIterator<Item = usize> + Clone) -> HistFeatures {
+        let n = rows.len();
         let v = || Vec::with_capacity(n);
-        HistFeatures {
+        let mut out = HistFeatures {
             exporter_age: v(),
             exporter_lines: v(),
             exporter_cat_share: v(),
@@ -192,28 +186,27 @@ impl Spilled {
             consignee_age: v(),
             exporter_anomaly: v(),
             consignee_anomaly: v(),
-            exporter: Vec::new(),
-            consignee: Vec::new(),
+            exporter: rows.clone().map(|i| self.exporter[i]).collect(),
+            consignee: rows.map(|i| self.consignee[i]).collect(),
             exporter_facts: Arc::clone(&self.exporter_facts),
             consignee_facts: Arc::clone(&self.consignee_facts),
             activity: Arc::clone(&self.activity),
-        }
-    }
-
-    /// Appends one record's figures.
-    fn push_record(&self, out: &mut HistFeatures, record: &[u8]) {
-        let f = |k: usize| {
-            f32::from_le_bytes([
-                record[4 * k],
-                record[4 * k + 1],
-                record[4 * k + 2],
-                record[4 * k + 3],
-            ])
         };
-        for (k, col) in figure_columns(out).into_iter().enumerate() {
-            col.push(f(k));
+        for record in records.chunks_exact(self.record_len()) {
+            let f = |k: usize| {
+                f32::from_le_bytes([
+                    record[4 * k],
+                    record[4 * k + 1],
+                    record[4 * k + 2],
+                    record[4 * k + 3],
+                ])
+            };
+            for (k, col) in figure_columns(&mut out).into_iter().enumerate() {
+                col.push(f(k));
+            }
+            out.exporter_mix.extend_from_slice(&record[FIGURES * 4..]);
         }
-        out.exporter_mix.extend_from_slice(&record[FIGURES * 4..]);
+        out
     }
 }
 

@@ -426,26 +426,17 @@ impl<'m> ScoreRun<'m> {
     /// model's own when the run scores supervised.
     fn tails(&self, pass1: &mut ReadPass, hist: &RunHistories) -> Result<Cow<'m, LabelFree>> {
         let parts = &self.model.parts;
-        let sample = pass1.sample.take();
-        let mut failed = None;
-        let tails = pipeline::run_labelfree(parts, self.cfg.mode, || {
-            // Pass 1 keeps a sample whenever the run scores label-free.
-            let Some((rows, at)) = sample.map(RunSample::finish) else {
-                return features::Frame::default();
-            };
-            let h = match hist.select(&at, self.n_cat) {
-                Ok(h) => h,
-                Err(e) => {
-                    failed = Some(e);
-                    return features::Frame::default();
-                }
-            };
-            let declared = features::declared(&rows, &parts.text);
-            pipeline::evidence_from(parts, &rows, declared, &h, Some(Arc::clone(&pass1.batch))).frame
-        });
-        if let Some(e) = failed {
-            return Err(e);
-        }
+        // Pass 1 keeps a sample exactly when the run scores label-free,
+        // which is when the tails read it.
+        let frame = match pass1.sample.take().map(RunSample::finish) {
+            Some((rows, at)) => {
+                let h = hist.select(&at, self.n_cat)?;
+                let declared = features::declared(&rows, &parts.text);
+                pipeline::evidence_from(parts, &rows, declared, &h, Some(Arc::clone(&pass1.batch))).frame
+            }
+            None => features::Frame::default(),
+        };
+        let tails = pipeline::run_labelfree(parts, self.cfg.mode, || frame);
         self.stage("label-free tails");
         Ok(tails)
     }
